@@ -1,0 +1,189 @@
+//! Test fixtures shared by the radguard crates' tests, benches and fuzz
+//! seeds. Not published; only ever a dev-dependency.
+//!
+//! - [`samples`]: the small licence-clean DICOM files bundled in
+//!   `tests/data/` (see its README for sources and licences);
+//! - [`corpus`]: the team's larger shared corpus (`../shared/corpus` beside
+//!   the repository, or `$RADGUARD_CORPUS`), present on CI and developer
+//!   machines but not in a user's fresh clone: tests that use it skip when
+//!   it is absent;
+//! - [`Meter`]: a global allocator that records peak heap use, for tests
+//!   that check memory bounds.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::path::{Path, PathBuf};
+
+pub use cap::Cap;
+
+/// The workspace root.
+#[must_use]
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// The bundled sample folder, `tests/data`.
+#[must_use]
+pub fn samples_dir() -> PathBuf {
+    workspace_root().join("tests").join("data")
+}
+
+/// A bundled sample by its path under `tests/data`, e.g. `"pydicom/MR_small.dcm"`.
+///
+/// # Panics
+///
+/// If the file does not exist (a test bug).
+#[must_use]
+pub fn sample(rel: &str) -> PathBuf {
+    let p = samples_dir().join(rel);
+    assert!(p.is_file(), "missing sample {}", p.display());
+    p
+}
+
+/// Every bundled DICOM sample (licence and README files excluded), sorted.
+#[must_use]
+pub fn samples() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    collect(&samples_dir(), &mut out);
+    out.retain(|p| {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        !(name.starts_with("LICENSE") || name.ends_with(".md") || name.ends_with(".txt"))
+    });
+    out.sort();
+    out
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                collect(&p, out);
+            } else if p.is_file() {
+                out.push(p);
+            }
+        }
+    }
+}
+
+/// One row of the shared corpus manifest (`MANIFEST.tsv`).
+#[derive(Debug, Clone)]
+pub struct CorpusFile {
+    /// Absolute path of the file.
+    pub path: PathBuf,
+    /// The manifest's `parse_ok` column: `yes`, `no`, or `force-only (...)`.
+    pub parse_ok: String,
+    /// The `license_class` column.
+    pub license_class: String,
+    /// The `transfer_syntax_uid` column.
+    pub transfer_syntax_uid: String,
+    /// The `sop_class_uid` column.
+    pub sop_class_uid: String,
+    /// The `size` column (bytes).
+    pub size: u64,
+    /// The `notes` column.
+    pub notes: String,
+}
+
+impl CorpusFile {
+    /// `true` unless the manifest says the file cannot be parsed at all
+    /// (`parse_ok` of `no`). Files that parse only without file meta
+    /// (`force-only`) count as parseable: radguard reads them.
+    #[must_use]
+    pub fn parseable(&self) -> bool {
+        self.parse_ok != "no"
+    }
+
+    /// `true` for a DICOMDIR (Media Storage Directory Storage).
+    #[must_use]
+    pub fn is_dicomdir(&self) -> bool {
+        self.sop_class_uid == "1.2.840.10008.1.3.10"
+    }
+}
+
+/// The shared corpus folder, if present: `$RADGUARD_CORPUS`, else
+/// `../shared/corpus` beside the workspace.
+#[must_use]
+pub fn corpus_dir() -> Option<PathBuf> {
+    let candidate = std::env::var_os("RADGUARD_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("..").join("shared").join("corpus"));
+    candidate
+        .join("MANIFEST.tsv")
+        .is_file()
+        .then_some(candidate)
+}
+
+/// The shared corpus manifest, or `None` (with a note on stderr) when the
+/// corpus is not present.
+///
+/// # Panics
+///
+/// If the manifest exists but cannot be read or lacks a required column.
+#[must_use]
+#[allow(clippy::missing_panics_doc)]
+pub fn corpus() -> Option<Vec<CorpusFile>> {
+    let Some(dir) = corpus_dir() else {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("shared corpus not found (../shared/corpus or $RADGUARD_CORPUS): skipping");
+        }
+        return None;
+    };
+    Some(read_manifest(&dir))
+}
+
+fn read_manifest(dir: &Path) -> Vec<CorpusFile> {
+    let text = std::fs::read_to_string(dir.join("MANIFEST.tsv")).expect("read MANIFEST.tsv");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("manifest header").split('\t').collect();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .unwrap_or_else(|| panic!("column {name}"))
+    };
+    let (c_path, c_ok, c_lic, c_ts, c_sop, c_size, c_notes) = (
+        col("path"),
+        col("parse_ok"),
+        col("license_class"),
+        col("transfer_syntax_uid"),
+        col("sop_class_uid"),
+        col("size"),
+        col("notes"),
+    );
+    let mut out = Vec::new();
+    for line in lines.filter(|l| !l.trim().is_empty()) {
+        let f: Vec<&str> = line.split('\t').collect();
+        let get = |i: usize| f.get(i).copied().unwrap_or("").to_owned();
+        out.push(CorpusFile {
+            path: dir.join(get(c_path)),
+            parse_ok: get(c_ok),
+            license_class: get(c_lic),
+            transfer_syntax_uid: get(c_ts),
+            sop_class_uid: get(c_sop),
+            size: get(c_size).parse().unwrap_or(0),
+            notes: get(c_notes),
+        });
+    }
+    out
+}
+
+/// A global allocator that records peak heap use. Install it in a test
+/// binary of its own (the peak is process-wide):
+///
+/// ```ignore
+/// #[global_allocator]
+/// static ALLOC: radguard_testkit::Meter = radguard_testkit::meter();
+/// ```
+pub type Meter = Cap<std::alloc::System>;
+
+/// A [`Meter`] with no limit.
+#[must_use]
+pub const fn meter() -> Meter {
+    Cap::new(std::alloc::System, usize::MAX)
+}
