@@ -1,0 +1,587 @@
+//! Atomic, streaming DICOM writing.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use dicom_core::header::Header;
+use dicom_core::{Tag, VR};
+use dicom_encoding::text::SpecificCharacterSet;
+use dicom_object::mem::InMemElement;
+use dicom_object::{FileDicomObject, FileMetaTable, InMemDicomObject};
+use flate2::Compression;
+use flate2::write::DeflateEncoder;
+use tempfile::NamedTempFile;
+
+use crate::error::{Error, Result};
+use crate::parse::{Enc, ITEM, PIXEL_DATA, SEQUENCE_DELIMITER};
+use crate::ts::{self, TsInfo};
+
+/// Options for writing files.
+///
+/// # Examples
+///
+/// ```
+/// use radguard_dicom::WriteOptions;
+///
+/// let opts = WriteOptions::new().overwrite(true);
+/// assert!(opts.overwrites());
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WriteOptions {
+    overwrite: bool,
+}
+
+impl WriteOptions {
+    /// Default options: never overwrite an existing file.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Allows replacing an existing file at the output path.
+    #[must_use]
+    pub fn overwrite(mut self, yes: bool) -> Self {
+        self.overwrite = yes;
+        self
+    }
+
+    /// `true` if an existing file may be replaced.
+    #[must_use]
+    pub fn overwrites(&self) -> bool {
+        self.overwrite
+    }
+}
+
+enum Sink {
+    Plain(BufWriter<NamedTempFile>),
+    Deflate(DeflateEncoder<BufWriter<NamedTempFile>>),
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Self::Plain(w) => w.write(buf),
+            Self::Deflate(w) => w.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Self::Plain(w) => w.flush(),
+            Self::Deflate(w) => w.flush(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pixel {
+    None,
+    InEncapsulated,
+    Done,
+}
+
+/// Writes a DICOM file atomically, element by element, with pixel data
+/// streamed.
+///
+/// The file is written to a temporary file in the target folder; only
+/// [`DicomWriter::commit`] flushes it, `fsync`s it, moves it to its final
+/// name (refusing to replace an existing file unless
+/// [`WriteOptions::overwrite`] allows it) and `fsync`s the folder. If the
+/// writer is dropped without commit, or any step fails, the temporary file
+/// is removed and nothing appears under the final name.
+///
+/// Elements must be written in ascending tag order. The preamble is always
+/// 128 zero bytes.
+///
+/// # Examples
+///
+/// ```
+/// use dicom_core::{DataElement, VR};
+/// use dicom_object::{InMemDicomObject, meta::FileMetaTableBuilder};
+/// use radguard_dicom::{DicomWriter, WriteOptions};
+///
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("out.dcm");
+/// let meta = FileMetaTableBuilder::new()
+///     .transfer_syntax("1.2.840.10008.1.2.1")
+///     .media_storage_sop_class_uid("1.2.840.10008.5.1.4.1.1.7")
+///     .media_storage_sop_instance_uid("2.25.1")
+///     .build()?;
+/// let header = InMemDicomObject::from_element_iter([
+///     DataElement::new(dicom_dictionary_std::tags::SOP_INSTANCE_UID, VR::UI, "2.25.1"),
+/// ]);
+/// let mut w = DicomWriter::create(&path, &meta, &WriteOptions::new())?;
+/// w.write_elements(header.iter())?;
+/// w.write_native_pixel(dicom_dictionary_std::tags::PIXEL_DATA, VR::OB, 4, &mut &[1u8, 2, 3, 4][..])?;
+/// w.commit()?;
+/// let back = radguard_dicom::open(&path)?;
+/// assert_eq!(back.dataset().get(dicom_dictionary_std::tags::PIXEL_DATA).unwrap().to_bytes()?.len(), 4);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct DicomWriter {
+    sink: Option<Sink>,
+    path: PathBuf,
+    overwrite: bool,
+    info: TsInfo,
+    charset: SpecificCharacterSet,
+    last_tag: Option<Tag>,
+    pixel: Pixel,
+}
+
+impl std::fmt::Debug for DicomWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DicomWriter")
+            .field("path", &self.path)
+            .field("last_tag", &self.last_tag)
+            .finish_non_exhaustive()
+    }
+}
+
+fn stream_err(op: &'static str) -> impl FnOnce(io::Error) -> Error {
+    move |source| Error::Stream { op, source }
+}
+
+impl DicomWriter {
+    /// Starts writing `path`: a temporary file next to it receives the zero
+    /// preamble, `DICM` and the file meta group (its group length
+    /// recomputed).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Exists`] if `path` exists and overwriting is off;
+    /// [`Error::UnsupportedTransferSyntax`]; I/O errors creating the
+    /// temporary file (the target folder must exist).
+    pub fn create(path: &Path, meta: &FileMetaTable, opts: &WriteOptions) -> Result<Self> {
+        if !opts.overwrite && path.symlink_metadata().is_ok() {
+            return Err(Error::Exists {
+                path: path.to_path_buf(),
+            });
+        }
+        let info = ts::lookup(&meta.transfer_syntax)?;
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let tmp = tempfile::Builder::new()
+            .prefix(".radguard-")
+            .suffix(".part")
+            .tempfile_in(&dir)
+            .map_err(|e| Error::io("cannot create a temporary file in", &dir, e))?;
+        let mut w = BufWriter::with_capacity(1 << 20, tmp);
+        let mut meta = meta.clone();
+        meta.update_information_group_length();
+        w.write_all(&[0u8; 128])
+            .and_then(|()| w.write_all(b"DICM"))
+            .map_err(|e| Error::io("cannot write", path, e))?;
+        meta.write(&mut w).map_err(|e| Error::Encode {
+            source: Box::new(e),
+        })?;
+        let sink = if info.deflated {
+            Sink::Deflate(DeflateEncoder::new(w, Compression::default()))
+        } else {
+            Sink::Plain(w)
+        };
+        Ok(Self {
+            sink: Some(sink),
+            path: path.to_path_buf(),
+            overwrite: opts.overwrite,
+            info,
+            charset: SpecificCharacterSet::default(),
+            last_tag: None,
+            pixel: Pixel::None,
+        })
+    }
+
+    fn sink(&mut self) -> Result<&mut Sink> {
+        self.sink.as_mut().ok_or(Error::WriterState {
+            what: "writer already finished",
+        })
+    }
+
+    fn check_order(&mut self, tag: Tag) -> Result<()> {
+        if self.pixel == Pixel::InEncapsulated {
+            return Err(Error::WriterState {
+                what: "element written inside encapsulated pixel data",
+            });
+        }
+        if self.last_tag.is_some_and(|t| tag <= t) {
+            return Err(Error::WriterState {
+                what: "elements must be written in ascending tag order",
+            });
+        }
+        self.last_tag = Some(tag);
+        Ok(())
+    }
+
+    /// Writes top-level elements (of any kind, sequences and in-memory
+    /// pixel data included), in ascending tag order, through dicom-rs's
+    /// encoder.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WriterState`] on out-of-order tags; [`Error::Encode`] if a
+    /// value cannot be encoded (for example a character the data set's
+    /// Specific Character Set cannot represent).
+    pub fn write_elements<'a>(
+        &mut self,
+        elements: impl IntoIterator<Item = &'a InMemElement>,
+    ) -> Result<()> {
+        let mut batch = Vec::new();
+        for e in elements {
+            self.check_order(e.tag())?;
+            batch.push(e.clone());
+        }
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let new_charset = batch
+            .iter()
+            .find(|e| e.tag() == Tag(0x0008, 0x0005))
+            .and_then(|e| {
+                e.value()
+                    .to_multi_str()
+                    .ok()
+                    .and_then(|v| v.first().map(|s| s.trim().to_owned()))
+            })
+            .and_then(|code| SpecificCharacterSet::from_code(&code));
+        let obj = InMemDicomObject::from_element_iter(batch);
+        let ts = ts::element_ts(&self.info)?;
+        let cs = self.charset.clone();
+        let sink = self.sink()?;
+        obj.write_dataset_with_ts_cs(sink, ts, cs)
+            .map_err(|e| Error::Encode {
+                source: Box::new(e),
+            })?;
+        if let Some(cs) = new_charset {
+            self.charset = cs;
+        }
+        Ok(())
+    }
+
+    fn enc(&self) -> Enc {
+        if self.info.deflated {
+            Enc::EXPLICIT_LE
+        } else {
+            self.info.enc
+        }
+    }
+
+    fn put_tag(&mut self, tag: Tag) -> Result<()> {
+        let be = self.enc().big_endian;
+        let (g, e) = if be {
+            (tag.0.to_be_bytes(), tag.1.to_be_bytes())
+        } else {
+            (tag.0.to_le_bytes(), tag.1.to_le_bytes())
+        };
+        let s = self.sink()?;
+        s.write_all(&g)
+            .and_then(|()| s.write_all(&e))
+            .map_err(stream_err("writing"))
+    }
+
+    fn put_u32(&mut self, v: u32) -> Result<()> {
+        let b = if self.enc().big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        };
+        self.sink()?.write_all(&b).map_err(stream_err("writing"))
+    }
+
+    /// Element header for a value with a 32-bit length (OB, OW, OF, OD, ...).
+    fn put_long_header(&mut self, tag: Tag, vr: VR, len: u32) -> Result<()> {
+        self.put_tag(tag)?;
+        if self.enc().explicit {
+            let vr_bytes = vr.to_bytes();
+            self.sink()?
+                .write_all(&[vr_bytes[0], vr_bytes[1], 0, 0])
+                .map_err(stream_err("writing"))?;
+        }
+        self.put_u32(len)
+    }
+
+    /// Writes a native pixel data element (or any top-level element with a
+    /// long length: OB, OW, OF, OD, OL, OV, UN) of `len` bytes, copied from
+    /// `src` as a stream. An odd `len` is padded with one zero byte.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WriterState`] on out-of-order tags, a VR without a 32-bit
+    /// length, or if `src` ends before `len` bytes; I/O errors.
+    pub fn write_native_pixel(
+        &mut self,
+        tag: Tag,
+        vr: VR,
+        len: u32,
+        src: &mut dyn Read,
+    ) -> Result<()> {
+        self.write_native_pixel_with(tag, vr, len, |w| {
+            let n = io::copy(&mut src.take(u64::from(len)), w)?;
+            if n < u64::from(len) {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "pixel data source ended early",
+                ));
+            }
+            Ok(())
+        })
+    }
+
+    /// Like [`DicomWriter::write_native_pixel`], but `fill` writes the value
+    /// itself; it must write exactly `len` bytes.
+    ///
+    /// # Errors
+    ///
+    /// As [`DicomWriter::write_native_pixel`]; [`Error::WriterState`] if
+    /// `fill` writes a different number of bytes.
+    pub fn write_native_pixel_with(
+        &mut self,
+        tag: Tag,
+        vr: VR,
+        len: u32,
+        fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) -> Result<()> {
+        if !crate::parse::has_long_length(vr) || vr == VR::SQ {
+            return Err(Error::WriterState {
+                what: "streamed values need a VR with a 32-bit length",
+            });
+        }
+        self.check_order(tag)?;
+        let padded = len.checked_add(len % 2).ok_or(Error::WriterState {
+            what: "value too long",
+        })?;
+        self.put_long_header(tag, vr, padded)?;
+        let sink = self.sink()?;
+        let mut counter = Counting { inner: sink, n: 0 };
+        fill(&mut counter).map_err(stream_err("writing pixel data"))?;
+        let n = counter.n;
+        if n != u64::from(len) {
+            return Err(Error::WriterState {
+                what: "pixel data length differs from the declared length",
+            });
+        }
+        if len % 2 == 1 {
+            self.sink()?
+                .write_all(&[0])
+                .map_err(stream_err("writing"))?;
+        }
+        if tag == PIXEL_DATA || crate::parse::is_pixel_tag(tag) {
+            self.pixel = Pixel::Done;
+        }
+        Ok(())
+    }
+
+    /// Starts encapsulated Pixel Data (7FE0,0010) with the given basic
+    /// offset table (may be empty).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WriterState`] on out-of-order use; I/O errors.
+    pub fn begin_encapsulated(&mut self, offset_table: &[u32]) -> Result<()> {
+        if !self.enc().explicit || self.enc().big_endian {
+            return Err(Error::WriterState {
+                what: "encapsulated pixel data needs an explicit VR little endian transfer syntax",
+            });
+        }
+        self.check_order(PIXEL_DATA)?;
+        self.put_long_header(PIXEL_DATA, VR::OB, 0xFFFF_FFFF)?;
+        let len = u32::try_from(offset_table.len() * 4).map_err(|_| Error::WriterState {
+            what: "offset table too long",
+        })?;
+        self.put_tag(ITEM)?;
+        self.put_u32(len)?;
+        for v in offset_table {
+            self.put_u32(*v)?;
+        }
+        self.pixel = Pixel::InEncapsulated;
+        Ok(())
+    }
+
+    /// Writes one fragment of encapsulated pixel data (padded to even length).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WriterState`] outside [`DicomWriter::begin_encapsulated`]; I/O errors.
+    pub fn write_fragment(&mut self, data: &[u8]) -> Result<()> {
+        let len = u32::try_from(data.len()).map_err(|_| Error::WriterState {
+            what: "fragment too long",
+        })?;
+        self.write_fragment_with(len, |w| w.write_all(data))
+    }
+
+    /// Writes one fragment of `len` bytes produced by `fill` (padded to even
+    /// length).
+    ///
+    /// # Errors
+    ///
+    /// As [`DicomWriter::write_fragment`]; [`Error::WriterState`] if `fill`
+    /// writes a different number of bytes.
+    pub fn write_fragment_with(
+        &mut self,
+        len: u32,
+        fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) -> Result<()> {
+        if self.pixel != Pixel::InEncapsulated {
+            return Err(Error::WriterState {
+                what: "fragment written outside encapsulated pixel data",
+            });
+        }
+        let padded = len.checked_add(len % 2).ok_or(Error::WriterState {
+            what: "fragment too long",
+        })?;
+        self.put_tag(ITEM)?;
+        self.put_u32(padded)?;
+        let sink = self.sink()?;
+        let mut counter = Counting { inner: sink, n: 0 };
+        fill(&mut counter).map_err(stream_err("writing a fragment"))?;
+        if counter.n != u64::from(len) {
+            return Err(Error::WriterState {
+                what: "fragment length differs from the declared length",
+            });
+        }
+        if len % 2 == 1 {
+            self.sink()?
+                .write_all(&[0])
+                .map_err(stream_err("writing"))?;
+        }
+        Ok(())
+    }
+
+    /// Ends encapsulated pixel data.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WriterState`] outside [`DicomWriter::begin_encapsulated`]; I/O errors.
+    pub fn end_encapsulated(&mut self) -> Result<()> {
+        if self.pixel != Pixel::InEncapsulated {
+            return Err(Error::WriterState {
+                what: "end of encapsulated pixel data without a start",
+            });
+        }
+        self.put_tag(SEQUENCE_DELIMITER)?;
+        self.put_u32(0)?;
+        self.pixel = Pixel::Done;
+        Ok(())
+    }
+
+    /// Finishes the file: flush, `fsync`, move into place, `fsync` the folder.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WriterState`] if encapsulated pixel data was left open;
+    /// [`Error::Exists`] if the target appeared meanwhile and overwriting is
+    /// off; I/O errors. On error the temporary file is removed.
+    pub fn commit(mut self) -> Result<()> {
+        if self.pixel == Pixel::InEncapsulated {
+            return Err(Error::WriterState {
+                what: "encapsulated pixel data not ended",
+            });
+        }
+        let sink = self.sink.take().ok_or(Error::WriterState {
+            what: "writer already finished",
+        })?;
+        let buf = match sink {
+            Sink::Plain(w) => w,
+            Sink::Deflate(d) => d
+                .finish()
+                .map_err(|e| Error::io("cannot write", &self.path, e))?,
+        };
+        let tmp = buf
+            .into_inner()
+            .map_err(|e| Error::io("cannot write", &self.path, e.into_error()))?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| Error::io("cannot sync", &self.path, e))?;
+        if self.overwrite {
+            tmp.persist(&self.path)
+                .map_err(|e| Error::io("cannot move into place", &self.path, e.error))?;
+        } else {
+            tmp.persist_noclobber(&self.path).map_err(|e| {
+                if e.error.kind() == io::ErrorKind::AlreadyExists {
+                    Error::Exists {
+                        path: self.path.clone(),
+                    }
+                } else {
+                    Error::io("cannot move into place", &self.path, e.error)
+                }
+            })?;
+        }
+        sync_dir(&self.path);
+        Ok(())
+    }
+}
+
+/// `fsync` the folder holding `path` so the rename itself is durable. Not
+/// every platform or file system supports this; failure is not an error.
+fn sync_dir(path: &Path) {
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && let Ok(d) = File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
+}
+
+struct Counting<'a> {
+    inner: &'a mut Sink,
+    n: u64,
+}
+
+impl Write for Counting<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.n += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Writes a whole in-memory file atomically (see [`DicomWriter`]).
+///
+/// # Errors
+///
+/// As [`DicomWriter::create`], [`DicomWriter::write_elements`] and
+/// [`DicomWriter::commit`].
+pub fn write_file(
+    path: impl AsRef<Path>,
+    object: &FileDicomObject<InMemDicomObject>,
+    opts: &WriteOptions,
+) -> Result<()> {
+    let mut w = DicomWriter::create(path.as_ref(), object.meta(), opts)?;
+    w.write_elements(object.iter())?;
+    w.commit()
+}
+
+/// Encodes a whole in-memory file into bytes (zero preamble, `DICM`, file
+/// meta, data set), as [`write_file`] would write it.
+///
+/// # Errors
+///
+/// [`Error::UnsupportedTransferSyntax`]; [`Error::Encode`].
+pub fn to_bytes(object: &FileDicomObject<InMemDicomObject>) -> Result<Vec<u8>> {
+    let info = ts::lookup(&object.meta().transfer_syntax)?;
+    let mut out = vec![0u8; 128];
+    out.extend_from_slice(b"DICM");
+    let mut meta = object.meta().clone();
+    meta.update_information_group_length();
+    meta.write(&mut out).map_err(|e| Error::Encode {
+        source: Box::new(e),
+    })?;
+    let ts = ts::element_ts(&info)?;
+    if info.deflated {
+        let mut enc = DeflateEncoder::new(out, Compression::default());
+        object
+            .write_dataset_with_ts(&mut enc, ts)
+            .map_err(|e| Error::Encode {
+                source: Box::new(e),
+            })?;
+        return enc.finish().map_err(stream_err("deflating"));
+    }
+    object
+        .write_dataset_with_ts(&mut out, ts)
+        .map_err(|e| Error::Encode {
+            source: Box::new(e),
+        })?;
+    Ok(out)
+}
