@@ -1,0 +1,158 @@
+//! Turning `INPUT...` arguments (files and folders) into jobs with mirrored
+//! output paths: a folder's files keep their path relative to the folder, a
+//! file given directly keeps its name.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::anyhow;
+
+/// One file to process.
+#[derive(Debug, Clone)]
+pub(crate) struct Job {
+    /// The input file.
+    pub(crate) input: PathBuf,
+    /// Where its output goes.
+    pub(crate) output: PathBuf,
+}
+
+/// The jobs to run, and the inputs that could not become jobs.
+#[derive(Debug, Default)]
+pub(crate) struct Plan {
+    pub(crate) jobs: Vec<Job>,
+    pub(crate) problems: Vec<(PathBuf, anyhow::Error)>,
+}
+
+/// Lists every regular file under the inputs (symbolic links are not
+/// followed) and maps it under `outdir`.
+pub(crate) fn plan(inputs: &[PathBuf], outdir: &Path) -> Plan {
+    let mut plan = Plan::default();
+    let mut seen_outputs = HashSet::new();
+    let out_canon = outdir.canonicalize().ok();
+    for input in inputs {
+        let meta = match std::fs::symlink_metadata(input) {
+            Ok(m) => m,
+            Err(e) => {
+                plan.problems
+                    .push((input.clone(), anyhow!("cannot read input: {e}")));
+                continue;
+            }
+        };
+        let mut found = Vec::new();
+        if meta.is_dir() {
+            for entry in walkdir::WalkDir::new(input)
+                .follow_links(false)
+                .sort_by_file_name()
+            {
+                match entry {
+                    Ok(e) if e.file_type().is_file() => {
+                        // Never pick up our own earlier output when the output
+                        // folder lies inside an input folder.
+                        if let Some(oc) = &out_canon
+                            && e.path().canonicalize().is_ok_and(|p| p.starts_with(oc))
+                        {
+                            continue;
+                        }
+                        let rel = e
+                            .path()
+                            .strip_prefix(input)
+                            .unwrap_or(e.path())
+                            .to_path_buf();
+                        found.push((e.path().to_path_buf(), rel));
+                    }
+                    Ok(e) if e.file_type().is_symlink() => plan.problems.push((
+                        e.path().to_path_buf(),
+                        anyhow!("symbolic link not followed"),
+                    )),
+                    Ok(_) => {}
+                    Err(e) => plan
+                        .problems
+                        .push((input.clone(), anyhow!("cannot walk folder: {e}"))),
+                }
+            }
+        } else if meta.is_file() {
+            match input.file_name() {
+                Some(name) => found.push((input.clone(), PathBuf::from(name))),
+                None => plan
+                    .problems
+                    .push((input.clone(), anyhow!("input has no file name"))),
+            }
+        } else {
+            plan.problems
+                .push((input.clone(), anyhow!("not a regular file or folder")));
+        }
+        for (path, rel) in found {
+            let output = outdir.join(&rel);
+            if !seen_outputs.insert(output.clone()) {
+                plan.problems.push((
+                    path,
+                    anyhow!("another input already maps to {}", output.display()),
+                ));
+                continue;
+            }
+            plan.jobs.push(Job {
+                input: path,
+                output,
+            });
+        }
+    }
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    #[test]
+    fn mirrors_folders_and_keeps_file_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a");
+        fs::create_dir_all(a.join("s1/s2")).unwrap();
+        fs::write(a.join("s1/s2/x.dcm"), b"x").unwrap();
+        fs::write(a.join("top.dcm"), b"x").unwrap();
+        let single = dir.path().join("single.dcm");
+        fs::write(&single, b"x").unwrap();
+        let out = dir.path().join("out");
+        let p = plan(&[a, single], &out);
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        let outs: Vec<_> = p.jobs.iter().map(|j| j.output.clone()).collect();
+        assert!(outs.contains(&out.join("s1/s2/x.dcm")));
+        assert!(outs.contains(&out.join("top.dcm")));
+        assert!(outs.contains(&out.join("single.dcm")));
+        assert_eq!(outs.len(), 3);
+    }
+
+    #[test]
+    fn reports_collisions_and_missing_inputs() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("d1")).unwrap();
+        fs::create_dir_all(dir.path().join("d2")).unwrap();
+        fs::write(dir.path().join("d1/x.dcm"), b"x").unwrap();
+        fs::write(dir.path().join("d2/x.dcm"), b"x").unwrap();
+        let out = dir.path().join("out");
+        let p = plan(
+            &[
+                dir.path().join("d1"),
+                dir.path().join("d2"),
+                dir.path().join("missing"),
+            ],
+            &out,
+        );
+        assert_eq!(p.jobs.len(), 1);
+        assert_eq!(p.problems.len(), 2);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn does_not_follow_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("d");
+        fs::create_dir_all(&d).unwrap();
+        fs::write(dir.path().join("secret"), b"x").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("secret"), d.join("link.dcm")).unwrap();
+        let p = plan(&[d], &dir.path().join("out"));
+        assert!(p.jobs.is_empty());
+        assert_eq!(p.problems.len(), 1);
+    }
+}

@@ -1,0 +1,80 @@
+//! `radguard`: de-identify, encrypt, wipe and score medical imaging data
+//! and devices, from the command line.
+//!
+//! Conventions shared by every subcommand:
+//!
+//! - human output by default, `--json` for one machine-readable JSON
+//!   document on stdout; errors and warnings always on stderr;
+//! - a progress bar for work that takes over a second, on a terminal only;
+//! - exit code 0 when every input was done, 1 when some inputs failed, 2
+//!   for usage or setup errors (bad arguments, unreadable key file, ...);
+//! - secrets only from files or from an environment variable naming a
+//!   file, never from the command line.
+
+#![forbid(unsafe_code)]
+
+mod cmd;
+#[allow(dead_code)] // shared helpers; the deid, crypt and wipe subcommands use them
+mod inputs;
+#[allow(dead_code)]
+mod output;
+#[allow(dead_code)]
+mod progress;
+#[allow(dead_code)]
+mod secrets;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::output::Output;
+
+/// Medical imaging security: inspect, de-identify, encrypt, wipe and score.
+#[derive(Debug, Parser)]
+#[command(name = "radguard", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    /// Print one JSON document on stdout instead of human-readable text.
+    #[arg(long, global = true)]
+    json: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show a PHI-free structural summary of DICOM files.
+    Inspect(cmd::inspect::Args),
+}
+
+/// How a command ended, when it ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Every input was processed.
+    AllDone,
+    /// Some inputs failed; the others were processed.
+    SomeFailed,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            // clap uses exit code 2 for usage errors, 0 for --help/--version.
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    let out = Output::new(cli.json);
+    let result = match &cli.command {
+        Command::Inspect(args) => cmd::inspect::run(args, out),
+    };
+    match result {
+        Ok(Outcome::AllDone) => ExitCode::SUCCESS,
+        Ok(Outcome::SomeFailed) => ExitCode::from(1),
+        Err(e) => {
+            out.error(&e);
+            ExitCode::from(2)
+        }
+    }
+}
