@@ -32,7 +32,9 @@ pub(crate) fn run(args: &Args, out: Output) -> anyhow::Result<Outcome> {
         .files
         .iter()
         .map(|f| {
-            let r = radguard_dicom::ReadOptions::new().allow_truncated(true).summarize(f);
+            let r = radguard_dicom::ReadOptions::new()
+                .allow_truncated(true)
+                .summarize(f);
             progress.inc(1);
             (f.display().to_string(), r)
         })
