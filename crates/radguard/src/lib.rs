@@ -1,0 +1,31 @@
+//! radguard: security libraries for medical imaging.
+//!
+//! This facade re-exports the radguard crates, each behind a cargo feature,
+//! so that one dependency line gives access to any of them. Vendors who need
+//! only one capability can depend on its crate directly: the crates do not
+//! depend on this facade, and each stays usable alone (a wipe-only build
+//! pulls in no DICOM code).
+//!
+//! | module | crate | feature | what it does |
+//! |---|---|---|---|
+//! | [`core`] | `radguard-core` | always | keys, key ids, PHI-free audit records, redaction |
+//! | `dicom` | `radguard-dicom` | `dicom` (default) | safe DICOM file I/O for untrusted input |
+//!
+//! # Examples
+//!
+//! ```
+//! use radguard::core::{KeyId, SecretKey};
+//!
+//! let id = KeyId::fingerprint(&SecretKey::from_bytes([1; 32]));
+//! assert!(id.as_str().starts_with("k1-"));
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub use radguard_core as core;
+
+#[cfg(feature = "dicom")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dicom")))]
+pub use radguard_dicom as dicom;
