@@ -160,6 +160,17 @@ impl End {
     }
 }
 
+/// Parser state to roll back a failed tentative interpretation.
+struct Snapshot {
+    element_count: u64,
+    in_memory: u64,
+    max_depth: u32,
+    findings: usize,
+    charset: SpecificCharacterSet,
+    truncated: bool,
+}
+
+#[derive(Clone, Copy)]
 struct Header {
     tag: Tag,
     vr: VR,
@@ -577,6 +588,42 @@ impl<'a, S: Source> Parser<'a, S> {
                 off = next;
                 continue;
             }
+            // A standard sequence stored as UN with a defined length holds
+            // an Implicit VR Little Endian sequence (PS3.5 §6.2.2): parse it,
+            // so that what is inside is visible (and de-identifiable). If it
+            // does not parse, it stays opaque bytes.
+            if h.vr == VR::UN
+                && h.len != UNDEFINED
+                && enc.explicit
+                && !enc.big_endian
+                && h.tag.0 % 2 == 0
+                && dict_vr(h.tag) == Some(VirtualVr::Exact(VR::SQ))
+                && depth < self.limits.max_depth
+                && u64::from(h.len) <= limit - value_off
+            {
+                let snapshot = self.snapshot();
+                let as_seq = Header { vr: VR::SQ, ..h };
+                match self.sequence(off, &as_seq, value_off, limit, Enc::IMPLICIT_LE, depth + 1) {
+                    Ok((items, next))
+                        if !self.truncated && next == value_off + u64::from(h.len) =>
+                    {
+                        self.finding(FindingKind::UnknownVrSequence, Some(h.tag), off);
+                        self.max_depth = self.max_depth.max(depth + 1);
+                        if self.mode == Mode::Build {
+                            out.push(DataElement::new(
+                                h.tag,
+                                VR::SQ,
+                                Value::Sequence(DataSetSequence::new(items, Length::UNDEFINED)),
+                            ));
+                        }
+                        off = next;
+                        continue;
+                    }
+                    // Limits hold whatever the interpretation.
+                    Err(e @ (Error::TooLarge { .. } | Error::TooDeep { .. })) => return Err(e),
+                    _ => self.restore(snapshot),
+                }
+            }
             let un_sequence = h.vr == VR::UN && h.len == UNDEFINED && enc.explicit;
             if h.vr == VR::SQ || h.len == UNDEFINED {
                 let inner = if un_sequence {
@@ -650,6 +697,26 @@ impl<'a, S: Source> Parser<'a, S> {
             off = value_off + len;
         }
         Ok((out, off))
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            element_count: self.element_count,
+            in_memory: self.in_memory,
+            max_depth: self.max_depth,
+            findings: self.findings.len(),
+            charset: self.charset.clone(),
+            truncated: self.truncated,
+        }
+    }
+
+    fn restore(&mut self, s: Snapshot) {
+        self.element_count = s.element_count;
+        self.in_memory = s.in_memory;
+        self.max_depth = s.max_depth;
+        self.findings.truncate(s.findings);
+        self.charset = s.charset;
+        self.truncated = s.truncated;
     }
 
     fn set_pixel(&mut self, off: u64, loc: PixelLoc) -> Result<()> {
