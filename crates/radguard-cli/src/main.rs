@@ -14,13 +14,10 @@
 #![forbid(unsafe_code)]
 
 mod cmd;
-#[allow(dead_code)] // shared helpers; the deid, crypt and wipe subcommands use them
 mod inputs;
-#[allow(dead_code)]
 mod output;
 #[allow(dead_code)]
 mod progress;
-#[allow(dead_code)]
 mod secrets;
 
 use std::process::ExitCode;
@@ -45,6 +42,8 @@ struct Cli {
 enum Command {
     /// Show a PHI-free structural summary of DICOM files.
     Inspect(cmd::inspect::Args),
+    /// De-identify DICOM files per PS3.15 Annex E (2026c), with keyed, reproducible UIDs and pseudonyms.
+    Deid(Box<cmd::deid::Args>),
 }
 
 /// How a command ended, when it ran.
@@ -68,6 +67,7 @@ fn main() -> ExitCode {
     let out = Output::new(cli.json);
     let result = match &cli.command {
         Command::Inspect(args) => cmd::inspect::run(args, out),
+        Command::Deid(args) => cmd::deid::run(args, out),
     };
     match result {
         Ok(Outcome::AllDone) => ExitCode::SUCCESS,

@@ -448,7 +448,7 @@ impl Deidentifier {
         let counts = engine.counts;
         // The SOP Instance UID is present in the output: replaced (U) or kept (Retain UIDs).
         let new_uid = if self.profile.has(DeidOption::RetainUids) {
-            original_uid.clone()
+            original_uid
         } else {
             self.key.uid(&original_uid)
         };
@@ -635,13 +635,11 @@ fn identifying_values(ds: &InMemDicomObject, profile: &Profile) -> Vec<String> {
         let at = radguard_core::AttrTag::new(e.tag().0, e.tag().1);
         let rule = profile.rule(at);
         let removes = rule.single().is_none_or(Action::removes_value) && rule != crate::Rule::XZU;
-        if removes || vr == VR::PN {
-            if let Ok(v) = e.value().to_str() {
-                let v = v.trim();
-                if !v.is_empty() {
-                    out.push(v.to_owned());
-                }
-            }
+        if (removes || vr == VR::PN)
+            && let Ok(v) = e.value().to_str()
+            && !v.trim().is_empty()
+        {
+            out.push(v.trim().to_owned());
         }
     });
     out

@@ -67,6 +67,17 @@ fn attr(tag: Tag) -> AttrTag {
     AttrTag::new(tag.0, tag.1)
 }
 
+/// Attributes Table E.1-1 marks X that an IOD requires when present in
+/// the original (Type 1, or Type 2C whose condition the original met):
+/// removing them would make the output invalid, so they get a dummy (D) or
+/// an empty value (Z) instead. Either way no original value remains.
+const REQUIRED_WHEN_PRESENT: &[(Tag, Rule)] = &[
+    (Tag(0x0070, 0x0082), Rule::D), // Presentation Creation Date: Type 1 (Presentation State Identification)
+    (Tag(0x0070, 0x0083), Rule::D), // Presentation Creation Time: Type 1
+    (Tag(0x0010, 0x2297), Rule::Z), // Responsible Person: Type 2C (Patient, non-human)
+    (Tag(0x0010, 0x2299), Rule::Z), // Responsible Organization: Type 2C
+];
+
 /// Attributes of coded entries (Code Value, Coding Scheme Designator, Code
 /// Meaning, ...), which carry concepts, not identities.
 fn is_code_attribute(tag: Tag) -> bool {
@@ -348,6 +359,14 @@ impl Engine<'_> {
             self.counts.opaque_sequences_removed += 1;
             return (Op::Remove, Action::X);
         }
+        if (0x6000..=0x601E).contains(&tag.0) && tag.0.is_multiple_of(2) {
+            // Overlays: the bitmap (60xx,3000) is removed (radguard cannot
+            // check it for burned-in text, even under Clean Graphics), so the
+            // whole overlay group goes with it: an Overlay Plane without its
+            // data would make the object invalid.
+            self.counts.curves_overlays_removed += 1;
+            return (Op::Remove, Action::X);
+        }
         if let Some(p) = Profile::pattern(at) {
             return match (p, self.profile.rule(at)) {
                 // Overlay comments are text and can be cleaned; curve and
@@ -364,6 +383,13 @@ impl Engine<'_> {
         let mut rule = explanation.effective;
         if explanation.source == RuleSource::NotListed {
             rule = self.unlisted_rule(tag, vr, mode);
+        } else if rule == Rule::X
+            && let Some(keep) = REQUIRED_WHEN_PRESENT
+                .iter()
+                .find(|(t, _)| *t == tag)
+                .map(|(_, r)| *r)
+        {
+            rule = keep;
         }
         let empty = is_empty_value(elem);
         // Composite actions keep the attribute present (with no identifying
@@ -385,6 +411,11 @@ impl Engine<'_> {
         let op = if is_seq {
             match action {
                 Action::X => Op::Remove,
+                // X/Z on a sequence: an empty sequence is invalid where the
+                // sequence is Type 3 ("one or more items"), so a non-empty
+                // one keeps its items with their identifying values replaced
+                // (Z allows "a non-zero length value that may be a dummy").
+                Action::Z if rule == Rule::XZ && !empty => Op::Recurse(Mode::Dummy),
                 Action::Z => Op::EmptySequence,
                 Action::D => Op::Recurse(Mode::Dummy),
                 Action::C => Op::Recurse(Mode::Clean),
@@ -521,9 +552,13 @@ impl Engine<'_> {
             }
             Op::Replace(s) => put(obj, PrimitiveValue::from(s)),
             Op::Dummy => {
-                let vm = obj
-                    .get(tag)
-                    .map_or(1, |e| e.value().multiplicity() as usize);
+                let vm = obj.get(tag).map_or(1, |e| match e.value() {
+                    // Bytes standing for text (UN): count the text values.
+                    Value::Primitive(PrimitiveValue::U8(_)) if vr != VR::OB && vr != VR::UN => {
+                        strings(e).len()
+                    }
+                    v => v.multiplicity() as usize,
+                });
                 put(obj, values::dummy(vr, vm));
             }
             Op::Uid => {

@@ -89,6 +89,13 @@ impl Error {
         }
     }
 
+    /// `true` when the input is not a DICOM file at all (a caller walking
+    /// folders may skip it).
+    #[must_use]
+    pub fn is_not_dicom(&self) -> bool {
+        matches!(self, Self::Dicom(radguard_dicom::Error::NotDicom { .. }))
+    }
+
     /// `true` when the file was refused by policy rather than failing.
     #[must_use]
     pub fn is_refusal(&self) -> bool {

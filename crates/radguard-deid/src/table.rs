@@ -209,11 +209,11 @@ pub(crate) fn pattern_row(tag: AttrTag) -> Option<&'static PatternRow> {
     let g = tag.group;
     let pattern = if tag.is_private() {
         Pattern::Private
-    } else if g & 0xFF00 == 0x5000 && g % 2 == 0 {
+    } else if g & 0xFF00 == 0x5000 && g.is_multiple_of(2) {
         Pattern::CurveData
-    } else if g & 0xFF00 == 0x6000 && g % 2 == 0 && tag.element == 0x3000 {
+    } else if g & 0xFF00 == 0x6000 && g.is_multiple_of(2) && tag.element == 0x3000 {
         Pattern::OverlayData
-    } else if g & 0xFF00 == 0x6000 && g % 2 == 0 && tag.element == 0x4000 {
+    } else if g & 0xFF00 == 0x6000 && g.is_multiple_of(2) && tag.element == 0x4000 {
         Pattern::OverlayComments
     } else {
         return None;

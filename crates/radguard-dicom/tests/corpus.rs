@@ -1,5 +1,6 @@
 //! The shared corpus (`../shared/corpus`, or `$RADGUARD_CORPUS`): skipped
 //! with a note when absent.
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
 
 use radguard_dicom::{
     Error, ReadOptions, first_difference, from_bytes, open, open_split, to_bytes,

@@ -1,5 +1,6 @@
 //! Hostile and broken inputs: every one is a typed error naming where it
 //! broke (or a documented finding), never a panic or a huge allocation.
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Property tests: random data sets with nested sequences and private
 //! blocks, written by dicom-rs in each supported transfer syntax, read back
 //! by radguard's parser with the same content.
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
 
 use dicom_core::header::Length;
 use dicom_core::value::{DataSetSequence, PrimitiveValue, Value};
