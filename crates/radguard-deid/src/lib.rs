@@ -94,3 +94,81 @@ pub use table::{Action, EDITION, Rule};
 
 #[doc(hidden)]
 pub use table::table_sizes;
+
+/// Helpers for the fuzz targets. Not part of the stable API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use dicom_core::Tag;
+    use dicom_object::InMemDicomObject;
+    use radguard_core::AttrTag;
+
+    use crate::{Action, Profile};
+
+    fn originals(
+        obj: &InMemDicomObject,
+        profile: &Profile,
+        out: &mut BTreeMap<Tag, BTreeSet<String>>,
+    ) {
+        for e in obj.iter() {
+            let t = e.header().tag;
+            if let Some(items) = e.items() {
+                for it in items {
+                    originals(it, profile, out);
+                }
+                continue;
+            }
+            let at = AttrTag::new(t.0, t.1);
+            let rule = profile.rule(at);
+            if t.0 == 0x7FE0
+                || !(at.is_private() || rule.single().is_none_or(Action::removes_value))
+            {
+                continue;
+            }
+            for v in crate::engine::strings(e) {
+                let v = v.trim().to_owned();
+                if v.len() >= 4
+                    && !["ANONYMIZED", "ANONYMOUS", "19000101", "19000101000000"]
+                        .contains(&v.as_str())
+                {
+                    out.entry(t).or_default().insert(v);
+                }
+            }
+        }
+    }
+
+    /// Checks that no value of an attribute the profile removes or
+    /// replaces in `input` appears in the same attribute anywhere in
+    /// `output`, and that no private attribute remains. Returns the first
+    /// violation.
+    ///
+    /// # Errors
+    ///
+    /// A description of the first violation (path and tag, never the value).
+    pub fn check(
+        input: &InMemDicomObject,
+        output: &InMemDicomObject,
+        profile: &Profile,
+    ) -> Result<(), String> {
+        let mut orig = BTreeMap::new();
+        originals(input, profile, &mut orig);
+        let mut problem = None;
+        radguard_dicom::walk(output, &mut |path, e| {
+            if problem.is_some() {
+                return;
+            }
+            let t = e.header().tag;
+            if t.0 % 2 == 1 && t.0 > 8 {
+                problem = Some(format!("private attribute {path} kept"));
+            } else if let Some(vals) = orig.get(&t)
+                && crate::engine::strings(e)
+                    .iter()
+                    .any(|v| vals.contains(v.trim()))
+            {
+                problem = Some(format!("original value of {path} survived"));
+            }
+        });
+        problem.map_or(Ok(()), Err)
+    }
+}
