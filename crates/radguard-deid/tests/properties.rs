@@ -52,7 +52,7 @@ const SEQUENCES: &[Tag] = &[
 enum Node {
     Leaf(usize, u32),
     Private(u32),
-    Seq(usize, Vec<Vec<Node>>),
+    Seq(usize, Vec<Vec<Self>>),
 }
 
 fn nodes(depth: u32) -> BoxedStrategy<Vec<Node>> {
