@@ -194,7 +194,7 @@ impl core::str::FromStr for Cvss {
 
 /// Qualitative severity rating (CVSS v3.1 §5, v4.0 §6): None 0.0, Low
 /// 0.1–3.9, Medium 4.0–6.9, High 7.0–8.9, Critical 9.0–10.0.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[non_exhaustive]
 pub enum Severity {
     /// 0.0
