@@ -45,6 +45,8 @@ struct Cli {
 enum Command {
     /// Show a PHI-free structural summary of DICOM files.
     Inspect(cmd::inspect::Args),
+    /// Score imaging devices' risk (MIRS): CVSS, KEV, EPSS, SSVC, plans.
+    Risk(cmd::risk::Args),
 }
 
 /// How a command ended, when it ran.
@@ -68,6 +70,7 @@ fn main() -> ExitCode {
     let out = Output::new(cli.json);
     let result = match &cli.command {
         Command::Inspect(args) => cmd::inspect::run(args, out),
+        Command::Risk(args) => cmd::risk::run(args, out),
     };
     match result {
         Ok(Outcome::AllDone) => ExitCode::SUCCESS,

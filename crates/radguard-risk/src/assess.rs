@@ -105,6 +105,10 @@ pub struct FindingView {
     pub exploitation_weight: f64,
     /// VEX state, if stated.
     pub vex: Option<&'static str>,
+    /// VEX justification, if stated.
+    pub vex_justification: Option<String>,
+    /// The affected component.
+    pub component: crate::inventory::Component,
     /// Counted in the score (not excluded by VEX).
     pub counted: bool,
     /// SSVC deployer decision.
@@ -723,6 +727,8 @@ fn explain(
             epss: f.epss,
             exploitation_weight: r1(f.w * 100.0) / 100.0,
             vex: f.vex.map(crate::inventory::VexState::label),
+            vex_justification: f.vex_justification.clone(),
+            component: f.component,
             counted: f.counted,
             ssvc_deployer: dep,
             ssvc_supplier: sup,
@@ -732,7 +738,45 @@ fn explain(
             automatable,
         });
     }
-    let mut ssvc_reason = if p.findings.iter().any(|f| f.counted) {
+    if k.default_creds == Tri::Yes && b.reachable {
+        // The configuration weakness as the pseudo-finding the score uses.
+        let dep = ssvc::deployer_decision(
+            Exploitation::PublicPoc,
+            sys_exposure_device,
+            true,
+            p.human_impact,
+        );
+        let sup = ssvc::supplier_decision(
+            Exploitation::PublicPoc,
+            ssvc::utility(true, concentrated),
+            true,
+            public_safety,
+        );
+        let bd = ssvc::bod_26_04(false, b.internet, true, true);
+        device_decision = device_decision.max(dep);
+        bod = Some(bod.map_or(bd, |x| x.max(bd)));
+        views.push(FindingView {
+            id: model::DEFAULT_CREDS_ID.to_owned(),
+            vector: Some(model::DEFAULT_CREDS_VECTOR.to_owned()),
+            cvss: 9.8,
+            severity: Severity::Critical,
+            kev_added: None,
+            kev_ransomware: false,
+            epss: None,
+            exploitation_weight: w.vulnerability.exploit_poc,
+            vex: None,
+            vex_justification: None,
+            component: crate::inventory::Component::Application,
+            counted: true,
+            ssvc_deployer: dep,
+            ssvc_supplier: sup,
+            bod_26_04: bd,
+            exploitation: Exploitation::PublicPoc,
+            exposure: sys_exposure_device,
+            automatable: true,
+        });
+    }
+    let mut ssvc_reason = if views.iter().any(|f| f.counted) {
         "most urgent deployer decision among counted findings".to_owned()
     } else {
         "no counted findings".to_owned()

@@ -83,6 +83,16 @@ impl Date {
         NaiveDate::from_ymd_opt(year, month, day).map(Self)
     }
 
+    /// The date `days` after 1970-01-01 (for callers that read a clock;
+    /// this crate never does).
+    #[must_use]
+    pub fn from_unix_days(days: i64) -> Option<Self> {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1)?;
+        epoch
+            .checked_add_signed(chrono::TimeDelta::try_days(days)?)
+            .map(Self)
+    }
+
     /// Days from `earlier` to `self` (negative when `self` is earlier).
     #[must_use]
     pub fn days_since(self, earlier: Self) -> i64 {

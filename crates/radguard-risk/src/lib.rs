@@ -26,10 +26,12 @@ pub use fleet::{FleetReport, GroupSummary, Summary};
 pub use inventory::{
     CSV_COLUMNS, Clinical, Component, Controls, DataProfile, Device, DeviceClass, Exposure,
     Finding, Flow, Governance, Inventory, InventoryError, InventoryFormat, MAX_DEVICES,
-    MAX_FINDINGS_PER_DEVICE, MDS2_SECTIONS, Mds2Answer, OsInfo, PatchResponsibility, RemoteAccess,
-    Software, Tri, VexState, Zone, normalize_mds2_id,
+    MAX_FINDINGS_PER_DEVICE, MAX_TEXT, MDS2_SECTIONS, Mds2Answer, OsInfo, PatchResponsibility,
+    RemoteAccess, Software, Tri, VexState, Zone, normalize_mds2_id,
 };
-pub use lifecycle::{LifecycleError, OsLifecycle, OsRelease, OsStatus};
+pub use lifecycle::{
+    BUNDLED_SOURCE as OS_LIFECYCLE_SOURCE, LifecycleError, OsLifecycle, OsRelease, OsStatus,
+};
 pub use model::{DEFAULT_CREDS_ID, FloorRule, Tier};
 pub use plan::{Action, Effort, PlannedAction};
 pub use threat::{EpssScore, EpssSnapshot, KevCatalog, KevEntry, ThreatContext, ThreatDataError};

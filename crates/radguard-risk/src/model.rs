@@ -200,7 +200,6 @@ pub(crate) struct Knobs {
 #[derive(Debug, Clone)]
 pub(crate) struct Prepared<'a> {
     pub(crate) device: &'a Device,
-    pub(crate) as_of: Date,
     pub(crate) findings: Vec<FindingInfo>,
     pub(crate) counted: Vec<PFinding>,
     pub(crate) knobs: Knobs,
@@ -522,7 +521,6 @@ pub(crate) fn prepare<'a>(
     };
     Prepared {
         device,
-        as_of: ctx.as_of,
         findings,
         counted,
         knobs,
