@@ -453,6 +453,18 @@ pub struct OsInfo {
     pub esu_enrolled: Tri,
 }
 
+impl OsInfo {
+    /// An OS with ESU enrolment unknown.
+    #[must_use]
+    pub fn new(product: impl Into<String>, version: impl Into<String>) -> Self {
+        Self {
+            product: product.into(),
+            version: version.into(),
+            esu_enrolled: Tri::Unknown,
+        }
+    }
+}
+
 /// One installed software component.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
