@@ -47,8 +47,8 @@ pub struct Summary {
     pub by_site: Vec<GroupSummary>,
     /// By owner.
     pub by_owner: Vec<GroupSummary>,
-    /// Devices with at least one data gap other than the absence of MDS2
-    /// answers or monitoring data.
+    /// Devices with at least one gap in their own data (not counting the
+    /// absence of MDS2 answers or monitoring data, or the age of threat data).
     pub devices_with_gaps: usize,
 }
 
@@ -146,7 +146,17 @@ impl Scorer {
                 .iter()
                 .filter(|d| {
                     d.data_gaps.iter().any(|g| {
-                        !g.starts_with("no MDS2") && !g.starts_with("exposure.observed_flows")
+                        // Device data only, not the age or absence of threat data.
+                        ![
+                            "no MDS2",
+                            "exposure.observed_flows",
+                            "KEV catalog",
+                            "EPSS scores",
+                            "no KEV",
+                            "no EPSS",
+                        ]
+                        .iter()
+                        .any(|p| g.starts_with(p))
                     })
                 })
                 .count(),
