@@ -649,7 +649,7 @@ fn explain(
             evidence,
         });
     }
-    floors.sort_by(|a, b| b.value.cmp(&a.value));
+    floors.sort_by_key(|f| core::cmp::Reverse(f.value));
 
     let deciding = match b.deciding_floor() {
         Some(rule) => Deciding::Floor { rule },

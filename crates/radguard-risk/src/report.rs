@@ -582,7 +582,7 @@ pub fn html(r: &FleetReport) -> String {
     for a in &r.devices {
         device_details(&mut s, a);
     }
-    let _ = write!(s, "<script>{JS}</script></body></html>\n");
+    let _ = writeln!(s, "<script>{JS}</script></body></html>");
     s
 }
 

@@ -424,3 +424,34 @@ impl Weights {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_file_is_the_default() {
+        if std::env::var_os("RADGUARD_BLESS").is_some() {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mirs-weights.json");
+            std::fs::write(path, Weights::default().to_json() + "\n").expect("bless");
+            return;
+        }
+        let file = include_str!("../data/mirs-weights.json");
+        assert_eq!(
+            Weights::from_json(file).expect("parses"),
+            Weights::default()
+        );
+        assert_eq!(file.trim_end(), Weights::default().to_json());
+    }
+
+    #[test]
+    fn partial_overrides_and_checks() {
+        let w = Weights::from_json(r#"{"floors":{"default_credentials":50}}"#).expect("partial");
+        assert_eq!(w.floors.default_credentials, 50.0);
+        assert_eq!(w.exposure, ExposureWeights::default());
+        assert!(Weights::from_json(r#"{"floors":{"defualt":1}}"#).is_err());
+        assert!(Weights::from_json(r#"{"impact":{"low":1.5}}"#).is_err());
+        assert!(Weights::from_json(r#"{"tiers":{"high":90}}"#).is_err());
+        assert!(Weights::from_json(r#"{"vulnerability":{"max_points":-1}}"#).is_err());
+    }
+}

@@ -192,7 +192,7 @@ proptest! {
     #[test]
     fn adding_a_kev_finding_never_lowers_the_score(d in device(), k in 0usize..KEV_IDS.len(), v in 0usize..VECTORS.len()) {
         let s = scorer();
-        let mut d2 = d.clone();
+        let mut d2 = d;
         d2.findings.retain(|f| f.id != KEV_IDS[k]);
         let without = s.score(&d2);
         d2.findings.push(Finding::new(KEV_IDS[k]).with_cvss(Cvss::parse(VECTORS[v]).expect("v")));
@@ -221,7 +221,7 @@ proptest! {
         let s = scorer();
         let before = s.score(&d);
         let i = pick.index(d.findings.len());
-        let mut d2 = d.clone();
+        let mut d2 = d;
         if how == 0 {
             d2.findings.remove(i);
         } else {

@@ -78,7 +78,7 @@ impl Cvss {
     }
 
     /// Like [`Cvss::parse`], but accepts v4.0 metrics in any order (they are
-    /// put in the specification's order; [`Cvss::to_string`] prints that).
+    /// put in the specification's order, which `Display` prints).
     ///
     /// # Errors
     ///
