@@ -1,6 +1,9 @@
 //! Turning the numeric breakdown into an explained assessment, with the
 //! SSVC decisions beside it, data gaps, provenance and a remediation plan.
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::cvss::Severity;
@@ -89,14 +92,14 @@ pub struct Components {
 pub struct FindingView {
     /// Identifier.
     pub id: String,
-    /// Canonical vector, if given.
-    pub vector: Option<String>,
+    /// Canonical vector, if given (shared between devices with the same vector).
+    pub vector: Option<Arc<str>>,
     /// CVSS score used (the midpoint when no vector is given).
     pub cvss: f64,
     /// Its severity.
     pub severity: Severity,
     /// In KEV on `as_of`: the date added.
-    pub kev_added: Option<String>,
+    pub kev_added: Option<Date>,
     /// Known ransomware use per KEV.
     pub kev_ransomware: bool,
     /// EPSS probability, if the snapshot scores it.
@@ -149,13 +152,13 @@ pub struct Provenance {
     /// Model version.
     pub model_version: &'static str,
     /// Weights label.
-    pub weights: String,
+    pub weights: Arc<str>,
     /// KEV catalog version, or `none`.
-    pub kev: String,
+    pub kev: Arc<str>,
     /// EPSS `model_version@score_date`, or `none`.
-    pub epss: String,
+    pub epss: Arc<str>,
     /// OS lifecycle table source.
-    pub os_lifecycle: String,
+    pub os_lifecycle: Arc<str>,
     /// SSVC tables source.
     pub ssvc: &'static str,
     /// CVSS v4 data source.
@@ -205,7 +208,7 @@ pub struct Assessment {
     /// Ranked remediation plan.
     pub plan: Vec<PlannedAction>,
     /// Unknown values (each scored at its midpoint, never as the best case).
-    pub data_gaps: Vec<String>,
+    pub data_gaps: Vec<Cow<'static, str>>,
     /// Data sources.
     pub provenance: Provenance,
 }
@@ -298,12 +301,12 @@ impl Scorer {
     pub fn provenance(&self) -> Provenance {
         Provenance {
             model_version: MODEL_VERSION,
-            weights: self.weights.label.clone(),
-            kev: self.threat.kev.as_ref().map_or_else(
+            weights: Arc::from(self.weights.label.as_str()),
+            kev: Arc::from(self.threat.kev.as_ref().map_or_else(
                 || "none".to_owned(),
                 |k| format!("{} ({} entries)", k.version(), k.len()),
-            ),
-            epss: self.threat.epss.as_ref().map_or_else(
+            )),
+            epss: Arc::from(self.threat.epss.as_ref().map_or_else(
                 || "none".to_owned(),
                 |e| {
                     format!(
@@ -313,8 +316,8 @@ impl Scorer {
                         e.len()
                     )
                 },
-            ),
-            os_lifecycle: self.os.source().to_owned(),
+            )),
+            os_lifecycle: Arc::from(self.os.source()),
             ssvc: ssvc::SOURCE,
             cvss_v4: "FIRSTdotorg/cvss-v4-calculator @c5b0d409 (BSD-2-Clause)",
         }
@@ -332,7 +335,7 @@ impl Scorer {
     /// Just the score (no explanation, no plan): the fast path.
     #[must_use]
     pub fn score(&self, device: &Device) -> u8 {
-        let mut cache = VectorCache::new();
+        let mut cache = VectorCache::default();
         let p = model::prepare(&self.ctx(), device, &mut cache);
         model::evaluate(&p, &self.weights, &p.knobs, &[], None).score
     }
@@ -341,15 +344,16 @@ impl Scorer {
     /// gaps and provenance.
     #[must_use]
     pub fn assess(&self, device: &Device) -> Assessment {
-        let mut cache = VectorCache::new();
-        self.assess_cached(device, None, &mut cache)
+        let mut cache = VectorCache::default();
+        self.assess_cached(device, None, &mut cache, &self.provenance())
     }
 
-    pub(crate) fn assess_cached(
+    pub(crate) fn assess_cached<'a>(
         &self,
-        device: &Device,
+        device: &'a Device,
         default_site: Option<&str>,
-        cache: &mut VectorCache,
+        cache: &mut VectorCache<'a>,
+        provenance: &Provenance,
     ) -> Assessment {
         let p = model::prepare(&self.ctx(), device, cache);
         let b = model::evaluate(&p, &self.weights, &p.knobs, &[], None);
@@ -358,7 +362,7 @@ impl Scorer {
         } else {
             Vec::new()
         };
-        explain(self, &p, &b, plan, default_site)
+        explain(self, &p, &b, plan, default_site, provenance)
     }
 }
 
@@ -391,12 +395,13 @@ fn explain(
     b: &Breakdown,
     plan: Vec<PlannedAction>,
     default_site: Option<&str>,
+    provenance: &Provenance,
 ) -> Assessment {
     let w = &s.weights;
     let d = p.device;
     let k = &p.knobs;
     let mut factors = Vec::new();
-    let mut gaps: Vec<String> = Vec::new();
+    let mut gaps: Vec<Cow<'static, str>> = Vec::new();
 
     // V.
     if let Some(top) = b.v_top {
@@ -692,14 +697,8 @@ fn explain(
             .vector
             .as_ref()
             .is_none_or(|v| v.attack_vector().is_remote());
-        let automatable = f
-            .vector
-            .as_ref()
-            .is_some_and(crate::cvss::Cvss::automatable);
-        let total = f
-            .vector
-            .as_ref()
-            .is_none_or(crate::cvss::Cvss::total_technical_impact);
+        let automatable = f.vector.as_ref().is_some_and(|v| v.automatable());
+        let total = f.vector.as_ref().is_none_or(|v| v.total_technical_impact());
         let exposure = if remote {
             sys_exposure_device
         } else {
@@ -718,16 +717,16 @@ fn explain(
             bod = Some(bod.map_or(bd, |x| x.max(bd)));
         }
         views.push(FindingView {
-            id: f.id.clone(),
-            vector: f.vector.as_ref().map(ToString::to_string),
+            id: f.id.to_owned(),
+            vector: f.vector_text.clone(),
             cvss: f.score,
             severity: Severity::from_score(f.score),
-            kev_added: f.kev.as_ref().map(|(a, _)| a.clone()),
+            kev_added: f.kev.map(|(a, _)| a),
             kev_ransomware: f.kev.as_ref().is_some_and(|(_, r)| *r),
             epss: f.epss,
             exploitation_weight: r1(f.w * 100.0) / 100.0,
             vex: f.vex.map(crate::inventory::VexState::label),
-            vex_justification: f.vex_justification.clone(),
+            vex_justification: f.vex_justification.map(str::to_owned),
             component: f.component,
             counted: f.counted,
             ssvc_deployer: dep,
@@ -757,7 +756,7 @@ fn explain(
         bod = Some(bod.map_or(bd, |x| x.max(bd)));
         views.push(FindingView {
             id: model::DEFAULT_CREDS_ID.to_owned(),
-            vector: Some(model::DEFAULT_CREDS_VECTOR.to_owned()),
+            vector: Some(Arc::from(model::DEFAULT_CREDS_VECTOR)),
             cvss: 9.8,
             severity: Severity::Critical,
             kev_added: None,
@@ -806,42 +805,53 @@ fn explain(
 
     // Data gaps.
     if d.exposure.zone == Zone::Unknown {
-        gaps.push(format!(
+        gaps.push(Cow::Owned(format!(
             "exposure.zone unknown: scored {} of 0–{}",
             w.exposure.zone_unknown, w.exposure.zone_internet
-        ));
+        )));
     }
     if k.remote == RemoteAccess::Unknown {
-        gaps.push(format!(
+        gaps.push(Cow::Owned(format!(
             "exposure.remote_access unknown: scored {}",
             w.exposure.remote_unknown
-        ));
+        )));
     }
     if d.exposure.internet_reachable == Tri::Unknown {
-        gaps.push("exposure.internet_reachable unknown (no external scan result)".to_owned());
+        gaps.push(Cow::Borrowed(
+            "exposure.internet_reachable unknown (no external scan result)",
+        ));
     }
     if k.wireless == Tri::Unknown {
-        gaps.push("exposure.wireless unknown: half the wireless points".to_owned());
+        gaps.push(Cow::Borrowed(
+            "exposure.wireless unknown: half the wireless points",
+        ));
     }
     if k.legacy == Tri::Unknown {
-        gaps.push("exposure.legacy_services unknown: half the legacy-service points".to_owned());
+        gaps.push(Cow::Borrowed(
+            "exposure.legacy_services unknown: half the legacy-service points",
+        ));
     }
     match (&d.exposure.expected_peers, &d.exposure.observed_flows) {
-        (None, Some(_)) => gaps.push("exposure.expected_peers unknown: observed flows cannot be checked against an allowlist".to_owned()),
-        (_, None) => gaps.push("exposure.observed_flows unknown: no network monitoring data".to_owned()),
+        (None, Some(_)) => gaps.push(Cow::Borrowed("exposure.expected_peers unknown: observed flows cannot be checked against an allowlist")),
+        (_, None) => gaps.push(Cow::Borrowed("exposure.observed_flows unknown: no network monitoring data")),
         _ => {}
     }
     if d.os.is_none() {
-        gaps.push(format!("os unknown: scored {}", w.hygiene.os_unknown));
+        gaps.push(Cow::Owned(format!(
+            "os unknown: scored {}",
+            w.hygiene.os_unknown
+        )));
     } else if p.os_release.is_none() {
-        gaps.push(format!(
+        gaps.push(Cow::Owned(format!(
             "os not in the lifecycle table ({}): scored {}",
             s.os.source(),
             w.hygiene.os_unknown
-        ));
+        )));
     }
     if b.os_status == OsStatus::EsuUnknown {
-        gaps.push("os.esu_enrolled unknown while an ESU window is open".to_owned());
+        gaps.push(Cow::Borrowed(
+            "os.esu_enrolled unknown while an ESU window is open",
+        ));
     }
     for (name, t) in [
         ("controls.default_credentials", k.default_creds),
@@ -850,49 +860,50 @@ fn explain(
         ("controls.encryption_at_rest", k.enc_rest),
     ] {
         if t == Tri::Unknown {
-            gaps.push(format!("{name} unknown"));
+            gaps.push(Cow::Owned(format!("{name} unknown")));
         }
     }
     if p.phi == 0.5 {
-        gaps.push(
-            "data.stores_phi unknown: PHI-dependent points halved, breach floors apply".to_owned(),
-        );
+        gaps.push(Cow::Borrowed(
+            "data.stores_phi unknown: PHI-dependent points halved, breach floors apply",
+        ));
     } else if p.phi > 0.0 && p.phi_patients.is_none() {
-        gaps.push("data.phi_patients unknown".to_owned());
+        gaps.push(Cow::Borrowed("data.phi_patients unknown"));
     }
     if !p.human_impact_known {
-        gaps.push(
-            "clinical.safety_impact/mission_impact unknown: Human Impact treated as high"
-                .to_owned(),
-        );
+        gaps.push(Cow::Borrowed(
+            "clinical.safety_impact/mission_impact unknown: Human Impact treated as high",
+        ));
     }
     if !k.owner_known {
-        gaps.push("governance.owner unknown".to_owned());
+        gaps.push(Cow::Borrowed("governance.owner unknown"));
     }
     if !k.patch_known {
-        gaps.push("governance.patch_responsibility unknown".to_owned());
+        gaps.push(Cow::Borrowed("governance.patch_responsibility unknown"));
     }
     for f in &p.findings {
         if f.vector.is_none() {
-            gaps.push(format!(
+            gaps.push(Cow::Owned(format!(
                 "finding {}: no CVSS vector, scored {}",
                 f.id, w.vulnerability.unknown_score
-            ));
+            )));
         }
     }
     if !p.threat_kev && !p.findings.is_empty() {
-        gaps.push(
-            "no KEV catalog supplied: active exploitation known only from CVSS E:A".to_owned(),
-        );
+        gaps.push(Cow::Borrowed(
+            "no KEV catalog supplied: active exploitation known only from CVSS E:A",
+        ));
     }
     if !p.threat_epss && !p.findings.is_empty() {
-        gaps.push("no EPSS snapshot supplied".to_owned());
+        gaps.push(Cow::Borrowed("no EPSS snapshot supplied"));
     }
     if d.mds2.is_empty() {
-        gaps.push("no MDS2 answers".to_owned());
+        gaps.push(Cow::Borrowed("no MDS2 answers"));
     }
     if p.mds2.no_sbom {
-        gaps.push("no SBOM (MDS2 SBOM-1 = no): findings may be incomplete".to_owned());
+        gaps.push(Cow::Borrowed(
+            "no SBOM (MDS2 SBOM-1 = no): findings may be incomplete",
+        ));
     }
     if let Some(k) = s
         .threat
@@ -901,19 +912,19 @@ fn explain(
         .and_then(crate::threat::KevCatalog::released)
         && s.as_of.days_since(k) > 30
     {
-        gaps.push(format!(
+        gaps.push(Cow::Owned(format!(
             "KEV catalog released {k} is {} days older than as_of",
             s.as_of.days_since(k)
-        ));
+        )));
     }
     if let Some(e) = &s.threat.epss
         && s.as_of.days_since(e.score_date()) > 30
     {
-        gaps.push(format!(
+        gaps.push(Cow::Owned(format!(
             "EPSS scores dated {} are {} days older than as_of",
             e.score_date(),
             s.as_of.days_since(e.score_date())
-        ));
+        )));
     }
 
     let mut impact = p.m_reason.clone();
@@ -957,7 +968,7 @@ fn explain(
         },
         plan,
         data_gaps: gaps,
-        provenance: s.provenance(),
+        provenance: provenance.clone(),
     }
 }
 
@@ -985,7 +996,7 @@ fn floor_text(
                 vec![format!(
                     "{} in KEV {kev} (added {})",
                     f.id,
-                    f.kev.as_ref().map_or("", |(a, _)| a.as_str())
+                    f.kev.map_or_else(String::new, |(a, _)| a.to_string())
                 )]
             })
             .unwrap_or_default()

@@ -117,11 +117,12 @@ impl Scorer {
     /// ```
     #[must_use]
     pub fn assess_inventory(&self, inventory: &Inventory) -> FleetReport {
-        let mut cache = VectorCache::new();
+        let mut cache = VectorCache::default();
+        let provenance = self.provenance();
         let mut devices: Vec<Assessment> = inventory
             .devices
             .iter()
-            .map(|d| self.assess_cached(d, inventory.site.as_deref(), &mut cache))
+            .map(|d| self.assess_cached(d, inventory.site.as_deref(), &mut cache, &provenance))
             .collect();
         devices.sort_by(|a, b| {
             b.score

@@ -157,16 +157,18 @@ pub(crate) struct PFinding {
 
 /// What the model knows about one finding (for explanations).
 #[derive(Debug, Clone)]
-pub(crate) struct FindingInfo {
-    pub(crate) id: String,
-    pub(crate) vector: Option<Cvss>,
+pub(crate) struct FindingInfo<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) vector: Option<&'a Cvss>,
+    /// The canonical vector string (shared within a run).
+    pub(crate) vector_text: Option<std::sync::Arc<str>>,
     pub(crate) score: f64,
-    pub(crate) kev: Option<(String, bool)>,
+    pub(crate) kev: Option<(Date, bool)>,
     pub(crate) epss: Option<f64>,
     pub(crate) w: f64,
     pub(crate) exploitation: ssvc::Exploitation,
     pub(crate) vex: Option<VexState>,
-    pub(crate) vex_justification: Option<String>,
+    pub(crate) vex_justification: Option<&'a str>,
     pub(crate) counted: bool,
     pub(crate) component: Component,
     pub(crate) fix_available: Tri,
@@ -200,7 +202,7 @@ pub(crate) struct Knobs {
 #[derive(Debug, Clone)]
 pub(crate) struct Prepared<'a> {
     pub(crate) device: &'a Device,
-    pub(crate) findings: Vec<FindingInfo>,
+    pub(crate) findings: Vec<FindingInfo<'a>>,
     pub(crate) counted: Vec<PFinding>,
     pub(crate) knobs: Knobs,
     pub(crate) phi: f64,
@@ -301,13 +303,21 @@ pub(crate) struct Context<'a> {
     pub(crate) as_of: Date,
 }
 
-/// Scores a vector once per distinct string within a run.
-pub(crate) type VectorCache = std::collections::HashMap<Cvss, (f64, bool, ExploitMaturity)>;
+/// What a run computes once and reuses across devices: vector scores and
+/// OS lifecycle lookups.
+#[derive(Debug, Default)]
+pub(crate) struct RunCache<'a> {
+    vectors: std::collections::HashMap<&'a Cvss, (f64, bool, ExploitMaturity, std::sync::Arc<str>)>,
+    os: std::collections::HashMap<(&'a str, &'a str, Tri), (OsStatus, Option<String>, bool)>,
+}
+
+/// The cache type used by callers.
+pub(crate) type VectorCache<'a> = RunCache<'a>;
 
 pub(crate) fn prepare<'a>(
     ctx: &Context<'_>,
     device: &'a Device,
-    cache: &mut VectorCache,
+    cache: &mut RunCache<'a>,
 ) -> Prepared<'a> {
     let w = ctx.weights;
     let fill = crate::mds2::fill(device);
@@ -355,19 +365,23 @@ pub(crate) fn prepare<'a>(
     // OS lifecycle.
     let (os_status, os_release, esu_window_open) = match &device.os {
         None => (OsStatus::Unknown, None, false),
-        Some(o) => {
-            let (st, rel) = ctx
-                .os
-                .status(&o.product, &o.version, o.esu_enrolled, ctx.as_of);
-            let open = rel
-                .and_then(|r| r.end_of_paid_esu)
-                .is_some_and(|e| ctx.as_of <= e);
-            (
-                st,
-                rel.map(|r| format!("{} {}", r.product, r.version)),
-                open,
-            )
-        }
+        Some(o) => cache
+            .os
+            .entry((o.product.as_str(), o.version.as_str(), o.esu_enrolled))
+            .or_insert_with(|| {
+                let (st, rel) = ctx
+                    .os
+                    .status(&o.product, &o.version, o.esu_enrolled, ctx.as_of);
+                let open = rel
+                    .and_then(|r| r.end_of_paid_esu)
+                    .is_some_and(|e| ctx.as_of <= e);
+                (
+                    st,
+                    rel.map(|r| format!("{} {}", r.product, r.version)),
+                    open,
+                )
+            })
+            .clone(),
     };
 
     // Unexpected peers.
@@ -431,29 +445,27 @@ pub(crate) fn prepare<'a>(
     let mut findings = Vec::with_capacity(device.findings.len());
     let mut counted = Vec::with_capacity(device.findings.len());
     for f in &device.findings {
-        let vector = f.vector().cloned();
-        let (score, remote, maturity) = match &vector {
+        let vector = f.vector();
+        let (score, remote, maturity, vector_text) = match vector {
             Some(v) => {
-                if let Some(hit) = cache.get(v) {
-                    *hit
-                } else {
-                    let x = (
+                let (sc, r, m, t) = cache.vectors.entry(v).or_insert_with(|| {
+                    (
                         v.score(),
                         v.attack_vector().is_remote(),
                         v.exploit_maturity(),
-                    );
-                    cache.insert(v.clone(), x);
-                    x
-                }
+                        std::sync::Arc::from(v.to_string()),
+                    )
+                });
+                (*sc, *r, *m, Some(t.clone()))
             }
-            None => (vw.unknown_score, true, ExploitMaturity::NotDefined),
+            None => (vw.unknown_score, true, ExploitMaturity::NotDefined, None),
         };
         let kev = ctx
             .threat
             .kev
             .as_ref()
             .and_then(|k| k.listed(&f.id, ctx.as_of))
-            .map(|e| (e.date_added.to_string(), e.known_ransomware));
+            .map(|e| (e.date_added, e.known_ransomware));
         let epss = ctx
             .threat
             .epss
@@ -480,15 +492,16 @@ pub(crate) fn prepare<'a>(
             });
         }
         findings.push(FindingInfo {
-            id: f.id.clone(),
+            id: &f.id,
             vector,
+            vector_text,
             score,
             kev,
             epss,
             w: wt,
             exploitation,
             vex: f.vex,
-            vex_justification: f.vex_justification.clone(),
+            vex_justification: f.vex_justification.as_deref(),
             counted: is_counted,
             component: f.component,
             fix_available: f.fix_available,

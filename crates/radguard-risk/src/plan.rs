@@ -3,6 +3,8 @@
 //! reduction of the floor-free score so that actions hidden behind a floor
 //! still rank.
 
+use std::borrow::Cow;
+
 use serde::{Serialize, Serializer};
 
 use crate::inventory::{PatchResponsibility, RemoteAccess, Tri, Zone};
@@ -104,11 +106,11 @@ pub struct PlannedAction {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub finding: Option<String>,
     /// Instruction.
-    pub title: String,
+    pub title: Cow<'static, str>,
     /// Effort.
     pub effort: Effort,
     /// Who.
-    pub owner: String,
+    pub owner: Cow<'static, str>,
     /// Score before.
     pub before: u8,
     /// Score after this step (and the ones above it).
@@ -116,7 +118,7 @@ pub struct PlannedAction {
     /// Tier after.
     pub tier_after: Tier,
     /// What it removes.
-    pub reason: String,
+    pub reason: Cow<'static, str>,
 }
 
 struct Candidate {
@@ -135,7 +137,13 @@ fn owner_for(patch: PatchResponsibility) -> &'static str {
     }
 }
 
-fn candidates(p: &Prepared<'_>, k: &Knobs, removed: &[bool], out: &mut Vec<Candidate>) {
+fn candidates(
+    p: &Prepared<'_>,
+    k: &Knobs,
+    removed: &[bool],
+    cur: &Breakdown,
+    out: &mut Vec<Candidate>,
+) {
     out.clear();
     let mut add = |action: Action, effort: Effort, f: &dyn Fn(&mut Knobs), extra: Option<usize>| {
         let mut knobs = *k;
@@ -225,8 +233,26 @@ fn candidates(p: &Prepared<'_>, k: &Knobs, removed: &[bool], out: &mut Vec<Candi
             None,
         );
     }
+    // Only patches that can change the score are evaluated: the worst
+    // finding, reachable KEV findings (floors), and one other High/Critical
+    // finding (each of those only lowers the bonus, all by the same amount;
+    // the first stands for them all and the next is offered at the next
+    // step). Patching any other finding changes neither the score nor the
+    // floor-free score, so it could never be chosen.
+    let mut high_offered = false;
     for (i, f) in p.counted.iter().enumerate() {
         if removed[i] || (k.os_upgraded && f.os) {
+            continue;
+        }
+        let relevant = if cur.v_top == Some(i) || (f.kev && f.remote) {
+            true
+        } else if f.high && !high_offered {
+            high_offered = true;
+            true
+        } else {
+            false
+        };
+        if !relevant {
             continue;
         }
         let info = &p.findings[f.idx];
@@ -288,7 +314,11 @@ fn candidates(p: &Prepared<'_>, k: &Knobs, removed: &[bool], out: &mut Vec<Candi
     }
 }
 
-fn describe(p: &Prepared<'_>, c: &Candidate, before: &Breakdown) -> (String, String, String) {
+fn describe(
+    p: &Prepared<'_>,
+    c: &Candidate,
+    before: &Breakdown,
+) -> (Cow<'static, str>, Cow<'static, str>, Cow<'static, str>) {
     let patch_owner = owner_for(p.patch_owner);
     let vendor_validated = if p.mds2.patches_need_vendor_validation {
         " (MDS2 CSUP-2.4: OS patches need the manufacturer's validation)"
@@ -297,82 +327,123 @@ fn describe(p: &Prepared<'_>, c: &Candidate, before: &Breakdown) -> (String, Str
     };
     match &c.action {
         Action::InvestigatePeer => (
-            "Block the unexpected destination at the firewall, capture traffic, engage incident response and the vendor".to_owned(),
-            "HDO security (incident response) + vendor".to_owned(),
-            format!("{} unexpected peer(s) outside the allowlist", p.unexpected.len()),
+            Cow::Borrowed(
+                "Block the unexpected destination at the firewall, capture traffic, engage incident response and the vendor",
+            ),
+            Cow::Borrowed("HDO security (incident response) + vendor"),
+            Cow::Owned(format!(
+                "{} unexpected peer(s) outside the allowlist",
+                p.unexpected.len()
+            )),
         ),
         Action::Segment => (
-            "Move to a modality VLAN with an inbound/outbound allowlist (PACS, RIS, worklist, vendor service hosts only)".to_owned(),
-            "HDO network team".to_owned(),
-            format!("network zone contributes {:.0} exposure points", before.x_zone),
+            Cow::Borrowed(
+                "Move to a modality VLAN with an inbound/outbound allowlist (PACS, RIS, worklist, vendor service hosts only)",
+            ),
+            Cow::Borrowed("HDO network team"),
+            Cow::Owned(format!(
+                "network zone contributes {:.0} exposure points",
+                before.x_zone
+            )),
         ),
         Action::ReplaceRemoteAccess => (
-            "Replace always-on or exposed remote access with on-demand, MFA-protected, brokered vendor sessions".to_owned(),
-            "HDO+vendor".to_owned(),
-            format!("remote access contributes {:.0} exposure points", before.x_remote),
+            Cow::Borrowed(
+                "Replace always-on or exposed remote access with on-demand, MFA-protected, brokered vendor sessions",
+            ),
+            Cow::Borrowed("HDO+vendor"),
+            Cow::Owned(format!(
+                "remote access contributes {:.0} exposure points",
+                before.x_remote
+            )),
         ),
         Action::DisableLegacyServices => (
-            "Disable legacy services (SMBv1, telnet, FTP, unauthenticated VNC) with the vendor's approval".to_owned(),
-            patch_owner.to_owned(),
-            format!("legacy services contribute {:.1} exposure points", before.x_legacy),
+            Cow::Borrowed(
+                "Disable legacy services (SMBv1, telnet, FTP, unauthenticated VNC) with the vendor's approval",
+            ),
+            Cow::Borrowed(patch_owner),
+            Cow::Owned(format!(
+                "legacy services contribute {:.1} exposure points",
+                before.x_legacy
+            )),
         ),
         Action::Patch(id) => {
             let info = c.extra.map(|i| &p.findings[p.counted[i].idx]);
             let fix = match info.map(|f| f.fix_available) {
-                Some(Tri::No) => " (no validated fix recorded: ask the vendor, apply compensating controls meanwhile)",
+                Some(Tri::No) => {
+                    " (no validated fix recorded: ask the vendor, apply compensating controls meanwhile)"
+                }
                 _ => "",
             };
             (
-                format!("Install the vendor-validated fix for {id}{fix}{vendor_validated}"),
-                patch_owner.to_owned(),
-                info.map_or_else(String::new, |f| {
-                    format!(
+                Cow::Owned(format!(
+                    "Install the vendor-validated fix for {id}{fix}{vendor_validated}"
+                )),
+                Cow::Borrowed(patch_owner),
+                info.map_or(Cow::Borrowed(""), |f| {
+                    Cow::Owned(format!(
                         "{id}: CVSS {:.1}{}",
                         f.score,
                         if f.kev.is_some() { ", in KEV" } else { "" }
-                    )
+                    ))
                 }),
             )
         }
         Action::UpgradeOs => (
-            format!("Upgrade to a supported OS release validated by the manufacturer{vendor_validated}"),
-            patch_owner.to_owned(),
-            format!("OS status {} (and OS-level findings)", before.os_status.label()),
+            Cow::Owned(format!(
+                "Upgrade to a supported OS release validated by the manufacturer{vendor_validated}"
+            )),
+            Cow::Borrowed(patch_owner),
+            Cow::Owned(format!(
+                "OS status {} (and OS-level findings)",
+                before.os_status.label()
+            )),
         ),
         Action::EnrolEsu => (
-            "Enrol in paid extended security updates, if the manufacturer supports them on this device".to_owned(),
-            patch_owner.to_owned(),
-            format!("OS status {}", before.os_status.label()),
+            Cow::Borrowed(
+                "Enrol in paid extended security updates, if the manufacturer supports them on this device",
+            ),
+            Cow::Borrowed(patch_owner),
+            Cow::Owned(format!("OS status {}", before.os_status.label())),
         ),
         Action::ChangeDefaultCredentials => (
-            "Replace default or vendor service credentials with unique per-device credentials".to_owned(),
-            "HDO biomed + vendor".to_owned(),
-            "default credentials in use or unverified".to_owned(),
+            Cow::Borrowed(
+                "Replace default or vendor service credentials with unique per-device credentials",
+            ),
+            Cow::Borrowed("HDO biomed + vendor"),
+            Cow::Borrowed("default credentials in use or unverified"),
         ),
         Action::AssignOwner => (
-            "Record the clinical owner and the patch responsibility (vendor or HDO) in the inventory and contract".to_owned(),
-            "HDO".to_owned(),
-            "owner or patch responsibility unknown".to_owned(),
+            Cow::Borrowed(
+                "Record the clinical owner and the patch responsibility (vendor or HDO) in the inventory and contract",
+            ),
+            Cow::Borrowed("HDO"),
+            Cow::Borrowed("owner or patch responsibility unknown"),
         ),
         Action::DisconnectAndSanitize => (
-            "Disconnect from the network and sanitise the media (NIST SP 800-88), with a verification record, before disposal".to_owned(),
-            "HDO biomed".to_owned(),
-            "device leaving service with unverified data wipe".to_owned(),
+            Cow::Borrowed(
+                "Disconnect from the network and sanitise the media (NIST SP 800-88), with a verification record, before disposal",
+            ),
+            Cow::Borrowed("HDO biomed"),
+            Cow::Borrowed("device leaving service with unverified data wipe"),
         ),
         Action::EnableDicomTls => (
-            "Enable DICOM TLS (or another encrypted transfer) to PACS and other peers".to_owned(),
-            "HDO+vendor".to_owned(),
-            "PHI sent without encryption in transit".to_owned(),
+            Cow::Borrowed(
+                "Enable DICOM TLS (or another encrypted transfer) to PACS and other peers",
+            ),
+            Cow::Borrowed("HDO+vendor"),
+            Cow::Borrowed("PHI sent without encryption in transit"),
         ),
         Action::EncryptAtRest => (
-            "Enable encryption at rest, where the manufacturer supports it (MDS2 STCF-1)".to_owned(),
-            patch_owner.to_owned(),
-            "PHI stored without encryption at rest".to_owned(),
+            Cow::Borrowed(
+                "Enable encryption at rest, where the manufacturer supports it (MDS2 STCF-1)",
+            ),
+            Cow::Borrowed(patch_owner),
+            Cow::Borrowed("PHI stored without encryption at rest"),
         ),
         Action::EnableMalwareProtection => (
-            "Enable vendor-approved anti-malware or application allowlisting".to_owned(),
-            patch_owner.to_owned(),
-            "no malware protection or allowlisting".to_owned(),
+            Cow::Borrowed("Enable vendor-approved anti-malware or application allowlisting"),
+            Cow::Borrowed(patch_owner),
+            Cow::Borrowed("no malware protection or allowlisting"),
         ),
     }
 }
@@ -384,7 +455,7 @@ pub(crate) fn plan(p: &Prepared<'_>, w: &Weights, start: &Breakdown) -> Vec<Plan
     let mut cur = *start;
     let mut cands = Vec::new();
     for rank in 1..=w.plan.max_steps {
-        candidates(p, &knobs, &removed, &mut cands);
+        candidates(p, &knobs, &removed, &cur, &mut cands);
         let mut best: Option<((f64, f64, f64), usize, Breakdown)> = None;
         for (i, c) in cands.iter().enumerate() {
             let after = model::evaluate(p, w, &c.knobs, &removed, c.extra);
@@ -408,7 +479,7 @@ pub(crate) fn plan(p: &Prepared<'_>, w: &Weights, start: &Breakdown) -> Vec<Plan
         }
         let c = &mut cands[i];
         if let (Action::Patch(id), Some(x)) = (&mut c.action, c.extra) {
-            id.clone_from(&p.findings[p.counted[x].idx].id);
+            *id = p.findings[p.counted[x].idx].id.to_owned();
         }
         let c = &cands[i];
         let (title, owner, reason) = describe(p, c, &cur);

@@ -473,7 +473,7 @@ fn device_details(s: &mut String, a: &Assessment) {
                 "<tr><td>{}</td><td class=num>{:.1}</td><td>{}</td><td class=num>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape_html(&f.id),
                 f.cvss,
-                f.kev_added.as_deref().map_or(String::new(), escape_html),
+                f.kev_added.map_or(String::new(), |d| d.to_string()),
                 f.epss.map_or(String::new(), |e| format!("{e:.3}")),
                 f.vex.unwrap_or(""),
                 f.ssvc_deployer,

@@ -13,6 +13,62 @@ use serde::{Deserialize, Serialize};
 
 use crate::date::Date;
 
+/// A compact key for a well-formed CVE id (`CVE-YYYY-N...`, number below
+/// 2^40): lookups then hash and compare one integer instead of a string.
+fn cve_key(id: &str) -> Option<u64> {
+    let rest = id.strip_prefix("CVE-")?;
+    let (y, n) = rest.split_once('-')?;
+    if y.len() != 4 || n.len() < 4 || n.len() > 12 || n.starts_with('+') || y.starts_with('+') {
+        return None;
+    }
+    let year: u64 = y.parse().ok()?;
+    let num: u64 = n.parse().ok()?;
+    // Leading zeros matter for identity ("CVE-2020-0001" vs "CVE-2020-00001").
+    let digits = u64::try_from(n.len()).ok()?;
+    (num < (1 << 36)).then_some((year << 40) | (digits << 36) | num)
+}
+
+/// A map from CVE ids to values, keyed compactly when the id is well formed.
+#[derive(Debug, Clone)]
+struct CveMap<V> {
+    by_key: HashMap<u64, V>,
+    other: HashMap<Box<str>, V>,
+}
+
+impl<V> CveMap<V> {
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            by_key: HashMap::with_capacity(n),
+            other: HashMap::new(),
+        }
+    }
+    fn insert(&mut self, id: &str, v: V) {
+        match cve_key(id) {
+            Some(k) => {
+                self.by_key.insert(k, v);
+            }
+            None => {
+                self.other.insert(Box::from(id), v);
+            }
+        }
+    }
+    fn get(&self, id: &str) -> Option<&V> {
+        match cve_key(id) {
+            Some(k) => self.by_key.get(&k),
+            None => self.other.get(id),
+        }
+    }
+    fn len(&self) -> usize {
+        self.by_key.len() + self.other.len()
+    }
+}
+
+impl<V> Default for CveMap<V> {
+    fn default() -> Self {
+        Self::with_capacity(0)
+    }
+}
+
 /// Why a KEV or EPSS file was rejected.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -97,7 +153,7 @@ pub struct KevEntry {
 pub struct KevCatalog {
     version: String,
     released: Option<Date>,
-    entries: HashMap<String, KevEntry>,
+    entries: CveMap<KevEntry>,
 }
 
 #[derive(Deserialize)]
@@ -183,7 +239,7 @@ impl KevCatalog {
     pub fn from_json(text: &str) -> Result<Self, ThreatDataError> {
         let raw: KevJson = serde_json::from_str(text).map_err(ThreatDataError::KevJson)?;
         let released = Date::parse_timestamp(&raw.date_released).ok();
-        let mut entries = HashMap::with_capacity(raw.vulnerabilities.len());
+        let mut entries = CveMap::with_capacity(raw.vulnerabilities.len());
         for (i, v) in raw.vulnerabilities.into_iter().enumerate() {
             let n = i as u64 + 1;
             check_cve_id(&v.cve_id, "KEV", n)?;
@@ -199,7 +255,7 @@ impl KevCatalog {
                 product: v.product,
                 vulnerability_name: v.vulnerability_name,
             };
-            entries.insert(entry.cve_id.clone(), entry);
+            entries.insert(&entry.cve_id.clone(), entry);
         }
         Ok(Self {
             version: raw.catalog_version,
@@ -245,7 +301,7 @@ impl KevCatalog {
             col("dueDate")?,
             col("knownRansomwareCampaignUse")?,
         );
-        let mut entries = HashMap::new();
+        let mut entries = CveMap::default();
         let mut newest: Option<Date> = None;
         for rec in rdr.records() {
             let rec = rec.map_err(|source| ThreatDataError::Csv {
@@ -270,7 +326,7 @@ impl KevCatalog {
                 },
                 known_ransomware: ransomware(Some(get(c_ransom)), line)?,
             };
-            entries.insert(entry.cve_id.clone(), entry);
+            entries.insert(&entry.cve_id.clone(), entry);
         }
         let version = newest.map_or_else(
             || "empty (derived)".to_owned(),
@@ -305,7 +361,7 @@ impl KevCatalog {
     /// `true` when the catalog has no entry.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.len() == 0
     }
 
     /// The entry for `cve` if it was in the catalog on `as_of` (entries
@@ -346,7 +402,7 @@ pub struct EpssScore {
 pub struct EpssSnapshot {
     model_version: String,
     score_date: Date,
-    scores: HashMap<Box<str>, EpssScore>,
+    scores: CveMap<EpssScore>,
 }
 
 impl EpssSnapshot {
@@ -412,7 +468,7 @@ impl EpssSnapshot {
                 ));
             }
         }
-        let mut scores = HashMap::with_capacity(text.len() / 32);
+        let mut scores = CveMap::with_capacity(text.len() / 30);
         for (i, row) in lines.enumerate() {
             let line = i as u64 + 3;
             let row = row.trim_end_matches('\r');
@@ -452,7 +508,7 @@ impl EpssSnapshot {
                 epss: parse01(e, "epss")?,
                 percentile: parse01(p, "percentile")?,
             };
-            scores.insert(Box::from(cve), score);
+            scores.insert(cve, score);
         }
         Ok(Self {
             model_version,
@@ -482,7 +538,7 @@ impl EpssSnapshot {
     /// `true` when no CVE is scored.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.scores.is_empty()
+        self.scores.len() == 0
     }
 
     /// The score of `cve`.
