@@ -693,12 +693,7 @@ fn explain(
     let mut device_decision = Decision::Defer;
     let mut bod: Option<Bod2604> = None;
     for f in &p.findings {
-        let remote = f
-            .vector
-            .as_ref()
-            .is_none_or(|v| v.attack_vector().is_remote());
-        let automatable = f.vector.as_ref().is_some_and(|v| v.automatable());
-        let total = f.vector.as_ref().is_none_or(|v| v.total_technical_impact());
+        let (remote, automatable, total) = (f.remote, f.automatable, f.total);
         let exposure = if remote {
             sys_exposure_device
         } else {

@@ -172,6 +172,12 @@ pub(crate) struct FindingInfo<'a> {
     pub(crate) counted: bool,
     pub(crate) component: Component,
     pub(crate) fix_available: Tri,
+    /// Attack vector network or adjacent (true when no vector is given).
+    pub(crate) remote: bool,
+    /// SSVC Automatable from the vector.
+    pub(crate) automatable: bool,
+    /// SSVC Technical Impact total (true when no vector is given).
+    pub(crate) total: bool,
 }
 
 /// The values actions can change.
@@ -303,11 +309,22 @@ pub(crate) struct Context<'a> {
     pub(crate) as_of: Date,
 }
 
+/// What the model needs from a vector, computed once per distinct vector.
+#[derive(Debug, Clone)]
+pub(crate) struct VectorFacts {
+    score: f64,
+    remote: bool,
+    maturity: ExploitMaturity,
+    automatable: bool,
+    total: bool,
+    text: std::sync::Arc<str>,
+}
+
 /// What a run computes once and reuses across devices: vector scores and
 /// OS lifecycle lookups.
 #[derive(Debug, Default)]
 pub(crate) struct RunCache<'a> {
-    vectors: std::collections::HashMap<&'a Cvss, (f64, bool, ExploitMaturity, std::sync::Arc<str>)>,
+    vectors: std::collections::HashMap<&'a Cvss, VectorFacts>,
     os: std::collections::HashMap<(&'a str, &'a str, Tri), (OsStatus, Option<String>, bool)>,
 }
 
@@ -446,19 +463,37 @@ pub(crate) fn prepare<'a>(
     let mut counted = Vec::with_capacity(device.findings.len());
     for f in &device.findings {
         let vector = f.vector();
-        let (score, remote, maturity, vector_text) = match vector {
-            Some(v) => {
-                let (sc, r, m, t) = cache.vectors.entry(v).or_insert_with(|| {
-                    (
-                        v.score(),
-                        v.attack_vector().is_remote(),
-                        v.exploit_maturity(),
-                        std::sync::Arc::from(v.to_string()),
-                    )
-                });
-                (*sc, *r, *m, Some(t.clone()))
-            }
-            None => (vw.unknown_score, true, ExploitMaturity::NotDefined, None),
+        let facts = vector.map(|v| {
+            cache
+                .vectors
+                .entry(v)
+                .or_insert_with(|| VectorFacts {
+                    score: v.score(),
+                    remote: v.attack_vector().is_remote(),
+                    maturity: v.exploit_maturity(),
+                    automatable: v.automatable(),
+                    total: v.total_technical_impact(),
+                    text: std::sync::Arc::from(v.to_string()),
+                })
+                .clone()
+        });
+        let (score, remote, maturity, automatable, total, vector_text) = match facts {
+            Some(f) => (
+                f.score,
+                f.remote,
+                f.maturity,
+                f.automatable,
+                f.total,
+                Some(f.text),
+            ),
+            None => (
+                vw.unknown_score,
+                true,
+                ExploitMaturity::NotDefined,
+                false,
+                true,
+                None,
+            ),
         };
         let kev = ctx
             .threat
@@ -505,6 +540,9 @@ pub(crate) fn prepare<'a>(
             counted: is_counted,
             component: f.component,
             fix_available: f.fix_available,
+            remote,
+            automatable,
+            total,
         });
     }
     // The pseudo-finding: 9.8, public exploit (E:H) weight, never KEV.
