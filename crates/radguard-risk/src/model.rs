@@ -309,6 +309,9 @@ pub(crate) struct Context<'a> {
     pub(crate) as_of: Date,
 }
 
+/// OS status, the release it was read from, and whether an ESU window is open.
+type OsFacts = (OsStatus, Option<String>, bool);
+
 /// What the model needs from a vector, computed once per distinct vector.
 #[derive(Debug, Clone)]
 pub(crate) struct VectorFacts {
@@ -325,7 +328,7 @@ pub(crate) struct VectorFacts {
 #[derive(Debug, Default)]
 pub(crate) struct RunCache<'a> {
     vectors: std::collections::HashMap<&'a Cvss, VectorFacts>,
-    os: std::collections::HashMap<(&'a str, &'a str, Tri), (OsStatus, Option<String>, bool)>,
+    os: std::collections::HashMap<(&'a str, &'a str, Tri), OsFacts>,
 }
 
 /// The cache type used by callers.
