@@ -44,6 +44,8 @@ enum Command {
     Inspect(cmd::inspect::Args),
     /// De-identify DICOM files per PS3.15 Annex E (2026c), with keyed, reproducible UIDs and pseudonyms.
     Deid(Box<cmd::deid::Args>),
+    /// Score imaging devices' risk (MIRS): CVSS, KEV, EPSS, SSVC, plans.
+    Risk(cmd::risk::Args),
 }
 
 /// How a command ended, when it ran.
@@ -68,6 +70,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Inspect(args) => cmd::inspect::run(args, out),
         Command::Deid(args) => cmd::deid::run(args, out),
+        Command::Risk(args) => cmd::risk::run(args, out),
     };
     match result {
         Ok(Outcome::AllDone) => ExitCode::SUCCESS,

@@ -10,6 +10,7 @@
 //! |---|---|---|---|
 //! | [`core`] | `radguard-core` | always | keys, key ids, PHI-free audit records, redaction |
 //! | `dicom` | `radguard-dicom` | `dicom` (default) | safe DICOM file I/O for untrusted input |
+//! | `risk` | `radguard-risk` | `risk` | explainable risk scoring of imaging devices (MIRS) |
 //!
 //! # Examples
 //!
@@ -29,3 +30,7 @@ pub use radguard_core as core;
 #[cfg(feature = "dicom")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dicom")))]
 pub use radguard_dicom as dicom;
+
+#[cfg(feature = "risk")]
+#[cfg_attr(docsrs, doc(cfg(feature = "risk")))]
+pub use radguard_risk as risk;

@@ -2,3 +2,4 @@
 
 pub(crate) mod deid;
 pub(crate) mod inspect;
+pub(crate) mod risk;
