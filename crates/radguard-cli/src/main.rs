@@ -14,16 +14,17 @@
 #![forbid(unsafe_code)]
 
 mod cmd;
-#[allow(dead_code)] // shared helpers; the deid, crypt and wipe subcommands use them
+#[allow(dead_code)] // shared helpers; the deid and crypt subcommands use them
 mod inputs;
-#[allow(dead_code)]
 mod output;
-#[allow(dead_code)]
 mod progress;
-#[allow(dead_code)]
 mod secrets;
 
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use signal_hook::consts::{SIGINT, SIGTERM};
 
 use clap::{Parser, Subcommand};
 
@@ -45,6 +46,12 @@ struct Cli {
 enum Command {
     /// Show a PHI-free structural summary of DICOM files.
     Inspect(cmd::inspect::Args),
+    /// Sanitize files, folders, free space or block devices (NIST SP
+    /// 800-88 Clear) and write a signed certificate.
+    Wipe(cmd::wipe::Args),
+    /// Verify or show certificates of sanitization.
+    #[command(subcommand)]
+    Cert(cmd::cert::Command),
 }
 
 /// How a command ended, when it ran.
@@ -68,6 +75,18 @@ fn main() -> ExitCode {
     let out = Output::new(cli.json);
     let result = match &cli.command {
         Command::Inspect(args) => cmd::inspect::run(args, out),
+        Command::Wipe(args) => {
+            // The first Ctrl-C asks the wipe to stop cleanly (it still
+            // writes an "incomplete" certificate); a second one exits at once.
+            let stop = Arc::new(AtomicBool::new(false));
+            for sig in [SIGINT, SIGTERM] {
+                let _ =
+                    signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&stop));
+                let _ = signal_hook::flag::register(sig, Arc::clone(&stop));
+            }
+            cmd::wipe::run(args, out, &stop)
+        }
+        Command::Cert(c) => cmd::cert::run(c, out),
     };
     match result {
         Ok(Outcome::AllDone) => ExitCode::SUCCESS,

@@ -79,7 +79,7 @@ impl FdMedia {
 /// Allocated extents of a file from `SEEK_DATA`/`SEEK_HOLE`, rounded out
 /// to `align` and merged. Filesystems without hole support report one
 /// extent covering the file.
-fn data_regions(file: &File, size: u64, align: u64) -> io::Result<Vec<Range<u64>>> {
+pub(crate) fn data_regions(file: &File, size: u64, align: u64) -> io::Result<Vec<Range<u64>>> {
     let mut out: Vec<Range<u64>> = Vec::new();
     let mut pos = 0u64;
     while pos < size {

@@ -452,10 +452,8 @@ mod tests {
     fn splits_device_numbers() {
         // makedev(259, 65537) per glibc's encoding.
         let (major, minor) = (259u64, 65537u64);
-        let dev: u64 = ((major & 0xfff) << 8)
-            | ((major >> 12) << 44)
-            | (minor & 0xff)
-            | ((minor >> 8) << 20);
+        let dev: u64 =
+            ((major & 0xfff) << 8) | ((major >> 12) << 44) | (minor & 0xff) | ((minor >> 8) << 20);
         assert_eq!(split_dev(dev), (259, 65537));
         assert_eq!(split_dev((8 << 8) | 1), (8, 1));
     }

@@ -154,6 +154,8 @@ pub struct PlanItem {
     pub expected: Assurance,
     /// Bytes to write and read, for progress bars.
     pub work_bytes: u64,
+    /// Bytes one pass writes (allocated extents, rounded to whole blocks).
+    pub pass_bytes: u64,
     identity: (u64, u64),
     fs: Option<FsInfo>,
     forced: Vec<Forced>,
@@ -180,6 +182,7 @@ impl PlanItem {
                 recommendations: Vec::new(),
             },
             work_bytes: 0,
+            pass_bytes: 0,
             identity: (0, 0),
             fs: None,
             forced: Vec::new(),
@@ -342,6 +345,7 @@ impl Wiper {
                 }
                 self.plan_file_entry(&mut item, path, &meta, open);
                 item.bytes = meta.len();
+                item.pass_bytes = data_bytes(path, meta.len());
                 fs_of(&mut item, path);
             }
             Target::Path(_) if ft.is_dir() => {
@@ -388,11 +392,7 @@ impl Wiper {
                 ));
             }
         }
-        item.work_bytes = engine::work_bytes(
-            round_up(item.bytes, FILE_ALIGN as u64),
-            &o.method.passes(),
-            o.verify,
-        );
+        item.work_bytes = engine::work_bytes(item.pass_bytes, &o.method.passes(), o.verify);
         item.expected = assess(&item.facts(o), None);
         item
     }
@@ -424,6 +424,7 @@ impl Wiper {
         }) {
             Ok(size) => {
                 item.bytes = size;
+                item.pass_bytes = size;
                 item.media.size_bytes = Some(size);
             }
             Err(e) => item
@@ -492,6 +493,7 @@ impl Wiper {
                     s.f_bavail
                 };
                 item.bytes = free.saturating_mul(s.f_frsize);
+                item.pass_bytes = item.bytes / FILE_ALIGN as u64 * FILE_ALIGN as u64;
                 if !probe::is_root() && s.f_bfree > s.f_bavail {
                     item.blockers.push(format!(
                         "{} bytes are reserved for root and cannot be filled by this user",
@@ -585,7 +587,7 @@ impl Wiper {
         let passes: Vec<PassRecord> = outcome.map(|x| x.passes.clone()).unwrap_or_default();
         let verification = overall_verification(o.verify, &passes);
         let assurance = assess(&item.facts(o), Some((status, &verification)));
-        let planned = round_up(item.bytes, FILE_ALIGN as u64) * o.method.passes().len() as u64;
+        let planned = item.pass_bytes * o.method.passes().len() as u64;
         TargetReport {
             target: TargetInfo {
                 kind: item.kind.unwrap_or(TargetKind::File),
@@ -666,8 +668,20 @@ fn error_of(end: &End, extra: Option<String>) -> Option<String> {
     }
 }
 
-fn round_up(x: u64, a: u64) -> u64 {
-    x.div_ceil(a) * a
+/// Bytes one pass will write to a file: its allocated extents, rounded to
+/// whole blocks (what [`FdMedia::file`] will list as regions).
+fn data_bytes(path: &Path, len: u64) -> u64 {
+    use std::os::unix::fs::OpenOptionsExt;
+    let nofollow = (OFlags::NOFOLLOW | OFlags::NONBLOCK).bits();
+    File::options()
+        .read(true)
+        .custom_flags(i32::try_from(nofollow).unwrap_or(0))
+        .open(path)
+        .ok()
+        .and_then(|f| crate::fdmedia::data_regions(&f, len, FILE_ALIGN as u64).ok())
+        .map_or(len.div_ceil(FILE_ALIGN as u64) * FILE_ALIGN as u64, |r| {
+            r.iter().map(|x| x.end - x.start).sum()
+        })
 }
 
 fn fs_of(item: &mut PlanItem, path: &Path) {
@@ -756,6 +770,7 @@ fn walk_plan(
             walk_plan(&p, root_dev, item, open, force);
         } else if ft.is_file() {
             item.bytes += meta.len();
+            item.pass_bytes += data_bytes(&p, meta.len());
             item.files.push(p.clone());
             file_rules(item, &p, &meta, open, force);
         } else {
