@@ -75,6 +75,8 @@ pub struct FaultyMedia {
     pub fail_write_at: Option<u64>,
     pub fail_read_at: Option<u64>,
     pub drop_write_at: Option<u64>,
+    /// Fail the n-th write call (counting from 1), whatever its offset.
+    pub fail_write_number: Option<u64>,
     pub writes: u64,
 }
 
@@ -85,6 +87,7 @@ impl FaultyMedia {
             fail_write_at: None,
             fail_read_at: None,
             drop_write_at: None,
+            fail_write_number: None,
             writes: 0,
         }
     }
@@ -102,7 +105,9 @@ impl Media for FaultyMedia {
         512
     }
     fn write_at(&mut self, offset: u64, buf: &[u8]) -> io::Result<()> {
-        if hits(self.fail_write_at, offset, buf.len()).is_some() {
+        if hits(self.fail_write_at, offset, buf.len()).is_some()
+            || self.fail_write_number == Some(self.writes + 1)
+        {
             return Err(io::Error::from_raw_os_error(5)); // EIO
         }
         let o = usize::try_from(offset).expect("offset");
