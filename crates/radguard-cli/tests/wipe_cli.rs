@@ -31,7 +31,7 @@ struct Env {
 impl Env {
     fn new() -> Self {
         Self {
-            dir: tempfile::tempdir().unwrap(),
+            dir: tempfile::tempdir().expect("tempdir"),
         }
     }
     fn p(&self, s: &str) -> PathBuf {

@@ -393,6 +393,10 @@ impl Wiper {
             }
         }
         item.work_bytes = engine::work_bytes(item.pass_bytes, &o.method.passes(), o.verify);
+        if item.kind == Some(TargetKind::FreeSpace) {
+            // Claiming the space writes it once more.
+            item.work_bytes += item.pass_bytes;
+        }
         item.expected = assess(&item.facts(o), None);
         item
     }
@@ -554,6 +558,10 @@ impl Wiper {
                 if let Some(m) = run.media {
                     item.media = m;
                 }
+                if let Some(b) = run.pass_bytes {
+                    item.pass_bytes = b;
+                    item.bytes = b;
+                }
                 let status = status_of(&run.outcome.end);
                 let error = error_of(&run.outcome.end, run.error);
                 let mut rep =
@@ -632,6 +640,8 @@ struct Run {
     blockers: Vec<String>,
     notes: Vec<String>,
     media: Option<MediaInfo>,
+    /// Bytes per pass as found while running (free space claimed).
+    pass_bytes: Option<u64>,
 }
 
 impl Run {
@@ -646,6 +656,7 @@ impl Run {
             blockers: Vec::new(),
             notes: Vec::new(),
             media: None,
+            pass_bytes: None,
         }
     }
 }
@@ -1210,20 +1221,25 @@ impl Wiper {
             .map_err(|e| Error::io(path, e.into()))?;
         let work = open_dir_at(&dir, &work_name).map_err(|e| Error::io(path, e))?;
         let fill = fill_free_space(&work, observer, index);
-        let (files, unfilled_err) = match fill {
-            Ok(f) => (f, None),
-            Err((f, e)) => (f, Some(e)),
+        let after = rustix::fs::statvfs(path).ok();
+        let (files, stop) = match fill {
+            Fill::Full(f) => (f, None),
+            Fill::Interrupted(f) => (f, Some(End::Interrupted)),
+            Fill::Failed(f, e) => (
+                f,
+                Some(End::Failed {
+                    error: format!("claiming the free space failed: {e}"),
+                    offset: None,
+                }),
+            ),
         };
         let filled: u64 = files.iter().map(Media::size).sum();
-        let after = rustix::fs::statvfs(path).ok();
         let mut run;
-        if let Some(e) = unfilled_err {
+        let claimed = files.len() as u64;
+        if let Some(end) = stop {
             run = Run::new(Outcome {
                 passes: Vec::new(),
-                end: End::Failed {
-                    error: format!("filling the free space failed: {e}"),
-                    offset: None,
-                },
+                end,
             });
             run.files = files.len() as u64;
         } else {
@@ -1234,6 +1250,8 @@ impl Wiper {
             run.io_mode = io_mode(media_direct(&media));
             run.files = media.into_parts().len() as u64;
         }
+        run.pass_bytes = Some(filled);
+        run.files = claimed;
         if let Some(s) = after {
             let left = if probe::is_root() {
                 s.f_bfree
@@ -1248,7 +1266,7 @@ impl Wiper {
             }
         }
         run.notes.push(format!(
-            "{filled} bytes of free space were filled with fill files"
+            "{filled} bytes of free space were claimed by writing zeros into fill files, then overwritten by the method's passes"
         ));
         // Release: unlink the fill files and the work folder, sync.
         let cleanup = (|| -> io::Result<()> {
@@ -1314,97 +1332,119 @@ fn open_dir_path(p: &Path) -> io::Result<OwnedFd> {
 /// filesystem's maximum file size.
 const FILL_FILE: u64 = 1 << 30;
 
-/// Allocates fill files until the filesystem is full. Returns the files as
-/// media (dense: the whole of each file is overwritten).
-fn fill_free_space(
-    work: &OwnedFd,
-    observer: &mut dyn Observer,
-    index: usize,
-) -> Result<Vec<FdMedia>, (Vec<FdMedia>, io::Error)> {
-    let _ = (observer, index);
+/// How claiming the free space ended.
+enum Fill {
+    /// The filesystem is full.
+    Full(Vec<FdMedia>),
+    /// The observer asked to stop.
+    Interrupted(Vec<FdMedia>),
+    /// An error other than "no space".
+    Failed(Vec<FdMedia>, io::Error),
+}
+
+fn no_space(e: &io::Error) -> bool {
+    // ENOSPC, EDQUOT, EFBIG
+    matches!(e.raw_os_error(), Some(28 | 122 | 27))
+}
+
+/// Claims the free space by writing zeros into fill files until the
+/// filesystem is full. Writing (rather than `fallocate`) makes sure every
+/// claimed block is one this process wrote and will overwrite again: a
+/// failed `fallocate` may keep blocks allocated past the file's end.
+fn fill_free_space(work: &OwnedFd, observer: &mut dyn Observer, index: usize) -> Fill {
+    use std::os::unix::fs::FileExt;
     let mut files = Vec::new();
     let align = FILE_ALIGN as u64;
+    let mut buf = crate::media::AlignedBuf::new(engine::CHUNK, FILE_ALIGN);
+    buf.as_mut_slice().fill(0);
+    let mut total = 0u64;
     for i in 0u32.. {
         let name = OsString::from(format!("fill-{i:06}"));
         let flags =
             OFlags::RDWR | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC | OFlags::NOFOLLOW;
-        let (fd, direct) = match rustix::fs::openat(
-            work,
-            &name,
-            flags | OFlags::DIRECT,
-            Mode::from_raw_mode(0o600),
-        ) {
-            Ok(fd) => (fd, true),
+        let mode = Mode::from_raw_mode(0o600);
+        let opened = match rustix::fs::openat(work, &name, flags | OFlags::DIRECT, mode) {
+            Ok(fd) => Ok((fd, true)),
             Err(rustix::io::Errno::INVAL) => {
-                match rustix::fs::openat(work, &name, flags, Mode::from_raw_mode(0o600)) {
-                    Ok(fd) => (fd, false),
-                    Err(e) => return Err((files, e.into())),
-                }
+                rustix::fs::openat(work, &name, flags, mode).map(|fd| (fd, false))
             }
-            Err(rustix::io::Errno::NOSPC) => break,
-            Err(e) => return Err((files, e.into())),
+            Err(e) => Err(e),
+        };
+        let (fd, direct) = match opened {
+            Ok(x) => x,
+            // No room even for a new inode: full.
+            Err(rustix::io::Errno::NOSPC | rustix::io::Errno::DQUOT) => break,
+            Err(e) => return Fill::Failed(files, e.into()),
         };
         let file = File::from(fd);
-        let mut want = FILL_FILE;
-        let mut got = 0u64;
-        while want >= align {
-            match rustix::fs::fallocate(&file, rustix::fs::FallocateFlags::empty(), 0, want) {
-                Ok(()) => {
-                    got = want;
+        let mut at = 0u64;
+        let mut chunk = engine::CHUNK as u64;
+        let mut full = false;
+        while at < FILL_FILE {
+            let n = usize::try_from(chunk.min(FILL_FILE - at)).unwrap_or(engine::CHUNK);
+            match file.write_at(&buf.as_mut_slice()[..n], at) {
+                Ok(0) => {
+                    full = true;
                     break;
                 }
-                Err(
-                    rustix::io::Errno::NOSPC | rustix::io::Errno::DQUOT | rustix::io::Errno::FBIG,
-                ) => {
-                    want = (want / 2) / align * align;
+                Ok(w) => {
+                    // Keep whole blocks only: a partial direct write is
+                    // rounded down and the rest retried in smaller pieces.
+                    let w = w as u64 / align * align;
+                    if w == 0 {
+                        full = true;
+                        break;
+                    }
+                    at += w;
+                    total += w;
+                    let flow = observer.progress(&engine::Progress {
+                        target: index,
+                        phase: engine::Phase::Write,
+                        pass: 0,
+                        passes: 0,
+                        delta: w,
+                        done: total,
+                        total: 0,
+                    });
+                    if flow.is_break() {
+                        let _ = file.set_len(at);
+                        if let Ok(m) = FdMedia::dense_file(file, at, direct) {
+                            files.push(m);
+                        }
+                        return Fill::Interrupted(files);
+                    }
                 }
-                Err(rustix::io::Errno::OPNOTSUPP) => {
-                    got = match fill_by_writing(&file, FILL_FILE) {
-                        Ok(n) => n,
-                        Err(e) => return Err((files, e)),
-                    };
-                    break;
+                Err(e) if no_space(&e) => {
+                    if chunk > align {
+                        chunk = (chunk / 2).max(align) / align * align;
+                    } else {
+                        full = true;
+                        break;
+                    }
                 }
-                Err(e) => return Err((files, e.into())),
+                Err(e) => return Fill::Failed(files, e),
             }
         }
-        if got == 0 {
+        if let Err(e) = file.set_len(at).and_then(|()| file.sync_data()) {
+            if !no_space(&e) {
+                return Fill::Failed(files, e);
+            }
+            full = true;
+        }
+        if at == 0 {
             drop(file);
             let _ = rustix::fs::unlinkat(work, &name, AtFlags::empty());
             break;
         }
-        let m = match FdMedia::dense_file(file, got, direct) {
-            Ok(m) => m,
-            Err(e) => return Err((files, e)),
-        };
-        files.push(m);
-        if got < FILL_FILE {
-            // The filesystem is (nearly) full; one more round picks up
-            // whatever a smaller allocation can still get.
-            continue;
+        match FdMedia::dense_file(file, at, direct) {
+            Ok(m) => files.push(m),
+            Err(e) => return Fill::Failed(files, e),
+        }
+        if full {
+            break;
         }
     }
-    Ok(files)
-}
-
-/// Where `fallocate` is not supported: write zeros until the filesystem is
-/// full, then trim to whole blocks.
-fn fill_by_writing(file: &File, max: u64) -> io::Result<u64> {
-    use std::os::unix::fs::FileExt;
-    let buf = vec![0u8; engine::CHUNK];
-    let mut at = 0u64;
-    while at < max {
-        match file.write_at(&buf, at) {
-            Ok(0) => break,
-            Ok(n) => at += n as u64,
-            Err(e) if e.raw_os_error() == Some(28) => break,
-            Err(e) => return Err(e),
-        }
-    }
-    let keep = at / FILE_ALIGN as u64 * FILE_ALIGN as u64;
-    file.set_len(keep)?;
-    file.sync_data()?;
-    Ok(keep)
+    Fill::Full(files)
 }
 
 #[derive(Default)]

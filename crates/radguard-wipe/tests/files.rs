@@ -20,10 +20,10 @@ fn wiper() -> Wiper {
 }
 
 fn tree(root: &Path) {
-    fs::create_dir_all(root.join("a/b")).unwrap();
-    fs::write(root.join("a/one.dcm"), vec![0x41; 300_000]).unwrap();
-    fs::write(root.join("a/b/two.dcm"), vec![0x42; 5000]).unwrap();
-    fs::write(root.join("empty.dcm"), b"").unwrap();
+    fs::create_dir_all(root.join("a/b")).expect("setup");
+    fs::write(root.join("a/one.dcm"), vec![0x41; 300_000]).expect("setup");
+    fs::write(root.join("a/b/two.dcm"), vec![0x42; 5000]).expect("setup");
+    fs::write(root.join("empty.dcm"), b"").expect("setup");
 }
 
 #[test]
@@ -87,7 +87,7 @@ fn symlinks_are_never_followed() {
     // A link as the target is refused.
     let link = dir.path().join("link.dcm");
     symlink(&outside, &link).unwrap();
-    let plan = wiper().plan(&[Target::Path(link.clone())]);
+    let plan = wiper().plan(&[Target::Path(link)]);
     assert!(!plan.all_allowed());
     assert!(plan.items()[0].refusals[0].contains("symbolic link"));
     // A link inside a folder is removed, its target untouched.
@@ -157,7 +157,7 @@ fn files_open_in_another_process_are_refused() {
         &mut line,
     )
     .unwrap();
-    let plan = wiper().plan(&[Target::Path(f.clone())]);
+    let plan = wiper().plan(&[Target::Path(f)]);
     if plan.all_allowed() {
         // /proc of other processes is not readable here (not root, hardened
         // /proc): the rule cannot be checked.
@@ -185,7 +185,7 @@ fn special_files_and_block_only_methods_are_refused() {
             .unwrap()
             .success()
     );
-    let plan = wiper().plan(&[Target::Path(root.clone())]);
+    let plan = wiper().plan(&[Target::Path(root)]);
     assert!(!plan.all_allowed());
     assert!(plan.items()[0].refusals[0].contains("not a regular file"));
     let plan = wiper().plan(&[Target::Path(fifo)]);

@@ -7,6 +7,8 @@
 //! root with btrfs-progs installed (`.ci/steps.d/40-wipe.sh`), with
 //! `RADGUARD_REQUIRE_LOOP_TESTS=1`, which turns every skip into a failure.
 
+#![allow(clippy::print_stderr)] // SKIP lines and marker counts are the point
+
 mod common;
 
 use std::path::Path;
@@ -397,4 +399,73 @@ fn interrupted_block_wipe_reports_incomplete() {
     let cert = certify(reports);
     assert_eq!(cert.outcome, Outcome::Incomplete);
     assert_eq!(cert.assurance_level, AssuranceLevel::NotAssured);
+}
+
+#[test]
+fn free_space_wipe_reaches_deleted_data_and_reports_what_it_could_not_fill() {
+    if skip(
+        "free-space marker test",
+        &["losetup", "mkfs.ext4", "mount", "umount"],
+    ) {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let img = image(tmp.path(), "free.img", 64);
+    run("mkfs.ext4", &["-q", "-F", img.to_str().expect("utf-8")]);
+    let lo = Loop::attach(&img).expect("losetup");
+    let mut mnt = Mounted::mount(&lo.dev, &tmp.path().join("mnt"), None);
+    let m = marker();
+    write_marker_file(&mnt.dir.join("deleted.dcm"), &m, 16 << 20);
+    run("sync", &[]);
+    std::fs::remove_file(mnt.dir.join("deleted.dcm")).expect("rm");
+    run("sync", &[]);
+    let before = count_markers(&img, &m);
+    assert!(
+        before > 0,
+        "deleted data is still in the image before the wipe"
+    );
+    let free_before = rustix::fs::statvfs(&mnt.dir).expect("statvfs").f_bfree;
+
+    let wiper = Wiper::new(Options::new());
+    let plan = wiper.plan(&[Target::FreeSpace(mnt.dir.clone())]);
+    assert!(plan.all_allowed(), "{:?}", plan.items()[0].refusals);
+    assert_eq!(plan.items()[0].kind, Some(TargetKind::FreeSpace));
+    let report = wiper.execute(&plan, &mut Silent).remove(0);
+    assert_eq!(report.status, Status::Completed, "{:?}", report.error);
+    assert_eq!(report.verification_result, "passed");
+    assert!(report.bytes_written > 16 << 20);
+    // The space is released again and no fill files are left behind.
+    let free_after = rustix::fs::statvfs(&mnt.dir).expect("statvfs").f_bfree;
+    assert!(
+        free_after + 16 >= free_before,
+        "{free_after} < {free_before}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&mnt.dir)
+        .expect("ls")
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|n| n != "lost+found")
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    // ext4 holds back a few clusters no one can fill: the tool must say so
+    // and not claim Clear.
+    let unfilled = report
+        .assurance
+        .reasons
+        .iter()
+        .any(|r| r.contains("could not be filled"));
+    if unfilled {
+        assert_eq!(report.assurance.level, AssuranceLevel::NotAssured);
+    }
+    mnt.unmount();
+    drop(lo);
+    let after = count_markers(&img, &m);
+    eprintln!(
+        "free space (ext4): {before} markers of a deleted file before, {after} after; level {}",
+        report.assurance.level
+    );
+    assert!(
+        after < before / 100,
+        "most deleted data must be overwritten: {after}"
+    );
 }

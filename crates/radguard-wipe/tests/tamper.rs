@@ -170,7 +170,7 @@ fn untouched_certificate_verifies() {
 
 #[test]
 fn changing_any_field_is_detected() {
-    let (json, public) = signed_json();
+    let (json, _) = signed_json();
     let original: Value = serde_json::from_str(&json).expect("json");
     let mut paths = Vec::new();
     leaves(&original, &mut Vec::new(), &mut paths);
@@ -251,7 +251,7 @@ fn removing_or_reordering_items_is_detected() {
         !verifies(&t, None),
         "dropping the failed item went undetected"
     );
-    let mut t = original.clone();
+    let mut t = original;
     get_mut(&mut t, &["certificate".into(), "items".into()])
         .as_array_mut()
         .expect("items")

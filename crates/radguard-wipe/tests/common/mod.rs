@@ -3,6 +3,7 @@
 //! plumbing that skips cleanly where it cannot run.
 
 #![allow(dead_code, unreachable_pub, missing_docs)]
+#![allow(clippy::unwrap_in_result, clippy::single_range_in_vec_init)]
 
 use std::fs::File;
 use std::io::{self, Read};
