@@ -297,6 +297,22 @@ impl Ctx<'_> {
     }
 }
 
+/// The chunks of a pass, in write order.
+fn chunks(regions: &[Range<u64>]) -> impl Iterator<Item = (u64, usize)> + '_ {
+    regions.iter().flat_map(|r| {
+        let mut off = r.start;
+        core::iter::from_fn(move || {
+            if off >= r.end {
+                return None;
+            }
+            let n = usize::try_from((r.end - off).min(CHUNK as u64)).unwrap_or(CHUNK);
+            let at = off;
+            off += n as u64;
+            Some((at, n))
+        })
+    })
+}
+
 fn write_pass(
     media: &mut dyn Media,
     regions: &[Range<u64>],
@@ -305,37 +321,63 @@ fn write_pass(
     rec: &mut PassRecord,
     ctx: &mut Ctx<'_>,
 ) -> Result<(), End> {
-    let mut buf = AlignedBuf::new(CHUNK, align);
-    let constant = stream.constant();
-    if let Some(b) = constant {
-        buf.as_mut_slice().fill(b);
-    }
     let total = rec.bytes_planned;
-    for r in regions {
-        let mut off = r.start;
-        while off < r.end {
-            let n = usize::try_from((r.end - off).min(CHUNK as u64)).unwrap_or(CHUNK);
-            let chunk = &mut buf.as_mut_slice()[..n];
-            if constant.is_none() {
-                stream.fill(off, chunk);
-            }
-            if let Err(e) = media.write_at(off, chunk) {
-                return Err(End::Failed {
-                    error: format!("write failed at byte {off}: {e}"),
-                    offset: Some(off),
-                });
-            }
-            off += n as u64;
-            rec.bytes_written += n as u64;
-            if ctx
-                .report(Phase::Write, n as u64, rec.bytes_written, total)
-                .is_break()
-            {
-                return Err(End::Interrupted);
-            }
+    let mut write = |off: u64, chunk: &[u8], rec: &mut PassRecord| -> Result<(), End> {
+        if let Err(e) = media.write_at(off, chunk) {
+            return Err(End::Failed {
+                error: format!("write failed at byte {off}: {e}"),
+                offset: Some(off),
+            });
         }
+        rec.bytes_written += chunk.len() as u64;
+        if ctx
+            .report(Phase::Write, chunk.len() as u64, rec.bytes_written, total)
+            .is_break()
+        {
+            return Err(End::Interrupted);
+        }
+        Ok(())
+    };
+    if let Some(b) = stream.constant() {
+        let mut buf = AlignedBuf::new(CHUNK, align);
+        buf.as_mut_slice().fill(b);
+        for (off, n) in chunks(regions) {
+            write(off, &buf.as_mut_slice()[..n], rec)?;
+        }
+        return Ok(());
     }
-    Ok(())
+    // Generated patterns: a second thread fills the next chunk while this
+    // one writes the current one, so generation overlaps the I/O.
+    std::thread::scope(|scope| {
+        let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<(u64, usize, AlignedBuf)>(1);
+        let (free_tx, free_rx) = std::sync::mpsc::sync_channel::<AlignedBuf>(2);
+        for _ in 0..2 {
+            let _ = free_tx.send(AlignedBuf::new(CHUNK, align));
+        }
+        scope.spawn(move || {
+            for (off, n) in chunks(regions) {
+                let Ok(mut buf) = free_rx.recv() else {
+                    return;
+                };
+                stream.fill(off, &mut buf.as_mut_slice()[..n]);
+                if full_tx.send((off, n, buf)).is_err() {
+                    return;
+                }
+            }
+        });
+        let mut result = Ok(());
+        for (off, n, mut buf) in full_rx.iter() {
+            result = write(off, &buf.as_mut_slice()[..n], rec);
+            if result.is_err() {
+                break;
+            }
+            let _ = free_tx.send(buf);
+        }
+        // Dropping both channel ends stops the generator if we broke off.
+        drop(free_tx);
+        drop(full_rx);
+        result
+    })
 }
 
 fn device_pass(

@@ -221,14 +221,20 @@ impl PatternStream {
         match &self.kind {
             StreamKind::Byte(b) => buf.fill(*b),
             StreamKind::Repeat(p) => {
-                let n = p.len() as u64;
-                let mut start = usize::try_from(offset % n).unwrap_or(0);
-                let mut i = 0;
-                while i < buf.len() {
-                    let take = (p.len() - start).min(buf.len() - i);
-                    buf[i..i + take].copy_from_slice(&p[start..start + take]);
-                    i += take;
-                    start = 0;
+                // Write one period (rotated to the offset), then double the
+                // written prefix: every copy length is a multiple of the
+                // period, so the result stays periodic, at memcpy speed.
+                let n = p.len();
+                let start = usize::try_from(offset % n as u64).unwrap_or(0);
+                let first = n.min(buf.len());
+                for (i, b) in buf[..first].iter_mut().enumerate() {
+                    *b = p[(start + i) % n];
+                }
+                let mut done = first;
+                while done < buf.len() {
+                    let take = done.min(buf.len() - done);
+                    buf.copy_within(..take, done);
+                    done += take;
                 }
             }
             StreamKind::Random { seed, pass } => {
@@ -259,7 +265,15 @@ impl PatternStream {
     #[must_use]
     pub fn first_mismatch(&self, offset: u64, data: &[u8]) -> Option<usize> {
         if let Some(b) = self.constant() {
-            return data.iter().position(|x| *x != b);
+            // Whole blocks compared with memcmp; the byte scan only runs on
+            // a block that differs.
+            let block = [b; 4096];
+            for (k, c) in data.chunks(block.len()).enumerate() {
+                if c != &block[..c.len()] {
+                    return c.iter().position(|x| *x != b).map(|p| k * block.len() + p);
+                }
+            }
+            return None;
         }
         // Compare in blocks against a regenerated copy.
         const BLOCK: usize = 64 * 1024;
@@ -268,6 +282,10 @@ impl PatternStream {
         while i < data.len() {
             let n = BLOCK.min(data.len() - i);
             self.fill(offset + i as u64, &mut expect[..n]);
+            if data[i..i + n] == expect[..n] {
+                i += n;
+                continue;
+            }
             if let Some(p) = data[i..i + n]
                 .iter()
                 .zip(&expect[..n])
