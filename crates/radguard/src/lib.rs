@@ -10,6 +10,7 @@
 //! |---|---|---|---|
 //! | [`core`] | `radguard-core` | always | keys, key ids, PHI-free audit records, redaction |
 //! | `dicom` | `radguard-dicom` | `dicom` (default) | safe DICOM file I/O for untrusted input |
+//! | `wipe` | `radguard-wipe` | `wipe` | NIST SP 800-88 sanitization with signed certificates |
 //!
 //! # Examples
 //!
@@ -29,3 +30,7 @@ pub use radguard_core as core;
 #[cfg(feature = "dicom")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dicom")))]
 pub use radguard_dicom as dicom;
+
+#[cfg(feature = "wipe")]
+#[cfg_attr(docsrs, doc(cfg(feature = "wipe")))]
+pub use radguard_wipe as wipe;
