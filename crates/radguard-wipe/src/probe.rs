@@ -354,7 +354,16 @@ pub(crate) fn holds_root(dev: (u32, u32)) -> bool {
     let Ok(root) = fs::metadata("/") else {
         return false;
     };
-    let root_disks = underlying_disks(split_dev(root.dev()));
+    let mut root_disks = underlying_disks(split_dev(root.dev()));
+    // `/` on overlay, btrfs subvolumes and the like has an anonymous device
+    // number: also take the block device the mount table names for `/`.
+    for m in mounts().iter().filter(|m| m.mount_point == "/") {
+        if let Ok(meta) = fs::metadata(&m.source)
+            && meta.file_type().is_block_device()
+        {
+            root_disks.extend(underlying_disks(split_dev(meta.rdev())));
+        }
+    }
     let Some(dir) = sysfs_dir(dev) else {
         return false;
     };

@@ -367,6 +367,12 @@ impl Wiper {
                 return item;
             }
         }
+        if matches!(item.kind, Some(TargetKind::File | TargetKind::Folder)) && !probe::is_root() {
+            item.warnings.push(
+                "not running as root: files held open by other users' processes cannot be detected"
+                    .to_owned(),
+            );
+        }
         if let Some(fs) = &item.fs
             && fs.super_options.split(',').any(|x| x == "ro")
             && item.kind != Some(TargetKind::BlockDevice)
@@ -446,7 +452,7 @@ impl Wiper {
         if probe::holds_root(dev) {
             item.overridable(
                 force,
-                "the device holds the root filesystem `/`".to_owned(),
+                "the device is, or is on the disk that holds, the root filesystem `/`".to_owned(),
                 true,
             );
         }
@@ -1032,24 +1038,28 @@ impl Wiper {
                             }
                         }
                         Err(err) => {
-                            acc.fail(format!("cannot list {}: {err}", path.display()));
+                            acc.fail(format!("cannot list a folder: {err}"));
                             return false;
                         }
                     }
                 }
             }
             Err(err) => {
-                acc.fail(format!("cannot list {}: {err}", path.display()));
+                acc.fail(format!("cannot list a folder: {err}"));
                 return false;
             }
         }
         names.sort();
         for name in names {
             let p = path.join(&name);
+            // Certificates name entries by number, never by their names
+            // (file names inside an export may identify patients).
+            acc.seen += 1;
+            let label = format!("entry #{} of the folder walk", acc.seen);
             let st = match rustix::fs::statat(dir, &name, AtFlags::SYMLINK_NOFOLLOW) {
                 Ok(s) => s,
                 Err(err) => {
-                    acc.fail(format!("cannot read {}: {err}", p.display()));
+                    acc.fail(format!("cannot read {}: {err}", label));
                     continue;
                 }
             };
@@ -1061,19 +1071,19 @@ impl Wiper {
                 });
                 match r {
                     Ok(()) => acc.symlinks += 1,
-                    Err(err) => acc.fail(format!("cannot remove link {}: {err}", p.display())),
+                    Err(err) => acc.fail(format!("cannot remove link {}: {err}", label)),
                 }
                 continue;
             }
             if st.st_dev != root_dev {
-                acc.fail(format!("{} is a mount point; not crossed", p.display()));
+                acc.fail(format!("{} is a mount point; not crossed", label));
                 continue;
             }
             if is_dir {
                 let sub = match open_dir_at(dir, &name) {
                     Ok(s) => s,
                     Err(err) => {
-                        acc.fail(format!("cannot open {}: {err}", p.display()));
+                        acc.fail(format!("cannot open {}: {err}", label));
                         continue;
                     }
                 };
@@ -1088,19 +1098,19 @@ impl Wiper {
                     });
                     match r {
                         Ok(()) => acc.folders += 1,
-                        Err(err) => acc.fail(format!("cannot remove {}: {err}", p.display())),
+                        Err(err) => acc.fail(format!("cannot remove {}: {err}", label)),
                     }
                 }
                 continue;
             }
             if ft != FileType::RegularFile {
-                acc.fail(format!("{} is not a regular file", p.display()));
+                acc.fail(format!("{} is not a regular file", label));
                 continue;
             }
             if !self.options.force && (st.st_nlink > 1 || open.contains(&(st.st_dev, st.st_ino))) {
                 acc.fail(format!(
                     "{} now has other hard links or is open elsewhere",
-                    p.display()
+                    label
                 ));
                 continue;
             }
@@ -1119,7 +1129,7 @@ impl Wiper {
                     match out.end {
                         End::Completed => acc.files += 1,
                         End::Interrupted => return true,
-                        End::Failed { error, .. } => acc.fail(format!("{}: {error}", p.display())),
+                        End::Failed { error, .. } => acc.fail(format!("{}: {error}", label)),
                         End::VerifyFailed { offset } => {
                             acc.verify_failed = true;
                             acc.failed += 1;
@@ -1127,13 +1137,13 @@ impl Wiper {
                             if acc.first_error.is_none() {
                                 acc.first_error = Some(format!(
                                     "{}: verification failed at byte {offset}",
-                                    p.display()
+                                    label
                                 ));
                             }
                         }
                     }
                 }
-                Err(e) => acc.fail(format!("{}: {e}", p.display())),
+                Err(e) => acc.fail(format!("{}: {e}", label)),
             }
         }
         false
@@ -1450,6 +1460,7 @@ fn fill_free_space(work: &OwnedFd, observer: &mut dyn Observer, index: usize) ->
 #[derive(Default)]
 struct FolderAcc {
     passes: Vec<PassRecord>,
+    seen: u64,
     files: u64,
     folders: u64,
     symlinks: u64,
