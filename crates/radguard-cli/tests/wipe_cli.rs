@@ -261,3 +261,19 @@ fn sigint_stops_cleanly_with_an_incomplete_certificate() {
     assert_eq!(planned, 7 * (256 << 20));
     assert!(written < planned, "{written} of {planned}");
 }
+
+#[test]
+fn certificate_inside_the_wiped_folder_is_refused_before_wiping() {
+    let e = Env::new();
+    fs::create_dir_all(e.p("d")).unwrap();
+    fs::write(e.p("d/x.dcm"), b"abc").unwrap();
+    let o = rg(&e.cfg())
+        .args(["wipe", "--cert"])
+        .arg(e.p("d/cert.json"))
+        .arg(e.p("d"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("inside"));
+    assert_eq!(fs::read(e.p("d/x.dcm")).unwrap(), b"abc");
+}

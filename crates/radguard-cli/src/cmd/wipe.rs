@@ -184,6 +184,24 @@ pub(crate) fn run(
         );
     }
     check_writable_dir(&cert_path)?;
+    // The certificate must survive the wipe.
+    let cert_dir = cert_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .canonicalize()?;
+    for item in plan.items() {
+        if item.kind == Some(radguard_wipe::TargetKind::Folder)
+            && let Ok(t) = item.path.canonicalize()
+            && cert_dir.starts_with(&t)
+        {
+            bail!(
+                "the certificate {} would be written inside {}, which is being wiped",
+                cert_path.display(),
+                item.path.display()
+            );
+        }
+    }
 
     let progress = Progress::new(out, plan.work_bytes(), Unit::Bytes, "wipe");
     let flag = Arc::clone(interrupted);
