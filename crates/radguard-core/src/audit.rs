@@ -217,8 +217,9 @@ impl serde::Serialize for KeyedDigest {
 
 /// One record of what an operation did to one input.
 ///
-/// Built with [`AuditRecord::new`] and the `with_*` methods; see the
-/// [module documentation](self) for why no field can hold PHI or key bytes.
+/// Built with [`AuditRecord::new`] and the `with_*` methods; see
+/// the field types ([`Label`], [`KeyId`], [`KeyedDigest`], [`AuditPath`]) for
+/// why no field can hold PHI or key bytes.
 ///
 /// # Examples
 ///
