@@ -44,7 +44,7 @@ pub(crate) struct Args {
     verify: Verify,
 
     /// Where to write the signed certificate (never overwritten). Default:
-    /// wipe-certificate-<UTC time>.json in the current folder.
+    /// wipe-certificate-TIME.json (TIME in UTC) in the current folder.
     #[arg(long, value_name = "FILE")]
     cert: Option<PathBuf>,
 
