@@ -319,13 +319,19 @@ fn print_plan(plan: &Plan, args: &Args, out: Output, dry_run: bool) -> anyhow::R
         } else {
             "REFUSED"
         };
+        let contents = match i.kind {
+            Some(radguard_wipe::TargetKind::Folder) => format!(
+                ", {} files, {} folders, {} symbolic links (removed, not followed)",
+                i.files.len(),
+                i.folders,
+                i.symlinks
+            ),
+            _ => String::new(),
+        };
         out.line(format_args!(
-            "{verdict}: {} ({kind}, {} bytes, {} files, {} folders, {} symbolic links removed unfollowed)",
+            "{verdict}: {} ({kind}, {} bytes{contents})",
             i.path.display(),
-            i.bytes,
-            i.files.len(),
-            i.folders,
-            i.symlinks
+            i.bytes
         ));
         for r in &i.refusals {
             out.line(format_args!("  refused: {r}"));
@@ -341,9 +347,11 @@ fn print_plan(plan: &Plan, args: &Args, out: Output, dry_run: bool) -> anyhow::R
         if let Some(t) = &i.media.media_type {
             out.line(format_args!("  media: {t}"));
         }
-        out.line(format_args!("  expected assurance: {}", i.expected.level));
-        for r in &i.expected.reasons {
-            out.line(format_args!("    - {r}"));
+        if i.is_allowed() {
+            out.line(format_args!("  expected assurance: {}", i.expected.level));
+            for r in &i.expected.reasons {
+                out.line(format_args!("    - {r}"));
+            }
         }
     }
     Ok(())
