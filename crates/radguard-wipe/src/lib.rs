@@ -49,7 +49,9 @@
 //!   cover (earlier copies, flash remapping, virtual disks below).
 //! - **not assured**: the overwrite could not reach the data (btrfs, ZFS
 //!   and other copy-on-write or log-structured filesystems, ext4 with
-//!   `data=journal`, overlay and network filesystems, swap-backed tmpfs),
+//!   `data=journal`, overlay and network filesystems, swap-backed tmpfs,
+//!   LVM snapshots or thin pools visible in sysfs, a loop device whose
+//!   backing file lives on such a filesystem),
 //!   or the wipe was not verified, failed or was interrupted. The reasons
 //!   and recommendations (crypto-erase, the device's sanitize command) are
 //!   in the report.

@@ -349,6 +349,58 @@ pub(crate) fn mounted_uses(dev: (u32, u32)) -> Vec<String> {
     uses
 }
 
+/// Why the storage under `dev` may keep copies no overwrite reaches, as far
+/// as sysfs shows it: LVM snapshots of a logical volume (the origin gets a
+/// `<name>-real` device while snapshots exist) and thin provisioning.
+pub(crate) fn snapshot_reasons(dev: (u32, u32)) -> Vec<String> {
+    let names: Vec<String> = underlying_dm_names(dev);
+    snapshot_reasons_in(Path::new("/sys/block"), &names)
+}
+
+fn underlying_dm_names(dev: (u32, u32)) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo: Vec<PathBuf> = sysfs_dir(dev).into_iter().collect();
+    let mut seen = HashSet::new();
+    while let Some(d) = todo.pop() {
+        if !seen.insert(d.clone()) {
+            continue;
+        }
+        if let Some(n) = read_trim(d.join("dm/name")) {
+            out.push(n);
+        }
+        if let Ok(rd) = fs::read_dir(d.join("slaves")) {
+            todo.extend(rd.flatten().filter_map(|e| fs::canonicalize(e.path()).ok()));
+        }
+    }
+    out
+}
+
+fn snapshot_reasons_in(sys_block: &Path, dm_names: &[String]) -> Vec<String> {
+    let mut all = Vec::new();
+    if let Ok(rd) = fs::read_dir(sys_block) {
+        for e in rd.flatten() {
+            if let Some(n) = read_trim(e.path().join("dm/name")) {
+                let uuid = read_trim(e.path().join("dm/uuid")).unwrap_or_default();
+                all.push((n, uuid));
+            }
+        }
+    }
+    let mut reasons = Vec::new();
+    for name in dm_names {
+        if all.iter().any(|(n, _)| *n == format!("{name}-real")) {
+            reasons.push(format!(
+                "the logical volume {name} has LVM snapshots: their copy-on-write areas keep the old content of every block overwritten since each snapshot was taken"
+            ));
+        }
+        if name.ends_with("-tpool") || name.ends_with("_tdata") || name.ends_with("-tpool_tdata") {
+            reasons.push(format!(
+                "{name} is thin-provisioned storage: blocks may be shared with snapshots or remapped"
+            ));
+        }
+    }
+    reasons
+}
+
 /// `true` when `dev` shares a whole disk with the filesystem holding `/`.
 pub(crate) fn holds_root(dev: (u32, u32)) -> bool {
     let Ok(root) = fs::metadata("/") else {
@@ -455,6 +507,25 @@ mod tests {
         assert!(m[0].super_options.contains("data=journal"));
         assert_eq!(m[1].fstype, "btrfs");
         assert_eq!(m[1].source, "/dev/loop1");
+    }
+
+    #[test]
+    fn finds_lvm_snapshots_in_a_fake_sysfs() {
+        let dir = tempfile::tempdir().unwrap();
+        for (dev, name) in [
+            ("dm-0", "vg-lv"),
+            ("dm-1", "vg-lv-real"),
+            ("dm-2", "vg-other"),
+        ] {
+            let d = dir.path().join(dev).join("dm");
+            fs::create_dir_all(&d).unwrap();
+            fs::write(d.join("name"), format!("{name}\n")).unwrap();
+        }
+        let r = snapshot_reasons_in(dir.path(), &["vg-lv".to_owned()]);
+        assert_eq!(r.len(), 1);
+        assert!(r[0].contains("LVM snapshots"));
+        assert!(snapshot_reasons_in(dir.path(), &["vg-other".to_owned()]).is_empty());
+        assert!(snapshot_reasons_in(dir.path(), &[]).is_empty());
     }
 
     #[test]

@@ -441,6 +441,7 @@ impl Wiper {
                 .refusals
                 .push(format!("cannot open to read its size: {e}")),
         }
+        item.blockers.extend(probe::snapshot_reasons(dev));
         let uses = probe::mounted_uses(dev);
         if !uses.is_empty() {
             item.overridable(
@@ -714,6 +715,7 @@ fn fs_of(item: &mut PlanItem, path: &Path) {
         item.media.manufacturer = dev_info.manufacturer;
         item.media.model = dev_info.model;
         item.media.serial = dev_info.serial;
+        item.blockers.extend(probe::snapshot_reasons(fs.dev));
         item.fs = Some(fs);
     }
 }
