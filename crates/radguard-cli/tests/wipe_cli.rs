@@ -229,8 +229,9 @@ fn sigint_stops_cleanly_with_an_incomplete_certificate() {
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(300));
-    let st = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+    // The shell's built-in kill: no procps needed.
+    let st = Command::new("sh")
+        .args(["-c", "kill -INT \"$0\"", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(st.success());
