@@ -329,6 +329,7 @@ impl Wiper {
                         .push("a free-space target must be a folder on the filesystem".to_owned());
                     return item;
                 }
+                item.identity = (meta.dev(), meta.ino());
                 self.plan_free_space(&mut item);
             }
             Target::Path(_) if ft.is_block_device() => {
@@ -1220,7 +1221,7 @@ impl Wiper {
         let path = &item.path;
         let dir = open_dir_path(path).map_err(|e| Error::io(path, e))?;
         let st = rustix::fs::fstat(&dir).map_err(|e| Error::io(path, e.into()))?;
-        if (st.st_dev, st.st_ino) != (item.identity.0, item.identity.1) && item.identity != (0, 0) {
+        if (st.st_dev, st.st_ino) != item.identity {
             return Err(Error::Changed(path.clone()));
         }
         let work_name = OsString::from(format!(
