@@ -269,6 +269,17 @@ pub(crate) fn run(
     }
     let ok = cert.outcome == radguard_wipe::Outcome::Completed
         && cert.items.iter().all(|i| i.status == Status::Completed);
+    for it in &cert.items {
+        if it.status == Status::Completed
+            && it.assurance.level == radguard_wipe::AssuranceLevel::NotAssured
+        {
+            out.warn(format_args!(
+                "{}: not assured: {}",
+                it.target.path,
+                it.assurance.reasons.first().map_or("", String::as_str)
+            ));
+        }
+    }
     if interrupted.load(Ordering::Relaxed) {
         out.warn("interrupted: the certificate records an incomplete wipe");
     }
