@@ -26,10 +26,12 @@ pub(crate) const SIGN_KEY_ENV: &str = "RADGUARD_WIPE_SIGN_KEY";
 
 /// Arguments of `radguard wipe`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Exit status: 0 every target completed and verified as asked (read the \
+#[command(
+    after_help = "Exit status: 0 every target completed and verified as asked (read the \
 assurance level: \"not assured\" is reported on stderr too); 1 a target failed, did not verify or \
 was interrupted (the certificate says so); 2 nothing was wiped (refused target, bad option, \
-unusable key or certificate path).")]
+unusable key or certificate path)."
+)]
 pub(crate) struct Args {
     /// Files, folders or block devices to sanitize (folders with
     /// --free-space). Symbolic links are never followed.
