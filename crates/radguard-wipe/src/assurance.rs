@@ -89,6 +89,7 @@ pub(crate) fn assess(f: &Facts<'_>, outcome: Option<(Status, &str)>) -> Assuranc
     let mut not: Vec<String> = Vec::new();
     let mut caveats: Vec<String> = Vec::new();
     let mut recs: Vec<String> = Vec::new();
+    let mut in_memory = false;
 
     if let Some((status, verification)) = outcome {
         if status != Status::Completed {
@@ -125,6 +126,7 @@ pub(crate) fn assess(f: &Facts<'_>, outcome: Option<(Status, &str)>) -> Assuranc
                     }
                 }
                 FsClass::Memory => {
+                    in_memory = true;
                     if swap_active() {
                         not.push(format!("{name} keeps files in memory and swap is active: pages may have been swapped out to disk, where the overwrite cannot reach"));
                     } else {
@@ -156,7 +158,9 @@ pub(crate) fn assess(f: &Facts<'_>, outcome: Option<(Status, &str)>) -> Assuranc
     if f.method.is_legacy() {
         caveats.push("multi-pass schemes are obsolete (NIST SP 800-88 Rev. 1 §2.4): one verified pass is Clear, more passes add no assurance and wear flash".to_owned());
     }
-    recs.push(REC_DEVICE_SANITIZE.to_owned());
+    if !in_memory {
+        recs.push(REC_DEVICE_SANITIZE.to_owned());
+    }
     if not.is_empty() {
         Assurance {
             level: AssuranceLevel::ClearLogical,
