@@ -16,11 +16,14 @@
 mod cmd;
 mod inputs;
 mod output;
-#[allow(dead_code)]
 mod progress;
 mod secrets;
 
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use signal_hook::consts::{SIGINT, SIGTERM};
 
 use clap::{Parser, Subcommand};
 
@@ -46,6 +49,12 @@ enum Command {
     Deid(Box<cmd::deid::Args>),
     /// Score imaging devices' risk (MIRS): CVSS, KEV, EPSS, SSVC, plans.
     Risk(cmd::risk::Args),
+    /// Sanitize files, folders, free space or block devices (NIST SP
+    /// 800-88 Clear) and write a signed certificate.
+    Wipe(cmd::wipe::Args),
+    /// Verify or show certificates of sanitization.
+    #[command(subcommand)]
+    Cert(cmd::cert::Command),
 }
 
 /// How a command ended, when it ran.
@@ -71,6 +80,18 @@ fn main() -> ExitCode {
         Command::Inspect(args) => cmd::inspect::run(args, out),
         Command::Deid(args) => cmd::deid::run(args, out),
         Command::Risk(args) => cmd::risk::run(args, out),
+        Command::Wipe(args) => {
+            // The first Ctrl-C asks the wipe to stop cleanly (it still
+            // writes an "incomplete" certificate); a second one exits at once.
+            let stop = Arc::new(AtomicBool::new(false));
+            for sig in [SIGINT, SIGTERM] {
+                let _ =
+                    signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&stop));
+                let _ = signal_hook::flag::register(sig, Arc::clone(&stop));
+            }
+            cmd::wipe::run(args, out, &stop)
+        }
+        Command::Cert(c) => cmd::cert::run(c, out),
     };
     match result {
         Ok(Outcome::AllDone) => ExitCode::SUCCESS,

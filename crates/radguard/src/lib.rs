@@ -11,6 +11,7 @@
 //! | [`core`] | `radguard-core` | always | keys, key ids, PHI-free audit records, redaction |
 //! | `dicom` | `radguard-dicom` | `dicom` (default) | safe DICOM file I/O for untrusted input |
 //! | `risk` | `radguard-risk` | `risk` | explainable risk scoring of imaging devices (MIRS) |
+//! | `wipe` | `radguard-wipe` | `wipe` | NIST SP 800-88 sanitization with signed certificates |
 //!
 //! # Examples
 //!
@@ -34,3 +35,6 @@ pub use radguard_dicom as dicom;
 #[cfg(feature = "risk")]
 #[cfg_attr(docsrs, doc(cfg(feature = "risk")))]
 pub use radguard_risk as risk;
+#[cfg(feature = "wipe")]
+#[cfg_attr(docsrs, doc(cfg(feature = "wipe")))]
+pub use radguard_wipe as wipe;

@@ -1,5 +1,7 @@
 //! One module per subcommand.
 
+pub(crate) mod cert;
 pub(crate) mod deid;
 pub(crate) mod inspect;
 pub(crate) mod risk;
+pub(crate) mod wipe;

@@ -1,0 +1,498 @@
+//! `radguard wipe`: NIST SP 800-88 sanitization of files, folders, free
+//! space and block devices, with a signed certificate.
+
+use std::fs;
+use std::io::Write;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, bail};
+use radguard_core::SecretKey;
+use radguard_wipe::{
+    Certificate, Method, Operator, Options, Plan, Progress as WipeProgress, SigningKey, Status,
+    Target, Verify, Wiper,
+};
+use serde::Serialize;
+
+use crate::Outcome;
+use crate::output::Output;
+use crate::progress::{Progress, Unit};
+use crate::secrets::{parse_key, read_secret_file, secret_path};
+
+/// Environment variable naming the certificate signing key file.
+pub(crate) const SIGN_KEY_ENV: &str = "RADGUARD_WIPE_SIGN_KEY";
+
+/// Arguments of `radguard wipe`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Exit status: 0 every target completed and verified as asked (read the \
+assurance level: \"not assured\" is reported on stderr too); 1 a target failed, did not verify or \
+was interrupted (the certificate says so); 2 nothing was wiped (refused target, bad option, \
+unusable key or certificate path)."
+)]
+pub(crate) struct Args {
+    /// Files, folders or block devices to sanitize (folders with
+    /// --free-space). Symbolic links are never followed.
+    #[arg(required = true, value_name = "TARGET")]
+    targets: Vec<PathBuf>,
+
+    /// clear (1 pass of zeros, NIST Clear), random (1 pass of a keyed
+    /// ChaCha8 stream), dod3 / dod7 (legacy, obsolete), pattern:HEX, and
+    /// for block devices zeroout (BLKZEROOUT) or discard (BLKDISCARD).
+    #[arg(long, default_value = "clear", value_parser = parse_method)]
+    method: Method,
+
+    /// Read back: none, last (pass), all (passes), or sample (NIST-style
+    /// pseudorandom samples, about 10 %).
+    #[arg(long, default_value = "last", value_parser = parse_verify)]
+    verify: Verify,
+
+    /// Where to write the signed certificate (never overwritten). Default:
+    /// wipe-certificate-TIME.json (TIME in UTC) in the current folder.
+    #[arg(long, value_name = "FILE")]
+    cert: Option<PathBuf>,
+
+    /// Ed25519 signing key file (64 hex characters or 32 raw bytes, mode
+    /// 0600). Default: $RADGUARD_WIPE_SIGN_KEY, else a key created once in
+    /// the user's configuration folder.
+    #[arg(long, value_name = "FILE")]
+    sign_key: Option<PathBuf>,
+
+    /// List exactly what would be wiped, and the level it would reach;
+    /// write nothing.
+    #[arg(long)]
+    dry_run: bool,
+
+    /// Override the refusal of mounted or in-use targets, the device
+    /// holding `/`, and files with other hard links. Recorded in the
+    /// certificate.
+    #[arg(long)]
+    force: bool,
+
+    /// Treat each TARGET as a folder on a mounted filesystem and sanitize
+    /// that filesystem's free space (fill, overwrite, verify, release).
+    #[arg(long)]
+    free_space: bool,
+
+    /// Operator name for the certificate (default: the login name).
+    #[arg(long, value_name = "NAME")]
+    operator: Option<String>,
+
+    /// Operator title or position.
+    #[arg(long, value_name = "TITLE")]
+    title: Option<String>,
+
+    /// Organization.
+    #[arg(long, value_name = "ORG")]
+    organization: Option<String>,
+
+    /// Location.
+    #[arg(long, value_name = "PLACE")]
+    location: Option<String>,
+
+    /// Phone or other contact.
+    #[arg(long, value_name = "CONTACT")]
+    contact: Option<String>,
+}
+
+fn parse_method(s: &str) -> Result<Method, String> {
+    s.parse().map_err(|e: radguard_wipe::Error| e.to_string())
+}
+
+fn parse_verify(s: &str) -> Result<Verify, String> {
+    s.parse().map_err(|e: radguard_wipe::Error| e.to_string())
+}
+
+#[derive(Serialize)]
+struct PlanJson<'a> {
+    dry_run: bool,
+    method: String,
+    verify: Verify,
+    items: Vec<PlanItemJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct PlanItemJson<'a> {
+    path: String,
+    kind: Option<radguard_wipe::TargetKind>,
+    bytes: u64,
+    files: Vec<String>,
+    folders: u64,
+    symlinks: u64,
+    allowed: bool,
+    refusals: &'a [String],
+    warnings: &'a [String],
+    expected_assurance: &'a radguard_wipe::Assurance,
+}
+
+#[derive(Serialize)]
+struct DoneJson<'a> {
+    certificate_file: String,
+    certificate: &'a Certificate,
+}
+
+pub(crate) fn run(
+    args: &Args,
+    out: Output,
+    interrupted: &Arc<AtomicBool>,
+) -> anyhow::Result<Outcome> {
+    let options = Options::new()
+        .method(args.method.clone())
+        .verify(args.verify)
+        .force(args.force);
+    let wiper = Wiper::new(options);
+    let targets: Vec<Target> = args
+        .targets
+        .iter()
+        .map(|p| {
+            if args.free_space {
+                Target::FreeSpace(p.clone())
+            } else {
+                Target::Path(p.clone())
+            }
+        })
+        .collect();
+    let plan = wiper.plan(&targets);
+    if args.dry_run {
+        print_plan(&plan, args, out, true)?;
+        return Ok(if plan.all_allowed() {
+            Outcome::AllDone
+        } else {
+            Outcome::SomeFailed
+        });
+    }
+    if !plan.all_allowed() {
+        print_plan(&plan, args, out, false)?;
+        bail!("nothing was wiped: some targets are refused (see above)");
+    }
+    for item in plan.items() {
+        for w in &item.warnings {
+            out.warn(format_args!("{}: {w}", item.path.display()));
+        }
+    }
+    // Everything that can fail before writing does so now: the key and
+    // the certificate path.
+    let key = load_or_create_key(args.sign_key.as_deref(), out)?;
+    let started = Certificate::now();
+    let cert_path = match &args.cert {
+        Some(p) => p.clone(),
+        None => PathBuf::from(format!(
+            "wipe-certificate-{}.json",
+            started.replace([':', '-'], "")
+        )),
+    };
+    if fs::symlink_metadata(&cert_path).is_ok() {
+        bail!(
+            "certificate file {} already exists; choose another --cert",
+            cert_path.display()
+        );
+    }
+    check_writable_dir(&cert_path)?;
+    // The certificate must survive the wipe.
+    let cert_dir = cert_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .canonicalize()?;
+    for item in plan.items() {
+        if item.kind == Some(radguard_wipe::TargetKind::Folder)
+            && let Ok(t) = item.path.canonicalize()
+            && cert_dir.starts_with(&t)
+        {
+            bail!(
+                "the certificate {} would be written inside {}, which is being wiped",
+                cert_path.display(),
+                item.path.display()
+            );
+        }
+    }
+
+    let progress = Progress::new(out, plan.work_bytes(), Unit::Bytes, "wipe");
+    let flag = Arc::clone(interrupted);
+    let mut observer = |p: &WipeProgress| {
+        progress.inc(p.delta);
+        if flag.load(Ordering::Relaxed) {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    let reports = wiper.execute(&plan, &mut observer);
+    progress.finish();
+
+    let operator = Operator::named(
+        args.operator
+            .clone()
+            .unwrap_or_else(radguard_wipe::current_user),
+    )
+    .with_details(
+        args.title.clone(),
+        args.organization.clone(),
+        args.location.clone(),
+        args.contact.clone(),
+    );
+    let cert = Certificate::new(
+        reports,
+        operator,
+        radguard_wipe::host_name(),
+        started,
+        Certificate::now(),
+        &key.public_key(),
+    )?;
+    let signed = cert.clone().sign(&key)?;
+    write_new_file(&cert_path, signed.to_json().as_bytes(), 0o644)
+        .with_context(|| format!("cannot write certificate {}", cert_path.display()))?;
+
+    if out.is_json() {
+        out.json(&DoneJson {
+            certificate_file: cert_path.display().to_string(),
+            certificate: &cert,
+        })?;
+    } else {
+        for it in &cert.items {
+            out.line(format_args!(
+                "{:<12} {}  [{}; {}]",
+                it.status.to_string(),
+                it.target.path,
+                it.target.kind,
+                it.assurance.level
+            ));
+            if let Some(e) = &it.error {
+                out.line(format_args!("             error: {e}"));
+            }
+        }
+        out.line(format_args!(
+            "outcome: {}, assurance: {}",
+            cert.outcome, cert.assurance_level
+        ));
+        out.line(format_args!(
+            "certificate: {} (signed by {})",
+            cert_path.display(),
+            cert.signer.key_id
+        ));
+    }
+    let ok = cert.outcome == radguard_wipe::Outcome::Completed
+        && cert.items.iter().all(|i| i.status == Status::Completed);
+    for it in &cert.items {
+        if it.status == Status::Completed
+            && it.assurance.level == radguard_wipe::AssuranceLevel::NotAssured
+        {
+            out.warn(format_args!(
+                "{}: not assured: {}",
+                it.target.path,
+                it.assurance.reasons.first().map_or("", String::as_str)
+            ));
+        }
+    }
+    if interrupted.load(Ordering::Relaxed) {
+        out.warn("interrupted: the certificate records an incomplete wipe");
+    }
+    Ok(if ok {
+        Outcome::AllDone
+    } else {
+        Outcome::SomeFailed
+    })
+}
+
+fn print_plan(plan: &Plan, args: &Args, out: Output, dry_run: bool) -> anyhow::Result<()> {
+    if out.is_json() {
+        let items = plan
+            .items()
+            .iter()
+            .map(|i| PlanItemJson {
+                path: i.path.display().to_string(),
+                kind: i.kind,
+                bytes: i.bytes,
+                files: i.files.iter().map(|f| f.display().to_string()).collect(),
+                folders: i.folders,
+                symlinks: i.symlinks,
+                allowed: i.is_allowed(),
+                refusals: &i.refusals,
+                warnings: &i.warnings,
+                expected_assurance: &i.expected,
+            })
+            .collect();
+        return out.json(&PlanJson {
+            dry_run,
+            method: args.method.to_string(),
+            verify: args.verify,
+            items,
+        });
+    }
+    if dry_run {
+        out.line(format_args!(
+            "dry run: nothing is written. method {} ({}), verify {}",
+            args.method,
+            args.method.description(),
+            args.verify
+        ));
+    }
+    for i in plan.items() {
+        let kind = i.kind.map_or_else(|| "?".to_owned(), |k| k.to_string());
+        let verdict = if i.is_allowed() {
+            "would wipe"
+        } else {
+            "REFUSED"
+        };
+        let contents = match i.kind {
+            Some(radguard_wipe::TargetKind::Folder) => format!(
+                ", {} files, {} folders, {} symbolic links (removed, not followed)",
+                i.files.len(),
+                i.folders,
+                i.symlinks
+            ),
+            _ => String::new(),
+        };
+        out.line(format_args!(
+            "{verdict}: {} ({kind}, {} bytes{contents})",
+            i.path.display(),
+            i.bytes
+        ));
+        for r in &i.refusals {
+            out.line(format_args!("  refused: {r}"));
+        }
+        for w in &i.warnings {
+            out.line(format_args!("  warning: {w}"));
+        }
+        if dry_run && i.kind != Some(radguard_wipe::TargetKind::File) {
+            for f in &i.files {
+                out.line(format_args!("  file: {}", f.display()));
+            }
+        }
+        if let Some(t) = &i.media.media_type {
+            out.line(format_args!("  media: {t}"));
+        }
+        if i.is_allowed() {
+            out.line(format_args!("  expected assurance: {}", i.expected.level));
+            for r in &i.expected.reasons {
+                out.line(format_args!("    - {r}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The certificate signing key: `--sign-key`, `$RADGUARD_WIPE_SIGN_KEY`, or
+/// the per-user key, created on first use.
+fn load_or_create_key(arg: Option<&Path>, out: Output) -> anyhow::Result<SigningKey> {
+    if let Some(p) = secret_path(arg, SIGN_KEY_ENV) {
+        let bytes = read_secret_file(&p)?;
+        let secret =
+            parse_key(&bytes).with_context(|| format!("cannot use signing key {}", p.display()))?;
+        return Ok(SigningKey::from_secret(&secret));
+    }
+    let path = default_key_path()?;
+    if fs::symlink_metadata(&path).is_ok() {
+        let bytes = read_secret_file(&path)?;
+        let secret = parse_key(&bytes)
+            .with_context(|| format!("cannot use signing key {}", path.display()))?;
+        return Ok(SigningKey::from_secret(&secret));
+    }
+    let dir = path.parent().context("key path has no folder")?;
+    create_private_dir(dir)?;
+    let secret = SecretKey::generate()?;
+    let mut hex = zeroize::Zeroizing::new(String::with_capacity(65));
+    for b in secret.expose_secret() {
+        hex.push_str(&format!("{b:02x}"));
+    }
+    hex.push('\n');
+    match write_new_file(&path, hex.as_bytes(), 0o600) {
+        Ok(()) => {}
+        // Another radguard created it first: use that one.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let bytes = read_secret_file(&path)?;
+            return Ok(SigningKey::from_secret(&parse_key(&bytes)?));
+        }
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot create signing key {}", path.display()));
+        }
+    }
+    let key = SigningKey::from_secret(&secret);
+    let pub_path = path.with_extension("pub");
+    let _ = fs::remove_file(&pub_path);
+    write_new_file(
+        &pub_path,
+        format!("{}\n", key.public_key()).as_bytes(),
+        0o644,
+    )
+    .with_context(|| format!("cannot write {}", pub_path.display()))?;
+    out.warn(format_args!(
+        "created a certificate signing key in {} (public key in {}); keep it private and back it up",
+        path.display(),
+        pub_path.display()
+    ));
+    Ok(key)
+}
+
+/// `$XDG_CONFIG_HOME/radguard/wipe-signing.key`, else
+/// `$HOME/.config/radguard/wipe-signing.key`.
+pub(crate) fn default_key_path() -> anyhow::Result<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty() && Path::new(v).is_absolute())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| PathBuf::from(h).join(".config"))
+        })
+        .context("no configuration folder: set HOME or XDG_CONFIG_HOME, or pass --sign-key")?;
+    Ok(base.join("radguard").join("wipe-signing.key"))
+}
+
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("cannot create {}", dir.display()))
+}
+
+fn check_writable_dir(path: &Path) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        bail!("the certificate folder {} does not exist", dir.display());
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to a new file atomically: a temporary file in the same
+/// folder, fsync, then a hard link to the final name (which fails if the
+/// name exists), and a folder fsync.
+pub(crate) fn write_new_file(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no file name"))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        fs::hard_link(&tmp, path)?;
+        fs::File::open(&dir)?.sync_all()
+    })();
+    let _ = fs::remove_file(&tmp);
+    result
+}

@@ -1,0 +1,254 @@
+//! What a wipe did to one target: the record that goes into the
+//! certificate.
+
+use core::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{PassRecord, VerifyResult};
+use crate::method::Verify;
+
+/// The kind of a target.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TargetKind {
+    /// A regular file.
+    File,
+    /// A folder tree.
+    Folder,
+    /// A Linux block device (disk, partition, loop device).
+    BlockDevice,
+    /// The free space of a mounted filesystem.
+    FreeSpace,
+    /// A caller-supplied [`Media`](crate::Media).
+    Media,
+}
+
+impl fmt::Display for TargetKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::File => "file",
+            Self::Folder => "folder",
+            Self::BlockDevice => "block device",
+            Self::FreeSpace => "free space",
+            Self::Media => "media",
+        })
+    }
+}
+
+/// How a target's wipe ended.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Status {
+    /// Every pass was written, synced and verified as asked, and the
+    /// clean-up (truncate, rename, unlink) finished.
+    Completed,
+    /// An error stopped the wipe; see the error field.
+    Failed,
+    /// Stopped on request (interrupt) before the end.
+    Interrupted,
+    /// Not started, because an earlier target was interrupted.
+    NotStarted,
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::Interrupted => "interrupted (incomplete)",
+            Self::NotStarted => "not started",
+        })
+    }
+}
+
+/// The NIST SP 800-88 outcome reached.
+///
+/// There is deliberately no `Purge`: an overwrite through the ordinary read
+/// and write interface reaches at most Clear (800-88 Rev. 1 §2.5, Appendix
+/// A). Purge needs the device's own sanitize command or cryptographic
+/// erase.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AssuranceLevel {
+    /// Clear at the logical level: every user-addressable location of the
+    /// target was overwritten and verified.
+    ClearLogical,
+    /// The overwrite may not have reached the data; see the reasons.
+    NotAssured,
+}
+
+impl fmt::Display for AssuranceLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::ClearLogical => "Clear (logical)",
+            Self::NotAssured => "not assured",
+        })
+    }
+}
+
+/// The level reached, why, and what to do where overwrite cannot reach.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Assurance {
+    /// The level.
+    pub level: AssuranceLevel,
+    /// Why the level is not higher (for `NotAssured`), or limits that
+    /// remain (for `ClearLogical`).
+    pub reasons: Vec<String>,
+    /// What would reach further.
+    pub recommendations: Vec<String>,
+}
+
+/// The target as recorded: what was asked and how big it was.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct TargetInfo {
+    /// Kind of target.
+    pub kind: TargetKind,
+    /// The path as the operator gave it. For folders, the names of the
+    /// files inside are not recorded (they may themselves identify
+    /// patients); only their number.
+    pub path: String,
+    /// Regular files wiped (1 for a file, 0 for devices).
+    pub files: u64,
+    /// Folders removed.
+    pub folders: u64,
+    /// Data bytes of the target (file sizes, device size, free space).
+    pub bytes: u64,
+}
+
+/// Identity and properties of the media (NIST SP 800-88 Rev. 1 Appendix G
+/// "media information"), from sysfs and the mount table where available.
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct MediaInfo {
+    /// Media type (magnetic, flash, virtual, loop, file on a filesystem, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    /// Manufacturer / vendor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manufacturer: Option<String>,
+    /// Model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Serial number (or WWID).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+    /// Device name and number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    /// Size of the device in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_bytes: Option<u64>,
+    /// Rotational (magnetic) device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotational: Option<bool>,
+    /// Removable device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removable: Option<bool>,
+    /// A virtual device (loop, virtio, device-mapper, ...): the storage
+    /// below may keep copies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub virtual_device: Option<bool>,
+    /// The backing file of a loop device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backing_file: Option<String>,
+    /// Filesystem type of a file, folder, free-space target (or of a loop
+    /// device's backing file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filesystem: Option<String>,
+    /// Mount point of that filesystem.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mount_point: Option<String>,
+    /// Its per-superblock mount options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mount_options: Option<String>,
+    /// The device supports discard (TRIM/UNMAP).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discard_supported: Option<bool>,
+    /// The device offloads zeroing (WRITE ZEROES / WRITE SAME).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_zeroes_offload: Option<bool>,
+    /// `BLKSECDISCARD` (secure discard) support as probed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secure_discard: Option<String>,
+}
+
+/// Everything the certificate says about one target.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct TargetReport {
+    /// What was wiped.
+    pub target: TargetInfo,
+    /// The media it lives on.
+    pub media: MediaInfo,
+    /// Method name (`clear`, `dod3`, `pattern:HEX`, ...).
+    pub method: String,
+    /// Method description, with the NIST category.
+    pub method_description: String,
+    /// Technique, in Appendix G terms: `overwrite`, `block_zeroout`,
+    /// `block_discard`.
+    pub technique: String,
+    /// Verification asked for.
+    pub verification_mode: Verify,
+    /// Overall verification outcome: passed, failed, incomplete, or
+    /// not performed.
+    pub verification_result: String,
+    /// `direct` (O_DIRECT) or `buffered` writes.
+    pub io_mode: String,
+    /// Every pass, as it happened.
+    pub passes: Vec<PassRecord>,
+    /// How it ended.
+    pub status: Status,
+    /// The error that stopped it, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Bytes written over all passes.
+    pub bytes_written: u64,
+    /// Bytes all passes were to write (progress of an interrupted wipe is
+    /// `bytes_written / bytes_planned`).
+    pub bytes_planned: u64,
+    /// What happened after the passes (truncate, renames, unlink, fsync).
+    pub post_actions: Vec<String>,
+    /// The level reached and why.
+    pub assurance: Assurance,
+    /// Start time, RFC 3339 UTC.
+    pub started: String,
+    /// End time, RFC 3339 UTC.
+    pub finished: String,
+}
+
+impl TargetReport {
+    /// `true` when the wipe completed and was verified, whatever the level.
+    #[must_use]
+    pub fn succeeded(&self) -> bool {
+        self.status == Status::Completed
+            && (self.verification_mode == Verify::None || self.verification_result == "passed")
+    }
+}
+
+/// The overall verification outcome from the pass records.
+pub(crate) fn overall_verification(mode: Verify, passes: &[PassRecord]) -> String {
+    if mode == Verify::None {
+        return "not_performed".to_owned();
+    }
+    let results: Vec<VerifyResult> = passes
+        .iter()
+        .filter_map(|p| p.verification.as_ref().map(|v| v.result))
+        .collect();
+    if results.contains(&VerifyResult::Failed) {
+        "failed".to_owned()
+    } else if results.contains(&VerifyResult::Incomplete) || results.is_empty() {
+        "incomplete".to_owned()
+    } else {
+        "passed".to_owned()
+    }
+}
