@@ -308,10 +308,15 @@ impl SplitFile {
             return Ok(());
         };
         match &px.layout {
-            PixelLayout::Native { len } => {
-                let mut r = self.native_reader()?;
-                w.write_native_pixel(px.tag, px.vr, *len, &mut r)
-            }
+            PixelLayout::Native { len } => match &self.source {
+                PixelSource::File { file, .. } => {
+                    w.write_native_pixel_from(px.tag, px.vr, *len, file, px.native_offset)
+                }
+                PixelSource::Memory(_) => {
+                    let mut r = self.native_reader()?;
+                    w.write_native_pixel(px.tag, px.vr, *len, &mut r)
+                }
+            },
             PixelLayout::Encapsulated { offset_table, .. } => {
                 w.begin_encapsulated(offset_table)?;
                 let mut buf = Vec::new();

@@ -82,11 +82,26 @@ impl FileSource {
         self.file
     }
 
-    fn read_exact_at(&mut self, off: u64, out: &mut [u8]) -> Result<()> {
-        self.file
+    /// Replaces `out` with exactly `n` bytes at `off` (reading into spare
+    /// capacity: no zero-filling first).
+    fn read_into(&mut self, off: u64, n: u64, out: &mut Vec<u8>) -> Result<()> {
+        out.clear();
+        let got = self
+            .file
             .seek(SeekFrom::Start(off))
-            .and_then(|_| self.file.read_exact(out))
-            .map_err(|e| Error::io("cannot read", &self.path, e))
+            .and_then(|_| (&self.file).take(n).read_to_end(out))
+            .map_err(|e| Error::io("cannot read", &self.path, e))?;
+        if got as u64 != n {
+            return Err(Error::io(
+                "cannot read",
+                &self.path,
+                std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "file shrank while being read",
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -107,16 +122,15 @@ impl Source for FileSource {
             return Ok(Cow::Borrowed(&self.buf[s..s + len]));
         }
         if len <= WINDOW {
-            let n = usize::try_from((self.size - off).min(WINDOW as u64)).unwrap_or(WINDOW);
+            let n = (self.size - off).min(WINDOW as u64);
             let mut buf = std::mem::take(&mut self.buf);
-            buf.resize(n, 0);
-            self.read_exact_at(off, &mut buf)?;
+            self.read_into(off, n, &mut buf)?;
             self.buf = buf;
             self.buf_off = off;
             return Ok(Cow::Borrowed(&self.buf[..len]));
         }
-        let mut v = vec![0u8; len];
-        self.read_exact_at(off, &mut v)?;
+        let mut v = Vec::new();
+        self.read_into(off, len as u64, &mut v)?;
         Ok(Cow::Owned(v))
     }
 }

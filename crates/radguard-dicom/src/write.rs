@@ -1,7 +1,7 @@
 //! Atomic, streaming DICOM writing.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use dicom_core::header::Header;
@@ -11,7 +11,7 @@ use dicom_object::mem::InMemElement;
 use dicom_object::{FileDicomObject, FileMetaTable, InMemDicomObject};
 use flate2::Compression;
 use flate2::write::DeflateEncoder;
-use tempfile::NamedTempFile;
+use tempfile::TempPath;
 
 use crate::error::{Error, Result};
 use crate::parse::{Enc, ITEM, PIXEL_DATA, SEQUENCE_DELIMITER};
@@ -54,8 +54,8 @@ impl WriteOptions {
 }
 
 enum Sink {
-    Plain(BufWriter<NamedTempFile>),
-    Deflate(DeflateEncoder<BufWriter<NamedTempFile>>),
+    Plain(BufWriter<File>),
+    Deflate(DeflateEncoder<BufWriter<File>>),
 }
 
 impl Write for Sink {
@@ -120,6 +120,8 @@ enum Pixel {
 /// ```
 pub struct DicomWriter {
     sink: Option<Sink>,
+    /// The temporary file's path; dropping it removes the file.
+    temp: Option<TempPath>,
     path: PathBuf,
     overwrite: bool,
     info: TsInfo,
@@ -167,7 +169,8 @@ impl DicomWriter {
             .suffix(".part")
             .tempfile_in(&dir)
             .map_err(|e| Error::io("cannot create a temporary file in", &dir, e))?;
-        let mut w = BufWriter::with_capacity(1 << 20, tmp);
+        let (file, temp) = tmp.into_parts();
+        let mut w = BufWriter::with_capacity(1 << 20, file);
         let mut meta = meta.clone();
         meta.update_information_group_length();
         w.write_all(&[0u8; 128])
@@ -176,13 +179,16 @@ impl DicomWriter {
         meta.write(&mut w).map_err(|e| Error::Encode {
             source: Box::new(e),
         })?;
+        // Level 1: DICOM does not ask for a compression level, and the
+        // default level costs several times the CPU for a few percent.
         let sink = if info.deflated {
-            Sink::Deflate(DeflateEncoder::new(w, Compression::default()))
+            Sink::Deflate(DeflateEncoder::new(w, Compression::fast()))
         } else {
             Sink::Plain(w)
         };
         Ok(Self {
             sink: Some(sink),
+            temp: Some(temp),
             path: path.to_path_buf(),
             overwrite: opts.overwrite,
             info,
@@ -325,6 +331,68 @@ impl DicomWriter {
             }
             Ok(())
         })
+    }
+
+    /// Like [`DicomWriter::write_native_pixel`], copying the value from
+    /// `src` starting at byte `offset`. File to file, the kernel copies the
+    /// bytes itself (`copy_file_range` on Linux, sharing extents where the
+    /// file system can).
+    ///
+    /// # Errors
+    ///
+    /// As [`DicomWriter::write_native_pixel`].
+    pub fn write_native_pixel_from(
+        &mut self,
+        tag: Tag,
+        vr: VR,
+        len: u32,
+        src: &File,
+        offset: u64,
+    ) -> Result<()> {
+        let mut reader = src;
+        reader
+            .seek(SeekFrom::Start(offset))
+            .map_err(stream_err("reading pixel data"))?;
+        if let Some(Sink::Plain(_)) = &self.sink {
+            if !crate::parse::has_long_length(vr) || vr == VR::SQ {
+                return Err(Error::WriterState {
+                    what: "streamed values need a VR with a 32-bit length",
+                });
+            }
+            self.check_order(tag)?;
+            let padded = len.checked_add(len % 2).ok_or(Error::WriterState {
+                what: "value too long",
+            })?;
+            self.put_long_header(tag, vr, padded)?;
+            let Some(Sink::Plain(w)) = &mut self.sink else {
+                return Err(Error::WriterState {
+                    what: "writer already finished",
+                });
+            };
+            w.flush().map_err(stream_err("writing"))?;
+            let n = io::copy(&mut reader.take(u64::from(len)), w.get_mut())
+                .map_err(stream_err("copying pixel data"))?;
+            if n != u64::from(len) {
+                return Err(Error::Stream {
+                    op: "copying pixel data",
+                    source: io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "pixel data source ended early",
+                    ),
+                });
+            }
+            if len % 2 == 1 {
+                self.sink()?
+                    .write_all(&[0])
+                    .map_err(stream_err("writing"))?;
+            }
+            if crate::parse::is_pixel_tag(tag) {
+                self.pixel = Pixel::Done;
+            }
+            return Ok(());
+        }
+        let mut r = io::BufReader::with_capacity(1 << 20, reader);
+        self.write_native_pixel(tag, vr, len, &mut r)
     }
 
     /// Like [`DicomWriter::write_native_pixel`], but `fill` writes the value
@@ -501,11 +569,15 @@ impl DicomWriter {
                 .finish()
                 .map_err(|e| Error::io("cannot write", &self.path, e))?,
         };
-        let tmp = buf
+        let file = buf
             .into_inner()
             .map_err(|e| Error::io("cannot write", &self.path, e.into_error()))?;
+        let temp = self.temp.take().ok_or(Error::WriterState {
+            what: "writer already finished",
+        })?;
         Ok(PendingFile {
-            tmp,
+            file,
+            temp,
             path: std::mem::take(&mut self.path),
             overwrite: self.overwrite,
         })
@@ -517,7 +589,8 @@ impl DicomWriter {
 /// temporary file.
 #[derive(Debug)]
 pub struct PendingFile {
-    tmp: NamedTempFile,
+    file: File,
+    temp: TempPath,
     path: PathBuf,
     overwrite: bool,
 }
@@ -536,8 +609,7 @@ impl PendingFile {
     /// [`Error::Exists`] if the target exists and overwriting is off; I/O
     /// errors. On error the temporary file is removed.
     pub fn commit(self) -> Result<()> {
-        self.tmp
-            .as_file()
+        self.file
             .sync_all()
             .map_err(|e| Error::io("cannot sync", &self.path, e))?;
         let dir = self.rename()?;
@@ -547,15 +619,17 @@ impl PendingFile {
 
     fn rename(self) -> Result<PathBuf> {
         let Self {
-            tmp,
+            file,
+            temp,
             path,
             overwrite,
         } = self;
+        drop(file);
         if overwrite {
-            tmp.persist(&path)
+            temp.persist(&path)
                 .map_err(|e| Error::io("cannot move into place", &path, e.error))?;
         } else {
-            tmp.persist_noclobber(&path).map_err(|e| {
+            temp.persist_noclobber(&path).map_err(|e| {
                 if e.error.kind() == io::ErrorKind::AlreadyExists {
                     Error::Exists { path: path.clone() }
                 } else {
@@ -586,7 +660,7 @@ pub fn commit_all(files: Vec<PendingFile>) -> Vec<(PathBuf, Result<()>)> {
         if synced_by_fs {
             ready.push(f);
         } else {
-            match f.tmp.as_file().sync_all() {
+            match f.file.sync_all() {
                 Ok(()) => ready.push(f),
                 Err(e) => {
                     let path = f.path.clone();
@@ -621,10 +695,10 @@ fn sync_file_systems(files: &[PendingFile]) -> bool {
     use std::os::unix::fs::MetadataExt;
     let mut devices = std::collections::BTreeSet::new();
     for f in files {
-        let Ok(meta) = f.tmp.as_file().metadata() else {
+        let Ok(meta) = f.file.metadata() else {
             return false;
         };
-        if devices.insert(meta.dev()) && rustix::fs::syncfs(f.tmp.as_file()).is_err() {
+        if devices.insert(meta.dev()) && rustix::fs::syncfs(&f.file).is_err() {
             return false;
         }
     }
@@ -695,7 +769,7 @@ pub fn to_bytes(object: &FileDicomObject<InMemDicomObject>) -> Result<Vec<u8>> {
     })?;
     let ts = ts::element_ts(&info)?;
     if info.deflated {
-        let mut enc = DeflateEncoder::new(out, Compression::default());
+        let mut enc = DeflateEncoder::new(out, Compression::fast());
         object
             .write_dataset_with_ts(&mut enc, ts)
             .map_err(|e| Error::Encode {

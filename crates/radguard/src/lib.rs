@@ -10,6 +10,7 @@
 //! |---|---|---|---|
 //! | [`core`] | `radguard-core` | always | keys, key ids, PHI-free audit records, redaction |
 //! | `dicom` | `radguard-dicom` | `dicom` (default) | safe DICOM file I/O for untrusted input |
+//! | `deid` | `radguard-deid` | `deid` | DICOM de-identification per PS3.15 Annex E (2026c) |
 //! | `risk` | `radguard-risk` | `risk` | explainable risk scoring of imaging devices (MIRS) |
 //! | `wipe` | `radguard-wipe` | `wipe` | NIST SP 800-88 sanitization with signed certificates |
 //!
@@ -31,6 +32,10 @@ pub use radguard_core as core;
 #[cfg(feature = "dicom")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dicom")))]
 pub use radguard_dicom as dicom;
+
+#[cfg(feature = "deid")]
+#[cfg_attr(docsrs, doc(cfg(feature = "deid")))]
+pub use radguard_deid as deid;
 
 #[cfg(feature = "risk")]
 #[cfg_attr(docsrs, doc(cfg(feature = "risk")))]
