@@ -274,7 +274,11 @@ fn context_of(file: &DicomFile) -> Vec<u8> {
     context_bytes(&sop, &ts)
 }
 
-pub(crate) fn context_bytes(sop_instance_uid: &str, transfer_syntax: &str) -> Vec<u8> {
+/// The context of format §5.3 for a SOP Instance UID and a transfer syntax
+/// (exposed for known-answer tests and other implementations' checks).
+#[doc(hidden)]
+#[must_use]
+pub fn context_bytes(sop_instance_uid: &str, transfer_syntax: &str) -> Vec<u8> {
     let mut v = Vec::with_capacity(CONTEXT_LABEL.len() + 8 + 128);
     v.extend_from_slice(CONTEXT_LABEL);
     for s in [sop_instance_uid, transfer_syntax] {

@@ -212,3 +212,29 @@ pub fn value_of(path: &Path, tag: Tag) -> Vec<u8> {
         .unwrap()
         .into_owned()
 }
+
+/// A Float (`double == false`, OF) or Double Float (OD) Pixel Data file.
+pub fn make_float(
+    path: &Path,
+    sop: &str,
+    ts: &str,
+    rows: u16,
+    cols: u16,
+    frames: u32,
+    double: bool,
+    seed: u64,
+) {
+    let (tag, vr, bits) = if double {
+        (Tag(0x7FE0, 0x0009), VR::OD, 64)
+    } else {
+        (Tag(0x7FE0, 0x0008), VR::OF, 32)
+    };
+    let len = usize::from(rows) * usize::from(cols) * frames as usize * usize::from(bits / 8);
+    let mut els = header(sop, rows, cols, frames, bits);
+    els.push(DataElement::new(
+        tag,
+        vr,
+        PrimitiveValue::U8(pattern(seed, len).into()),
+    ));
+    write(path, els, ts, sop);
+}
