@@ -1,7 +1,11 @@
 //! Known-answer tests for format v1: the expected values were computed from
 //! the format specification (`src/format.rs`) by an independent
 //! implementation, `tests/kat_vectors.py` (Python `cryptography`).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_possible_truncation
+)]
 
 use radguard_core::{KeyId, SecretKey};
 use radguard_crypt::{
@@ -141,4 +145,45 @@ mod sha2_check {
         use sha2::Digest;
         sha2::Sha256::digest(data).into()
     }
+}
+
+/// The intermediate values of the specification, recomputed here from the
+/// primitives (hkdf, sha2, aes-gcm) without radguard-crypt's own code: what
+/// another implementation would do.
+#[test]
+fn intermediate_values_follow_the_specification() {
+    use aes_gcm::aead::{AeadInOut, KeyInit};
+    use sha2::Digest;
+    let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(&salt()), dk().expose_secret());
+    let mut payload = [0u8; 32];
+    let mut prefix = [0u8; 7];
+    hk.expand(b"radguard-crypt v1 payload key", &mut payload)
+        .unwrap();
+    hk.expand(b"radguard-crypt v1 nonce prefix", &mut prefix)
+        .unwrap();
+    assert_eq!(hex(&payload), PAYLOAD_KEY);
+    assert_eq!(hex(&prefix), NONCE_PREFIX);
+    // The bound header starts after magic, version, suite, key id and
+    // wrapped key.
+    let env = unhex(ENVELOPE);
+    let k = usize::from(env[9]);
+    let w = usize::from(u16::from_be_bytes([env[10 + k], env[11 + k]]));
+    let bound = &env[12 + k + w..];
+    let mut h = sha2::Sha256::new();
+    h.update(b"radguard-crypt v1 binding\0");
+    h.update((bound.len() as u64).to_be_bytes());
+    h.update(bound);
+    h.update(3u64.to_be_bytes());
+    h.update(b"ctx");
+    let binding: [u8; 32] = h.finalize().into();
+    assert_eq!(hex(&binding), BINDING);
+    // Segment 0 (the empty first unit): only its tag, nonce counter 0,
+    // not last.
+    let gcm = aes_gcm::Aes256Gcm::new(&payload.into());
+    let mut nonce = [0u8; 12];
+    nonce[..7].copy_from_slice(&prefix);
+    let tag = gcm
+        .encrypt_inout_detached(&nonce.into(), &binding, (&mut [][..]).into())
+        .unwrap();
+    assert_eq!(hex(&tag), &CIPHERTEXT[..32]);
 }

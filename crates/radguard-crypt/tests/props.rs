@@ -2,6 +2,7 @@
 //! sizes, byte orders and pixel data kinds; any single flipped bit fails.
 #![allow(
     clippy::unwrap_used,
+    clippy::unwrap_in_result,
     clippy::expect_used,
     clippy::cast_possible_truncation
 )]
@@ -47,7 +48,7 @@ proptest! {
             prop_assert_eq!(&got, data);
         }
         // One flipped bit anywhere in the ciphertext fails.
-        let mut bad = ct.clone();
+        let mut bad = ct;
         let i = flip.index(bad.len());
         bad[i] ^= 1 << (seed % 8);
         prop_assert!(matches!(decrypt_units(&p, &env, &bad, b"ctx", &threads), Err(Error::Decrypt)));
