@@ -45,6 +45,12 @@ struct Cli {
 enum Command {
     /// Show a PHI-free structural summary of DICOM files.
     Inspect(cmd::inspect::Args),
+    /// Encrypt the pixel data of DICOM files (header stays readable).
+    Encrypt(cmd::crypt::EncryptArgs),
+    /// Decrypt files encrypted by `radguard encrypt`.
+    Decrypt(cmd::crypt::DecryptArgs),
+    /// Manage key-encryption keys: new, list, rotate, destroy (crypto-erase).
+    Keys(cmd::keys::Args),
 }
 
 /// How a command ended, when it ran.
@@ -68,6 +74,9 @@ fn main() -> ExitCode {
     let out = Output::new(cli.json);
     let result = match &cli.command {
         Command::Inspect(args) => cmd::inspect::run(args, out),
+        Command::Encrypt(args) => cmd::crypt::encrypt(args, out),
+        Command::Decrypt(args) => cmd::crypt::decrypt(args, out),
+        Command::Keys(args) => cmd::keys::run(args, out),
     };
     match result {
         Ok(Outcome::AllDone) => ExitCode::SUCCESS,
