@@ -740,8 +740,10 @@ impl ReadOptions {
         // Check the declared group length against the elements found.
         if let Some(gl) = elements.iter().find(|e| e.tag() == Tag(0x0002, 0x0000)) {
             let declared = gl.value().uint32().ok().map(u64::from);
-            let actual = end - meta_start - 12;
-            if declared != Some(actual) {
+            // The group length element itself is 12 bytes; a malformed one
+            // can be shorter (no underflow: a mismatch is reported instead).
+            let actual = end.checked_sub(meta_start + 12);
+            if actual.is_none() || declared != actual {
                 findings.push(Finding {
                     kind: FindingKind::MetaGroupLengthMismatch,
                     tag: Some(attr(Tag(0x0002, 0x0000))),
