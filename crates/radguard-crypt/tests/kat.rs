@@ -136,7 +136,7 @@ fn single_segments_open_at_their_own_position_only() {
 #[test]
 fn dicom_context_matches_the_specification() {
     use sha2_check::digest;
-    let ctx = radguard_crypt::dicom::context_bytes("1.2.3.4", "1.2.840.10008.1.2.1");
+    let ctx = radguard_crypt::dicom::context_bytes(b"1.2.3.4", b"1.2.840.10008.1.2.1");
     assert_eq!(hex(&digest(&ctx)), DICOM_CONTEXT_SHA256);
 }
 

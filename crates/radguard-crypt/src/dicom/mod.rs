@@ -264,27 +264,31 @@ fn trimmed(s: &str) -> &str {
 /// The context bound to every segment but not stored in the envelope: the
 /// SOP Instance UID and transfer syntax read from the file itself.
 fn context_of(file: &DicomFile) -> Vec<u8> {
-    let sop = file
-        .dataset()
-        .get(SOP_INSTANCE_UID)
-        .and_then(|e| e.to_str().ok())
-        .map(|s| trimmed(&s).to_owned())
-        .unwrap_or_default();
+    let sop = sop_instance_uid(file.dataset());
     let ts = trimmed(&file.meta().transfer_syntax).to_owned();
-    context_bytes(&sop, &ts)
+    context_bytes(&sop, ts.as_bytes())
+}
+
+/// The SOP Instance UID's value bytes without leading or trailing spaces
+/// and NULs (raw bytes: the element may be read as UN).
+fn sop_instance_uid(ds: &InMemDicomObject) -> Vec<u8> {
+    ds.get(SOP_INSTANCE_UID)
+        .and_then(|e| e.to_bytes().ok())
+        .map(|b| trim_bytes(&b).to_vec())
+        .unwrap_or_default()
 }
 
 /// The context of format §5.3 for a SOP Instance UID and a transfer syntax
 /// (exposed for known-answer tests and other implementations' checks).
 #[doc(hidden)]
 #[must_use]
-pub fn context_bytes(sop_instance_uid: &str, transfer_syntax: &str) -> Vec<u8> {
+pub fn context_bytes(sop_instance_uid: &[u8], transfer_syntax: &[u8]) -> Vec<u8> {
     let mut v = Vec::with_capacity(CONTEXT_LABEL.len() + 8 + 128);
     v.extend_from_slice(CONTEXT_LABEL);
     for s in [sop_instance_uid, transfer_syntax] {
         // Values come from one DICOM element (< 4 GiB).
         v.extend_from_slice(&u32::try_from(s.len()).unwrap_or(u32::MAX).to_be_bytes());
-        v.extend_from_slice(s.as_bytes());
+        v.extend_from_slice(s);
     }
     v
 }
@@ -431,11 +435,7 @@ pub fn encrypt_file(
             what: "pixel data nested in a sequence (an icon image?) would stay readable; remove it first",
         });
     }
-    let has_sop = ds
-        .get(SOP_INSTANCE_UID)
-        .and_then(|e| e.to_str().ok())
-        .is_some_and(|s| !trimmed(&s).is_empty());
-    if !has_sop {
+    if sop_instance_uid(ds).is_empty() {
         return Err(Error::Unsupported {
             what: "no SOP Instance UID to bind the ciphertext to",
         });
@@ -541,12 +541,14 @@ fn is_our_creator(v: &radguard_dicom::dicom::core::value::Value<InMemDicomObject
         .is_some_and(|b| trim_bytes(&b) == PRIVATE_CREATOR.as_bytes())
 }
 
+/// `b` without leading or trailing spaces and NULs.
 fn trim_bytes(b: &[u8]) -> &[u8] {
-    let end = b
-        .iter()
-        .rposition(|c| *c != 0 && *c != b' ')
-        .map_or(0, |p| p + 1);
-    &b[..end]
+    let keep = |c: &u8| *c != 0 && *c != b' ';
+    let Some(start) = b.iter().position(keep) else {
+        return &[];
+    };
+    let end = b.iter().rposition(keep).map_or(start, |p| p + 1);
+    &b[start..end]
 }
 
 /// An encrypted file opened without keys: header, parsed envelope and
