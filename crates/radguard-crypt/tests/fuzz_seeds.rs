@@ -69,7 +69,8 @@ fn write_fuzz_seeds() {
     let tmp = tempfile::tempdir().unwrap();
     let bytes: Vec<u8> = (0..96).map(fuzz_pattern).collect();
     let frags = vec![bytes[..40].to_vec(), bytes[40..96].to_vec()];
-    let cases: Vec<(&str, &str, u32, Value<InMemDicomObject>, Tag, VR)> = vec![
+    type Case<'a> = (&'a str, &'a str, u32, Value<InMemDicomObject>, Tag, VR);
+    let cases: Vec<Case<'_>> = vec![
         (
             "native-le",
             common::EXPLICIT_LE,
