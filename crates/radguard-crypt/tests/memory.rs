@@ -1,7 +1,12 @@
 //! Memory stays bounded: encrypting and decrypting a 64 MiB, 1,000-frame
 //! instance peaks far below the file size (the heap is metered). The 1 GiB
 //! / 128 MiB RSS check of the whole CLI is `benches/crypt_memory.py`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stderr,
+    clippy::cast_possible_truncation
+)]
 
 mod common;
 
