@@ -24,7 +24,7 @@
 //!
 //! The construction is AES-256-GCM (RustCrypto `aes-gcm`) in a STREAM-style
 //! segmented mode with HKDF-SHA-256 subkeys and a key commitment;
-//! [`format`] specifies the on-disk format, version 1, byte by byte.
+//! [`format`](mod@format) specifies the on-disk format, version 1, byte by byte.
 //!
 //! # Crate layout
 //!
@@ -40,7 +40,10 @@
 //!
 //! # Examples
 //!
-//! ```
+//! Encrypting and decrypting a DICOM file (feature `dicom`):
+//!
+#![cfg_attr(feature = "dicom", doc = "```")]
+#![cfg_attr(not(feature = "dicom"), doc = "```ignore")]
 //! use radguard_crypt::LocalKeyring;
 //! use radguard_crypt::dicom::{decrypt_file, encrypt_file, encryption_info, DecryptOptions, EncryptOptions};
 //! # use radguard_dicom::dicom::{core::{DataElement, PrimitiveValue, Tag, VR}, object::{InMemDicomObject, meta::FileMetaTableBuilder}};

@@ -133,6 +133,7 @@ fn single_segments_open_at_their_own_position_only() {
     }
 }
 
+#[cfg(feature = "dicom")]
 #[test]
 fn dicom_context_matches_the_specification() {
     use sha2_check::digest;

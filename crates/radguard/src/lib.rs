@@ -10,6 +10,7 @@
 //! |---|---|---|---|
 //! | [`core`] | `radguard-core` | always | keys, key ids, PHI-free audit records, redaction |
 //! | `dicom` | `radguard-dicom` | `dicom` (default) | safe DICOM file I/O for untrusted input |
+//! | `crypt` | `radguard-crypt` | `crypt` (default) | at-rest encryption of pixel data: envelope keys, rotation, crypto-erase (its DICOM part with `dicom` too) |
 //!
 //! # Examples
 //!
@@ -29,3 +30,7 @@ pub use radguard_core as core;
 #[cfg(feature = "dicom")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dicom")))]
 pub use radguard_dicom as dicom;
+
+#[cfg(feature = "crypt")]
+#[cfg_attr(docsrs, doc(cfg(feature = "crypt")))]
+pub use radguard_crypt as crypt;
