@@ -173,8 +173,7 @@ impl Envelope {
 
     /// [`Envelope::create`] with a caller-chosen data key and salt: for
     /// known-answer tests only. Never reuse a data key and salt pair.
-    #[doc(hidden)]
-    pub fn create_with(
+    pub(crate) fn create_with(
         provider: &dyn KeyProvider,
         kek: Option<&KeyId>,
         layout: Layout,

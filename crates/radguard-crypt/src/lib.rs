@@ -112,6 +112,8 @@ mod envelope;
 mod error;
 mod exec;
 pub mod format;
+#[cfg(test)]
+mod kat;
 mod kdf;
 mod keyring;
 mod layout;
@@ -129,6 +131,4 @@ pub use error::{Error, Result};
 pub use exec::{Executor, Sequential, Threads};
 pub use keyring::{KeyInfo, KeyStatus, LocalKeyring};
 pub use layout::{Layout, Segment, TAG_LEN};
-pub use provider::{
-    KeyProvider, LOCAL_WRAPPED_LEN, StaticKey, unwrap_data_key, wrap_data_key, wrap_with_salt,
-};
+pub use provider::{KeyProvider, LOCAL_WRAPPED_LEN, StaticKey, unwrap_data_key, wrap_data_key};

@@ -160,9 +160,9 @@ pub fn wrap_data_key(
     wrap_with_salt(kek, kek_id, data_key, context, &salt)
 }
 
-/// [`wrap_data_key`] with a caller-chosen salt (known-answer tests).
-#[doc(hidden)]
-pub fn wrap_with_salt(
+/// [`wrap_data_key`] with a caller-chosen salt (known-answer tests only: a
+/// salt must never repeat under one KEK).
+pub(crate) fn wrap_with_salt(
     kek: &SecretKey,
     kek_id: &KeyId,
     data_key: &SecretKey,
