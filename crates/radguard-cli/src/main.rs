@@ -14,13 +14,10 @@
 #![forbid(unsafe_code)]
 
 mod cmd;
-#[allow(dead_code)] // shared helpers; the deid, crypt and wipe subcommands use them
 mod inputs;
-#[allow(dead_code)]
 mod output;
 #[allow(dead_code)]
 mod progress;
-#[allow(dead_code)]
 mod secrets;
 
 use std::process::ExitCode;
@@ -51,6 +48,10 @@ enum Command {
     Decrypt(cmd::crypt::DecryptArgs),
     /// Manage key-encryption keys: new, list, rotate, destroy (crypto-erase).
     Keys(cmd::keys::Args),
+    /// De-identify DICOM files per PS3.15 Annex E (2026c), with keyed, reproducible UIDs and pseudonyms.
+    Deid(Box<cmd::deid::Args>),
+    /// Score imaging devices' risk (MIRS): CVSS, KEV, EPSS, SSVC, plans.
+    Risk(cmd::risk::Args),
 }
 
 /// How a command ended, when it ran.
@@ -77,6 +78,8 @@ fn main() -> ExitCode {
         Command::Encrypt(args) => cmd::crypt::encrypt(args, out),
         Command::Decrypt(args) => cmd::crypt::decrypt(args, out),
         Command::Keys(args) => cmd::keys::run(args, out),
+        Command::Deid(args) => cmd::deid::run(args, out),
+        Command::Risk(args) => cmd::risk::run(args, out),
     };
     match result {
         Ok(Outcome::AllDone) => ExitCode::SUCCESS,

@@ -217,8 +217,10 @@ impl serde::Serialize for KeyedDigest {
 
 /// One record of what an operation did to one input.
 ///
-/// Built with [`AuditRecord::new`] and the `with_*` methods; see the
-/// [module documentation](self) for why no field can hold PHI or key bytes.
+/// Built with [`AuditRecord::new`] and the `with_*` methods. No field can
+/// hold PHI or key bytes: texts are compile-time [`Label`]s, validated
+/// [`KeyId`]s, [`KeyedDigest`]s or operator-chosen [`AuditPath`]s, and the
+/// rest are numbers.
 ///
 /// # Examples
 ///

@@ -561,13 +561,23 @@ impl ReadOptions {
         let start = prelude.dataset_offset;
 
         let (ts_uid, info, parsed, inflated) = match ts_uid {
-            Some(uid) => {
+            Some(mut uid) => {
                 let mut info = ts::lookup(&uid)?;
-                if !info.deflated
+                // A data set plainly in the other VR mode than its (native,
+                // little endian) transfer syntax says is read as found, and
+                // the transfer syntax corrected so that it is written back
+                // the way it was read.
+                let corrected = match uid.as_str() {
+                    ts::IMPLICIT_VR_LE => Some(ts::EXPLICIT_VR_LE),
+                    ts::EXPLICIT_VR_LE => Some(ts::IMPLICIT_VR_LE),
+                    _ => None,
+                };
+                if let Some(other) = corrected
                     && start < file_size
-                    && let Some(enc) = mismatched_encoding(src, start, info.enc)?
+                    && mismatched_encoding(src, start, info.enc)?.is_some()
                 {
-                    info.enc = enc;
+                    info = ts::lookup(other)?;
+                    uid = other.to_owned();
                     findings.push(Finding {
                         kind: FindingKind::EncodingMismatch,
                         tag: None,
@@ -610,7 +620,10 @@ impl ReadOptions {
             findings: parse_findings,
         } = parsed;
         findings.extend(parse_findings);
-        let dataset = InMemDicomObject::from_element_iter(elements);
+        let mut dataset = InMemDicomObject::from_element_iter(elements);
+        if mode == Mode::Build {
+            crate::parse::resolve_sample_vrs(&mut dataset, false);
+        }
         let meta = build_meta(
             &meta_elements,
             &dataset,
@@ -739,11 +752,10 @@ impl ReadOptions {
         }
         // Check the declared group length against the elements found.
         if let Some(gl) = elements.iter().find(|e| e.tag() == Tag(0x0002, 0x0000)) {
+            // The group length counts the bytes after its own 12-byte element.
             let declared = gl.value().uint32().ok().map(u64::from);
-            // The group length element itself is 12 bytes; a malformed one
-            // can be shorter (no underflow: a mismatch is reported instead).
             let actual = end.checked_sub(meta_start + 12);
-            if actual.is_none() || declared != actual {
+            if declared.is_none() || declared != actual {
                 findings.push(Finding {
                     kind: FindingKind::MetaGroupLengthMismatch,
                     tag: Some(attr(Tag(0x0002, 0x0000))),

@@ -65,10 +65,14 @@ pub enum FindingKind {
     /// (their bytes are present); lengths are recomputed on write.
     SequenceLengthMismatch,
     /// The data set is encoded with explicit VR while the transfer syntax
-    /// says implicit, or the reverse; it was read as found.
+    /// says Implicit VR Little Endian, or the reverse; it was read as found
+    /// and the transfer syntax corrected.
     EncodingMismatch,
     /// A retired group length element (gggg,0000) in the data set; dropped.
     GroupLengthDropped,
+    /// A file meta element (group 0002) after the file meta group, in the
+    /// data set; dropped.
+    MetaElementInDataSet,
     /// Fewer than 8 bytes after the last element; ignored.
     TrailingBytes,
     /// A delimitation item with a non-zero length field.
@@ -96,13 +100,14 @@ impl FindingKind {
             Self::OddLength => "odd value length",
             Self::InvalidVr => "invalid VR, read as UN",
             Self::GroupLengthDropped => "retired group length element dropped",
+            Self::MetaElementInDataSet => "file meta element inside the data set, dropped",
             Self::StrayDelimiter => "delimiter outside a sequence, ignored",
             Self::TruncatedAtEof => {
                 "file ends inside an element; read up to the last complete element"
             }
             Self::SequenceLengthMismatch => "sequence items run past the declared sequence length",
             Self::EncodingMismatch => {
-                "data set encoding differs from its transfer syntax (explicit/implicit VR); read as found"
+                "data set encoding differs from its transfer syntax (explicit/implicit VR); read as found, transfer syntax corrected"
             }
             Self::OutOfOrder => "elements out of ascending tag order",
             Self::DuplicateTag => "duplicate tag, last one kept",

@@ -96,7 +96,7 @@ pub use info::{FileInfo, Finding, FindingKind, Preamble};
 pub use limits::Limits;
 pub use summary::{NamedUid, PixelSummary, Summary};
 pub use walk::{first_difference, same_content, visit_datasets_mut, walk};
-pub use write::{DicomWriter, WriteOptions, to_bytes, write_file};
+pub use write::{DicomWriter, PendingFile, WriteOptions, commit_all, to_bytes, write_file};
 
 /// Re-exports of the dicom-rs crates whose types appear in this crate's API,
 /// so callers use the same versions.

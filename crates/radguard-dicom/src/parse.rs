@@ -160,6 +160,17 @@ impl End {
     }
 }
 
+/// Parser state to roll back a failed tentative interpretation.
+struct Snapshot {
+    element_count: u64,
+    in_memory: u64,
+    max_depth: u32,
+    findings: usize,
+    charset: SpecificCharacterSet,
+    truncated: bool,
+}
+
+#[derive(Clone, Copy)]
 struct Header {
     tag: Tag,
     vr: VR,
@@ -184,7 +195,6 @@ pub(crate) struct Parser<'a, S: Source> {
     capture: &'a [Tag],
     value_ts: TransferSyntax,
     charset: SpecificCharacterSet,
-    signed: bool,
     element_count: u64,
     in_memory: u64,
     max_depth: u32,
@@ -217,7 +227,6 @@ impl<'a, S: Source> Parser<'a, S> {
             capture,
             value_ts,
             charset: SpecificCharacterSet::default(),
-            signed: false,
             element_count: 0,
             in_memory: 0,
             max_depth: 0,
@@ -399,7 +408,7 @@ impl<'a, S: Source> Parser<'a, S> {
                 hlen: 8,
             }));
         }
-        let (mut vr, len, hlen) = if enc.explicit {
+        let (vr, len, hlen) = if enc.explicit {
             let raw = self.bytes(off + 4, 2)?;
             let raw = [raw[0], raw[1]];
             let (vr, long) = match VR::from_binary(raw) {
@@ -432,10 +441,6 @@ impl<'a, S: Source> Parser<'a, S> {
             let len = self.u32_at(off + 4, be)?;
             (implicit_vr(tag), len, 8)
         };
-        if self.signed && vr != VR::SS && dict_vr(tag) == Some(VirtualVr::Xs) {
-            // dicom-rs reads sample values as SS when Pixel Representation is 1.
-            vr = VR::SS;
-        }
         Ok(Some(Header { tag, vr, len, hlen }))
     }
 
@@ -537,9 +542,12 @@ impl<'a, S: Source> Parser<'a, S> {
             }
             last_tag = Some(h.tag);
             self.count_element()?;
-            if h.tag.1 == 0x0000 && h.len != UNDEFINED && h.vr != VR::SQ {
+            let misplaced_meta = h.tag.0 == 0x0002 && depth == 0;
+            if (h.tag.1 == 0x0000 || misplaced_meta) && h.len != UNDEFINED && h.vr != VR::SQ {
                 // Group lengths (gggg,0000) are retired (PS3.5 §7.2) and go
-                // stale as soon as a value changes: drop them (a finding says so).
+                // stale as soon as a value changes; file meta elements
+                // (0002,xxxx) do not belong in the data set (PS3.10 §7.1).
+                // Drop both; a finding says so.
                 let len = u64::from(h.len);
                 if len > limit - value_off {
                     let err = Error::Truncated {
@@ -551,7 +559,12 @@ impl<'a, S: Source> Parser<'a, S> {
                     self.cut(limit, Some(h.tag), off, err)?;
                     break;
                 }
-                self.finding(FindingKind::GroupLengthDropped, Some(h.tag), off);
+                let kind = if misplaced_meta {
+                    FindingKind::MetaElementInDataSet
+                } else {
+                    FindingKind::GroupLengthDropped
+                };
+                self.finding(kind, Some(h.tag), off);
                 off = value_off + len;
                 continue;
             }
@@ -583,6 +596,42 @@ impl<'a, S: Source> Parser<'a, S> {
                 }
                 off = next;
                 continue;
+            }
+            // A standard sequence stored as UN with a defined length holds
+            // an Implicit VR Little Endian sequence (PS3.5 §6.2.2): parse it,
+            // so that what is inside is visible (and de-identifiable). If it
+            // does not parse, it stays opaque bytes.
+            if h.vr == VR::UN
+                && h.len != UNDEFINED
+                && enc.explicit
+                && !enc.big_endian
+                && h.tag.0 % 2 == 0
+                && dict_vr(h.tag) == Some(VirtualVr::Exact(VR::SQ))
+                && depth < self.limits.max_depth
+                && u64::from(h.len) <= limit - value_off
+            {
+                let snapshot = self.snapshot();
+                let as_seq = Header { vr: VR::SQ, ..h };
+                match self.sequence(off, &as_seq, value_off, limit, Enc::IMPLICIT_LE, depth + 1) {
+                    Ok((items, next))
+                        if !self.truncated && next == value_off + u64::from(h.len) =>
+                    {
+                        self.finding(FindingKind::UnknownVrSequence, Some(h.tag), off);
+                        self.max_depth = self.max_depth.max(depth + 1);
+                        if self.mode == Mode::Build {
+                            out.push(DataElement::new(
+                                h.tag,
+                                VR::SQ,
+                                Value::Sequence(DataSetSequence::new(items, Length::UNDEFINED)),
+                            ));
+                        }
+                        off = next;
+                        continue;
+                    }
+                    // Limits hold whatever the interpretation.
+                    Err(e @ (Error::TooLarge { .. } | Error::TooDeep { .. })) => return Err(e),
+                    _ => self.restore(snapshot),
+                }
             }
             let un_sequence = h.vr == VR::UN && h.len == UNDEFINED && enc.explicit;
             if h.vr == VR::SQ || h.len == UNDEFINED {
@@ -636,9 +685,6 @@ impl<'a, S: Source> Parser<'a, S> {
             if len % 2 == 1 {
                 self.finding(FindingKind::OddLength, Some(h.tag), off);
             }
-            if h.tag == PIXEL_REPRESENTATION && len >= 2 {
-                self.signed = self.u16_at(value_off, enc.big_endian)? != 0;
-            }
             if top_pixel && self.skip_pixel {
                 self.set_pixel(
                     off,
@@ -660,6 +706,26 @@ impl<'a, S: Source> Parser<'a, S> {
             off = value_off + len;
         }
         Ok((out, off))
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            element_count: self.element_count,
+            in_memory: self.in_memory,
+            max_depth: self.max_depth,
+            findings: self.findings.len(),
+            charset: self.charset.clone(),
+            truncated: self.truncated,
+        }
+    }
+
+    fn restore(&mut self, s: Snapshot) {
+        self.element_count = s.element_count;
+        self.in_memory = s.in_memory;
+        self.max_depth = s.max_depth;
+        self.findings.truncate(s.findings);
+        self.charset = s.charset;
+        self.truncated = s.truncated;
     }
 
     fn set_pixel(&mut self, off: u64, loc: PixelLoc) -> Result<()> {
@@ -972,4 +1038,56 @@ pub(crate) fn implicit_vr(tag: Tag) -> VR {
 
 fn dict_vr(tag: Tag) -> Option<VirtualVr> {
     StandardDataDictionary.by_tag(tag).map(|e| e.vr())
+}
+
+/// Gives attributes whose dictionary VR is "US or SS" (pixel sample values
+/// such as Smallest Image Pixel Value) the VR SS wherever Pixel
+/// Representation (0028,0103) is 1, in the item that holds them or an
+/// enclosing one, as dicom-rs does. Done on the finished object, not in
+/// stream order, so the result does not depend on element order and a
+/// written file reads back the same.
+pub(crate) fn resolve_sample_vrs(obj: &mut InMemDicomObject, inherited_signed: bool) {
+    use dicom_core::header::Header as _;
+    let signed = obj
+        .get(PIXEL_REPRESENTATION)
+        .and_then(|e| e.value().to_int::<u16>().ok())
+        .map_or(inherited_signed, |v| v != 0);
+    if signed {
+        let to_fix: Vec<Tag> = obj
+            .iter()
+            .filter(|e| e.vr() == VR::US && dict_vr(e.tag()) == Some(VirtualVr::Xs))
+            .map(|e| e.tag())
+            .collect();
+        for tag in to_fix {
+            if let Some(e) = obj.take(tag) {
+                let value = match e.value() {
+                    Value::Primitive(PrimitiveValue::U16(v)) => PrimitiveValue::I16(
+                        v.iter()
+                            .map(|x| i16::from_ne_bytes(x.to_ne_bytes()))
+                            .collect(),
+                    ),
+                    Value::Primitive(p) => p.clone(),
+                    _ => {
+                        obj.put(e);
+                        continue;
+                    }
+                };
+                obj.put(DataElement::new(tag, VR::SS, value));
+            }
+        }
+    }
+    let seqs: Vec<Tag> = obj
+        .iter()
+        .filter(|e| e.items().is_some())
+        .map(|e| e.tag())
+        .collect();
+    for tag in seqs {
+        obj.update_value(tag, |v| {
+            if let Some(items) = v.items_mut() {
+                for item in items.iter_mut() {
+                    resolve_sample_vrs(item, signed);
+                }
+            }
+        });
+    }
 }

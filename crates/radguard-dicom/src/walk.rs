@@ -199,6 +199,19 @@ fn same_primitive(a: &dicom_core::PrimitiveValue, b: &dicom_core::PrimitiveValue
             x == y
         }
         (P::U8(x), P::U8(y)) => same_bytes(x, y),
+        // NaN is not equal to itself: compare floats bit for bit.
+        (P::F32(x), P::F32(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y.iter())
+                    .all(|(p, q)| p.to_bits() == q.to_bits())
+        }
+        (P::F64(x), P::F64(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y.iter())
+                    .all(|(p, q)| p.to_bits() == q.to_bits())
+        }
         _ => false,
     }
 }

@@ -471,7 +471,22 @@ impl DicomWriter {
     /// [`Error::WriterState`] if encapsulated pixel data was left open;
     /// [`Error::Exists`] if the target appeared meanwhile and overwriting is
     /// off; I/O errors. On error the temporary file is removed.
-    pub fn commit(mut self) -> Result<()> {
+    pub fn commit(self) -> Result<()> {
+        self.finish()?.commit()
+    }
+
+    /// Finishes writing without making the file durable or visible yet: the
+    /// bytes are in a temporary file next to the target, returned as a
+    /// [`PendingFile`]. Commit many pending files at once with
+    /// [`commit_all`], which replaces one `fsync` per file by one file
+    /// system sync per batch (an order of magnitude faster for many small
+    /// files) with the same guarantee: nothing appears under a final name
+    /// before its bytes are on disk.
+    ///
+    /// # Errors
+    ///
+    /// As [`DicomWriter::commit`], except the rename-related ones.
+    pub fn finish(mut self) -> Result<PendingFile> {
         if self.pixel == Pixel::InEncapsulated {
             return Err(Error::WriterState {
                 what: "encapsulated pixel data not ended",
@@ -489,26 +504,136 @@ impl DicomWriter {
         let tmp = buf
             .into_inner()
             .map_err(|e| Error::io("cannot write", &self.path, e.into_error()))?;
-        tmp.as_file()
+        Ok(PendingFile {
+            tmp,
+            path: std::mem::take(&mut self.path),
+            overwrite: self.overwrite,
+        })
+    }
+}
+
+/// A fully written file in a temporary location, not yet durable nor under
+/// its final name (see [`DicomWriter::finish`]). Dropping it removes the
+/// temporary file.
+#[derive(Debug)]
+pub struct PendingFile {
+    tmp: NamedTempFile,
+    path: PathBuf,
+    overwrite: bool,
+}
+
+impl PendingFile {
+    /// The final path.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// `fsync`s the file, moves it into place and `fsync`s the folder.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Exists`] if the target exists and overwriting is off; I/O
+    /// errors. On error the temporary file is removed.
+    pub fn commit(self) -> Result<()> {
+        self.tmp
+            .as_file()
             .sync_all()
             .map_err(|e| Error::io("cannot sync", &self.path, e))?;
-        if self.overwrite {
-            tmp.persist(&self.path)
-                .map_err(|e| Error::io("cannot move into place", &self.path, e.error))?;
+        let dir = self.rename()?;
+        sync_dir(&dir);
+        Ok(())
+    }
+
+    fn rename(self) -> Result<PathBuf> {
+        let Self {
+            tmp,
+            path,
+            overwrite,
+        } = self;
+        if overwrite {
+            tmp.persist(&path)
+                .map_err(|e| Error::io("cannot move into place", &path, e.error))?;
         } else {
-            tmp.persist_noclobber(&self.path).map_err(|e| {
+            tmp.persist_noclobber(&path).map_err(|e| {
                 if e.error.kind() == io::ErrorKind::AlreadyExists {
-                    Error::Exists {
-                        path: self.path.clone(),
-                    }
+                    Error::Exists { path: path.clone() }
                 } else {
-                    Error::io("cannot move into place", &self.path, e.error)
+                    Error::io("cannot move into place", &path, e.error)
                 }
             })?;
         }
-        sync_dir(&self.path);
-        Ok(())
+        Ok(path)
     }
+}
+
+/// Commits many [`PendingFile`]s: one sync of each file system involved
+/// (`syncfs` on Linux; one `fsync` per file elsewhere), then the renames,
+/// then one `fsync` per folder. Returns each final path with its result.
+///
+/// # Security
+///
+/// The guarantee is the same as [`PendingFile::commit`]'s: a file appears
+/// under its final name only after its bytes are on stable storage, so a
+/// crash leaves either the complete file or none (plus, at worst, a
+/// `.radguard-*.part` temporary file).
+#[must_use]
+pub fn commit_all(files: Vec<PendingFile>) -> Vec<(PathBuf, Result<()>)> {
+    let mut ready = Vec::with_capacity(files.len());
+    let mut out = Vec::with_capacity(files.len());
+    let synced_by_fs = sync_file_systems(&files);
+    for f in files {
+        if synced_by_fs {
+            ready.push(f);
+        } else {
+            match f.tmp.as_file().sync_all() {
+                Ok(()) => ready.push(f),
+                Err(e) => {
+                    let path = f.path.clone();
+                    out.push((path.clone(), Err(Error::io("cannot sync", &path, e))));
+                }
+            }
+        }
+    }
+    let mut dirs = std::collections::BTreeSet::new();
+    for f in ready {
+        let path = f.path.clone();
+        let r = f.rename();
+        if r.is_ok()
+            && let Some(d) = path.parent()
+        {
+            dirs.insert(d.to_path_buf());
+        }
+        out.push((path, r.map(|_| ())));
+    }
+    for d in dirs {
+        if let Ok(dir) = File::open(&d) {
+            let _ = dir.sync_all();
+        }
+    }
+    out
+}
+
+/// Syncs the file system of every pending file, once per file system.
+/// Returns `false` if that is not possible here (then each file is synced).
+#[cfg(target_os = "linux")]
+fn sync_file_systems(files: &[PendingFile]) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let mut devices = std::collections::BTreeSet::new();
+    for f in files {
+        let Ok(meta) = f.tmp.as_file().metadata() else {
+            return false;
+        };
+        if devices.insert(meta.dev()) && rustix::fs::syncfs(f.tmp.as_file()).is_err() {
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(not(target_os = "linux"))]
+fn sync_file_systems(_files: &[PendingFile]) -> bool {
+    false
 }
 
 /// `fsync` the folder holding `path` so the rename itself is durable. Not

@@ -44,14 +44,15 @@ pub fn sample(rel: &str) -> PathBuf {
     p
 }
 
-/// Every bundled DICOM sample (licence and README files excluded), sorted.
+/// Every bundled DICOM sample (`*.dcm` and `DICOMDIR` files under
+/// `tests/data`; licences, READMEs and other test data excluded), sorted.
 #[must_use]
 pub fn samples() -> Vec<PathBuf> {
     let mut out = Vec::new();
     collect(&samples_dir(), &mut out);
     out.retain(|p| {
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        !(name.starts_with("LICENSE") || name.ends_with(".md") || name.ends_with(".txt"))
+        name.ends_with(".dcm") || name == "DICOMDIR"
     });
     out.sort();
     out

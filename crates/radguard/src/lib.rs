@@ -11,6 +11,7 @@
 //! | [`core`] | `radguard-core` | always | keys, key ids, PHI-free audit records, redaction |
 //! | `dicom` | `radguard-dicom` | `dicom` (default) | safe DICOM file I/O for untrusted input |
 //! | `crypt` | `radguard-crypt` | `crypt` (default) | at-rest encryption of pixel data: envelope keys, rotation, crypto-erase (its DICOM part with `dicom` too) |
+//! | `risk` | `radguard-risk` | `risk` | explainable risk scoring of imaging devices (MIRS) |
 //!
 //! # Examples
 //!
@@ -34,3 +35,6 @@ pub use radguard_dicom as dicom;
 #[cfg(feature = "crypt")]
 #[cfg_attr(docsrs, doc(cfg(feature = "crypt")))]
 pub use radguard_crypt as crypt;
+#[cfg(feature = "risk")]
+#[cfg_attr(docsrs, doc(cfg(feature = "risk")))]
+pub use radguard_risk as risk;

@@ -1,5 +1,7 @@
 //! One module per subcommand.
 
 pub(crate) mod crypt;
+pub(crate) mod deid;
 pub(crate) mod inspect;
 pub(crate) mod keys;
+pub(crate) mod risk;

@@ -1,0 +1,646 @@
+//! The de-identifier: profile + key + hooks, applied to objects, files and
+//! streams.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use dicom_core::header::Header;
+use dicom_core::value::{DataSetSequence, Value};
+use dicom_core::{DataElement, Length, PrimitiveValue, Tag, VR};
+use dicom_dictionary_std::tags;
+use dicom_object::{FileDicomObject, FileMetaTable, InMemDicomObject};
+use radguard_core::{AttrPath, KeyedDigest};
+use radguard_dicom::{DicomWriter, PendingFile, ReadOptions, WriteOptions};
+
+use crate::engine::{Engine, Mode, PATIENT_ID, Patient};
+use crate::error::Error;
+use crate::hook::Hook;
+use crate::keys::DeidKey;
+use crate::profile::{DeidOption, Profile};
+use crate::report::{Report, audit_done};
+use crate::table::{self, Action};
+use crate::values::{Offset, Scrubber};
+
+/// Media Storage Directory Storage (DICOMDIR).
+const DICOMDIR_SOP_CLASS: &str = "1.2.840.10008.1.3.10";
+
+/// SOP classes whose images usually carry burned-in annotation when they do
+/// not say otherwise: ultrasound, secondary capture, visible light
+/// photography and video, X-ray angiography and fluoroscopy, and
+/// encapsulated documents.
+const BURNED_IN_PRONE: &[&str] = &[
+    "1.2.840.10008.5.1.4.1.1.6.1",      // US Image
+    "1.2.840.10008.5.1.4.1.1.3.1",      // US Multi-frame Image
+    "1.2.840.10008.5.1.4.1.1.6.2",      // Enhanced US Volume
+    "1.2.840.10008.5.1.4.1.1.6",        // US Image (retired)
+    "1.2.840.10008.5.1.4.1.1.3",        // US Multi-frame (retired)
+    "1.2.840.10008.5.1.4.1.1.7",        // Secondary Capture
+    "1.2.840.10008.5.1.4.1.1.7.1",      // Multi-frame Single Bit SC
+    "1.2.840.10008.5.1.4.1.1.7.2",      // Multi-frame Grayscale Byte SC
+    "1.2.840.10008.5.1.4.1.1.7.3",      // Multi-frame Grayscale Word SC
+    "1.2.840.10008.5.1.4.1.1.7.4",      // Multi-frame True Color SC
+    "1.2.840.10008.5.1.4.1.1.77.1.1",   // VL Endoscopic
+    "1.2.840.10008.5.1.4.1.1.77.1.1.1", // Video Endoscopic
+    "1.2.840.10008.5.1.4.1.1.77.1.2",   // VL Microscopic
+    "1.2.840.10008.5.1.4.1.1.77.1.2.1", // Video Microscopic
+    "1.2.840.10008.5.1.4.1.1.77.1.4",   // VL Photographic
+    "1.2.840.10008.5.1.4.1.1.77.1.4.1", // Video Photographic
+    "1.2.840.10008.5.1.4.1.1.77.1.5.1", // Ophthalmic Photography 8 Bit
+    "1.2.840.10008.5.1.4.1.1.77.1.5.2", // Ophthalmic Photography 16 Bit
+    "1.2.840.10008.5.1.4.1.1.12.1",     // X-Ray Angiographic
+    "1.2.840.10008.5.1.4.1.1.12.1.1",   // Enhanced XA
+    "1.2.840.10008.5.1.4.1.1.12.2",     // X-Ray Radiofluoroscopic
+    "1.2.840.10008.5.1.4.1.1.12.2.1",   // Enhanced XRF
+    "1.2.840.10008.5.1.4.1.1.104.1",    // Encapsulated PDF
+    "1.2.840.10008.5.1.4.1.1.104.2",    // Encapsulated CDA
+    "1.2.840.10008.5.1.4.1.1.104.3",    // Encapsulated STL
+    "1.2.840.10008.5.1.4.1.1.104.4",    // Encapsulated OBJ
+    "1.2.840.10008.5.1.4.1.1.104.5",    // Encapsulated MTL
+];
+
+/// An explicit mapping from original Patient ID to pseudonym, overriding
+/// the keyed pseudonym.
+///
+/// # Examples
+///
+/// ```
+/// let map = radguard_deid::PseudonymMap::from_csv("original_patient_id,pseudonym\nA123,STUDY-001\n".as_bytes())?;
+/// assert_eq!(map.get("A123"), Some("STUDY-001"));
+/// # Ok::<(), radguard_deid::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct PseudonymMap {
+    map: HashMap<String, String>,
+}
+
+impl PseudonymMap {
+    /// Reads `original,pseudonym` lines (an optional header line naming a
+    /// `pseudonym` column is skipped).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Mapping`] for a malformed line, an empty or invalid
+    /// pseudonym (1 to 64 characters from `A-Z a-z 0-9 space . _ - ^`), an
+    /// original listed twice, or a pseudonym given to two originals (which
+    /// would merge two patients). Messages never include the values.
+    pub fn from_csv(reader: impl Read) -> Result<Self, Error> {
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(reader);
+        let mut map = HashMap::new();
+        let mut seen_pseudo = std::collections::HashSet::new();
+        for (i, rec) in r.records().enumerate() {
+            let line = i + 1;
+            let rec = rec.map_err(|_| Error::Mapping {
+                line,
+                what: "not valid CSV",
+            })?;
+            if rec.len() != 2 {
+                return Err(Error::Mapping {
+                    line,
+                    what: "expected two columns: original patient id, pseudonym",
+                });
+            }
+            let (orig, pseudo) = (rec[0].trim(), rec[1].trim());
+            if line == 1 && pseudo.eq_ignore_ascii_case("pseudonym") {
+                continue;
+            }
+            let ok = !pseudo.is_empty()
+                && pseudo.len() <= 64
+                && pseudo
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b" ._-^".contains(&b));
+            if orig.is_empty() || !ok {
+                return Err(Error::Mapping {
+                    line,
+                    what: "empty original or invalid pseudonym",
+                });
+            }
+            if !seen_pseudo.insert(pseudo.to_owned()) {
+                return Err(Error::Mapping {
+                    line,
+                    what: "pseudonym already used for another patient",
+                });
+            }
+            if map.insert(orig.to_owned(), pseudo.to_owned()).is_some() {
+                return Err(Error::Mapping {
+                    line,
+                    what: "original patient id listed twice",
+                });
+            }
+        }
+        Ok(Self { map })
+    }
+
+    /// The pseudonym for an original Patient ID.
+    #[must_use]
+    pub fn get(&self, original: &str) -> Option<&str> {
+        self.map.get(original).map(String::as_str)
+    }
+
+    /// Number of mappings.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// `true` if empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+fn text(ds: &InMemDicomObject, tag: Tag) -> String {
+    ds.get(tag)
+        .map(|e| crate::engine::strings(e).join("\\"))
+        .map(|s| s.trim_end_matches(['\0', ' ']).trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// The key that identifies a patient for pseudonyms and date offsets:
+/// `id:<Issuer of Patient ID>\<Patient ID>` when there is a Patient ID, else
+/// `name:<Patient's Name>|<Birth Date>`, else `study:<Study Instance UID>`,
+/// else `instance:<SOP Instance UID>`.
+#[must_use]
+pub fn patient_key(ds: &InMemDicomObject) -> String {
+    let pid = text(ds, PATIENT_ID);
+    if !pid.is_empty() {
+        return format!("id:{}\\{pid}", text(ds, tags::ISSUER_OF_PATIENT_ID));
+    }
+    let name = text(ds, tags::PATIENT_NAME);
+    if !name.is_empty() {
+        return format!("name:{name}|{}", text(ds, tags::PATIENT_BIRTH_DATE));
+    }
+    let study = text(ds, tags::STUDY_INSTANCE_UID);
+    if !study.is_empty() {
+        return format!("study:{study}");
+    }
+    format!("instance:{}", text(ds, tags::SOP_INSTANCE_UID))
+}
+
+/// De-identifies DICOM objects, files and streams under a [`Profile`] with a
+/// [`DeidKey`].
+///
+/// A `Deidentifier` is immutable and `Send + Sync`: share one across
+/// threads. The same key gives the same output for the same input on any
+/// machine, in any order and any split of a batch.
+///
+/// # Examples
+///
+/// ```
+/// use radguard_core::SecretKey;
+/// use radguard_deid::{DeidKey, DeidOption, Deidentifier, Profile};
+///
+/// let profile = Profile::builder().option(DeidOption::RetainLongModifiedDates).build()?;
+/// let deid = Deidentifier::new(profile, DeidKey::new(&SecretKey::from_bytes([7; 32])));
+/// let input = std::fs::read(radguard_testkit::sample("pydicom/MR_small.dcm"))?;
+/// let (output, report) = deid.deidentify_bytes(&input)?;
+/// let out = radguard_dicom::from_bytes(&output)?;
+/// assert_eq!(out.dataset().get(dicom_dictionary_std::tags::PATIENT_IDENTITY_REMOVED).unwrap().to_str()?, "YES");
+/// assert!(report.counts.uids_replaced > 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Security
+///
+/// - Fails closed: unreadable or truncated files, DICOMDIRs and (by
+///   default) files that may carry burned-in annotation are errors, never
+///   passed through. Inputs are only ever read.
+/// - UIDs, pseudonyms, date offsets and the audit digest are keyed
+///   (HMAC-SHA-256 under HKDF subkeys, see [`DeidKey`]); without the key,
+///   outputs cannot be linked to inputs or to each other across keys.
+/// - Pixel data is copied unchanged: radguard does not clean burned-in text.
+#[derive(Clone)]
+pub struct Deidentifier {
+    profile: Profile,
+    key: Arc<DeidKey>,
+    pseudonyms: Option<Arc<PseudonymMap>>,
+    hooks: Vec<Arc<dyn Hook>>,
+    read: ReadOptions,
+}
+
+impl std::fmt::Debug for Deidentifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deidentifier")
+            .field("profile", &self.profile)
+            .field("key", &self.key)
+            .field("hooks", &self.hooks.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Deidentifier {
+    /// A de-identifier for `profile` with `key`.
+    #[must_use]
+    pub fn new(profile: Profile, key: DeidKey) -> Self {
+        Self {
+            profile,
+            key: Arc::new(key),
+            pseudonyms: None,
+            hooks: Vec::new(),
+            read: ReadOptions::new(),
+        }
+    }
+
+    /// Uses explicit pseudonyms for the Patient IDs the map lists.
+    #[must_use]
+    pub fn with_pseudonyms(mut self, map: PseudonymMap) -> Self {
+        self.pseudonyms = Some(Arc::new(map));
+        self
+    }
+
+    /// Adds a site-specific [`Hook`].
+    #[must_use]
+    pub fn with_hook(mut self, hook: impl Hook + 'static) -> Self {
+        self.hooks.push(Arc::new(hook));
+        self
+    }
+
+    /// Sets how input files are read (limits).
+    #[must_use]
+    pub fn with_read_options(mut self, read: ReadOptions) -> Self {
+        self.read = read;
+        self
+    }
+
+    /// The profile.
+    #[must_use]
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// The key (for its id).
+    #[must_use]
+    pub fn key(&self) -> &DeidKey {
+        &self.key
+    }
+
+    /// De-identifies an object in memory, file meta included.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Dicomdir`], [`Error::BurnedInAnnotation`],
+    /// [`Error::NoInstanceUid`]; the object is left untouched on error.
+    pub fn deidentify_object(
+        &self,
+        obj: &mut FileDicomObject<InMemDicomObject>,
+    ) -> Result<Report, Error> {
+        let meta = obj.meta().clone();
+        let mut ds: InMemDicomObject = (**obj).clone();
+        let (new_meta, report) = self.process(&mut ds, &meta)?;
+        *obj = ds.with_exact_meta(new_meta);
+        Ok(report)
+    }
+
+    /// De-identifies an encoded file held in memory.
+    ///
+    /// # Errors
+    ///
+    /// As [`Deidentifier::deidentify_object`], plus read and write errors.
+    pub fn deidentify_bytes(&self, input: &[u8]) -> Result<(Vec<u8>, Report), Error> {
+        let file = self.read.from_bytes(input)?;
+        refuse_truncated(file.info())?;
+        let (mut obj, _) = file.into_parts();
+        let report = self.deidentify_object(&mut obj)?;
+        Ok((radguard_dicom::to_bytes(&obj)?, report))
+    }
+
+    /// De-identifies a file read from `input` into `output` (read whole,
+    /// then written).
+    ///
+    /// # Errors
+    ///
+    /// As [`Deidentifier::deidentify_bytes`], plus I/O errors.
+    pub fn deidentify_stream(
+        &self,
+        mut input: impl Read,
+        mut output: impl Write,
+    ) -> Result<Report, Error> {
+        let mut buf = Vec::new();
+        input.read_to_end(&mut buf)?;
+        let (out, report) = self.deidentify_bytes(&buf)?;
+        output.write_all(&out)?;
+        Ok(report)
+    }
+
+    /// De-identifies the file at `input` into `output`, atomically: the
+    /// header is read into memory and the pixel data streamed, so memory
+    /// does not grow with the pixel data.
+    ///
+    /// # Errors
+    ///
+    /// As [`Deidentifier::deidentify_object`], plus read and write errors
+    /// ([`radguard_dicom::Error::Exists`] if `output` exists and `opts`
+    /// does not allow overwriting). Nothing is left at `output` on error.
+    pub fn deidentify_file(
+        &self,
+        input: &Path,
+        output: &Path,
+        opts: &WriteOptions,
+    ) -> Result<Report, Error> {
+        let (pending, report) = self.deidentify_file_pending(input, output, opts)?;
+        pending.commit()?;
+        Ok(report)
+    }
+
+    /// Like [`Deidentifier::deidentify_file`], but returns the output as a
+    /// [`PendingFile`] for [`radguard_dicom::commit_all`] (one file system
+    /// sync for a whole batch).
+    ///
+    /// # Errors
+    ///
+    /// As [`Deidentifier::deidentify_file`].
+    pub fn deidentify_file_pending(
+        &self,
+        input: &Path,
+        output: &Path,
+        opts: &WriteOptions,
+    ) -> Result<(PendingFile, Report), Error> {
+        let mut split = self.read.open_split(input)?;
+        refuse_truncated(split.header().info())?;
+        let meta = split.header().meta().clone();
+        let pixel_tag = split.pixel_data().map(radguard_dicom::PixelData::tag);
+        let (new_meta, report) = {
+            let ds: &mut InMemDicomObject = split.header_mut().object_mut();
+            self.process(ds, &meta)?
+        };
+        let header = split.header().dataset().clone();
+        let mut w = DicomWriter::create(output, &new_meta, opts)?;
+        w.write_elements(
+            header
+                .iter()
+                .filter(|e| pixel_tag.is_none_or(|t| e.tag() < t)),
+        )?;
+        split.copy_pixel_data(&mut w)?;
+        w.write_elements(
+            header
+                .iter()
+                .filter(|e| pixel_tag.is_some_and(|t| e.tag() > t)),
+        )?;
+        Ok((w.finish()?, report))
+    }
+
+    /// The whole header procedure on a data set: checks, keyed context,
+    /// the walk, markers, new file meta.
+    fn process(
+        &self,
+        ds: &mut InMemDicomObject,
+        meta: &FileMetaTable,
+    ) -> Result<(FileMetaTable, Report), Error> {
+        if meta.media_storage_sop_class_uid.trim_end_matches('\0') == DICOMDIR_SOP_CLASS
+            || text(ds, tags::SOP_CLASS_UID) == DICOMDIR_SOP_CLASS
+            || ds.get(tags::DIRECTORY_RECORD_SEQUENCE).is_some()
+        {
+            return Err(Error::Dicomdir);
+        }
+        let burned_in = burned_in_risk(ds, meta);
+        if let Some(reason) = burned_in
+            && !self.profile.allow_burned_in
+        {
+            return Err(Error::BurnedInAnnotation { reason });
+        }
+        let original_uid = {
+            let u = text(ds, tags::SOP_INSTANCE_UID);
+            if u.is_empty() {
+                meta.media_storage_sop_instance_uid
+                    .trim_end_matches(['\0', ' '])
+                    .to_owned()
+            } else {
+                u
+            }
+        };
+        if original_uid.is_empty() {
+            return Err(Error::NoInstanceUid);
+        }
+        let pkey = patient_key(ds);
+        let pid = text(ds, PATIENT_ID);
+        let pseudonym = self
+            .pseudonyms
+            .as_ref()
+            .and_then(|m| m.get(&pid))
+            .map_or_else(|| self.key.pseudonym(&pkey), str::to_owned);
+        let (days, secs) = self.key.date_offset(&pkey);
+        let patient = Patient {
+            pseudonym,
+            offset: Offset { days, secs },
+        };
+        let study = text(ds, tags::STUDY_INSTANCE_UID);
+        let study_digest: Option<KeyedDigest> =
+            (!study.is_empty()).then(|| self.key.digest("StudyInstanceUID", &study));
+        let scrubber = if self.needs_scrubber() {
+            Scrubber::new(identifying_values(ds, &self.profile))
+        } else {
+            Scrubber::default()
+        };
+        let mut engine = Engine {
+            profile: &self.profile,
+            key: &self.key,
+            patient: &patient,
+            scrubber: &scrubber,
+            hooks: &self.hooks,
+            counts: crate::report::Counts::default(),
+        };
+        engine.dataset(ds, &AttrPath::root(), Mode::Normal)?;
+        let counts = engine.counts;
+        // The SOP Instance UID is present in the output: replaced (U) or kept (Retain UIDs).
+        let new_uid = if self.profile.has(DeidOption::RetainUids) {
+            original_uid
+        } else {
+            self.key.uid(&original_uid)
+        };
+        ds.put(DataElement::new(
+            tags::SOP_INSTANCE_UID,
+            VR::UI,
+            PrimitiveValue::from(new_uid.clone()),
+        ));
+        self.put_markers(ds, burned_in.is_some());
+        let sop_class = {
+            let c = text(ds, tags::SOP_CLASS_UID);
+            if c.is_empty() {
+                meta.media_storage_sop_class_uid
+                    .trim_end_matches(['\0', ' '])
+                    .to_owned()
+            } else {
+                c
+            }
+        };
+        let mut new_meta = FileMetaTable {
+            information_group_length: 0,
+            information_version: [0, 1],
+            media_storage_sop_class_uid: sop_class,
+            media_storage_sop_instance_uid: new_uid,
+            transfer_syntax: meta.transfer_syntax.clone(),
+            implementation_class_uid: radguard_dicom::IMPLEMENTATION_CLASS_UID.to_owned(),
+            implementation_version_name: Some(
+                radguard_dicom::IMPLEMENTATION_VERSION_NAME.to_owned(),
+            ),
+            source_application_entity_title: None,
+            sending_application_entity_title: None,
+            receiving_application_entity_title: None,
+            private_information_creator_uid: None,
+            private_information: None,
+        };
+        new_meta.update_information_group_length();
+        let options = self.profile.options();
+        let audit = audit_done(
+            &counts,
+            &options,
+            &self.key,
+            study_digest,
+            burned_in.is_some(),
+        );
+        Ok((
+            new_meta,
+            Report {
+                counts,
+                study_digest,
+                burned_in_retained: burned_in.is_some(),
+                audit,
+            },
+        ))
+    }
+
+    fn needs_scrubber(&self) -> bool {
+        [
+            DeidOption::CleanDescriptors,
+            DeidOption::CleanStructuredContent,
+            DeidOption::CleanGraphics,
+            DeidOption::RetainPatientCharacteristics,
+            DeidOption::RetainDeviceIdentity,
+            DeidOption::RetainInstitutionIdentity,
+        ]
+        .iter()
+        .any(|o| self.profile.has(*o))
+    }
+
+    /// (0012,0062), (0012,0063), (0012,0064) and (0028,0303).
+    fn put_markers(&self, ds: &mut InMemDicomObject, burned_in: bool) {
+        let options = self.profile.options();
+        ds.put(DataElement::new(
+            tags::PATIENT_IDENTITY_REMOVED,
+            VR::CS,
+            PrimitiveValue::from(if burned_in { "NO" } else { "YES" }),
+        ));
+        let mut method: Vec<String> = vec![
+            format!("radguard {}", env!("CARGO_PKG_VERSION")),
+            format!(
+                "PS3.15 {} Basic Application Confidentiality Profile",
+                table::EDITION
+            ),
+        ];
+        method.extend(options.iter().map(|o| o.meaning().to_owned()));
+        if burned_in {
+            method.push("Burned in annotation not removed".to_owned());
+        }
+        ds.put(DataElement::new(
+            tags::DEIDENTIFICATION_METHOD,
+            VR::LO,
+            PrimitiveValue::Strs(method.into_iter().collect()),
+        ));
+        let code_item = |value: &str, meaning: &str| {
+            InMemDicomObject::from_element_iter([
+                DataElement::new(tags::CODE_VALUE, VR::SH, PrimitiveValue::from(value)),
+                DataElement::new(
+                    tags::CODING_SCHEME_DESIGNATOR,
+                    VR::SH,
+                    PrimitiveValue::from("DCM"),
+                ),
+                DataElement::new(tags::CODE_MEANING, VR::LO, PrimitiveValue::from(meaning)),
+            ])
+        };
+        let mut items = vec![code_item(
+            "113100",
+            "Basic Application Confidentiality Profile",
+        )];
+        items.extend(options.iter().map(|o| code_item(o.code(), o.meaning())));
+        ds.put(DataElement::new(
+            tags::DEIDENTIFICATION_METHOD_CODE_SEQUENCE,
+            VR::SQ,
+            Value::Sequence(DataSetSequence::new(items, Length::UNDEFINED)),
+        ));
+        ds.put(DataElement::new(
+            tags::LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED,
+            VR::CS,
+            PrimitiveValue::from(self.profile.temporal_marker()),
+        ));
+    }
+}
+
+fn refuse_truncated(info: &radguard_dicom::FileInfo) -> Result<(), Error> {
+    if let Some(f) = info
+        .findings
+        .iter()
+        .find(|f| f.kind == radguard_dicom::FindingKind::TruncatedAtEof)
+    {
+        return Err(Error::Truncated {
+            offset: f.offset,
+            tag: f.tag,
+        });
+    }
+    Ok(())
+}
+
+/// Why a file may carry burned-in annotation, if it may.
+fn burned_in_risk(ds: &InMemDicomObject, meta: &FileMetaTable) -> Option<&'static str> {
+    match text(ds, tags::BURNED_IN_ANNOTATION)
+        .to_ascii_uppercase()
+        .as_str()
+    {
+        "YES" => return Some("Burned In Annotation (0028,0301) is YES"),
+        "NO" => return None,
+        _ => {}
+    }
+    let class = {
+        let c = text(ds, tags::SOP_CLASS_UID);
+        if c.is_empty() {
+            meta.media_storage_sop_class_uid
+                .trim_end_matches(['\0', ' '])
+                .to_owned()
+        } else {
+            c
+        }
+    };
+    BURNED_IN_PRONE.contains(&class.as_str()).then_some(
+        "Burned In Annotation (0028,0301) is absent on a SOP class that usually carries it",
+    )
+}
+
+/// Values that identify the patient or site in this file: those of every
+/// attribute the profile removes or replaces (X, Z, D, U and composites),
+/// used to clean free text (C).
+fn identifying_values(ds: &InMemDicomObject, profile: &Profile) -> Vec<String> {
+    let mut out = Vec::new();
+    radguard_dicom::walk(ds, &mut |_, e| {
+        let vr = e.vr();
+        if !matches!(
+            vr,
+            VR::PN
+                | VR::LO
+                | VR::SH
+                | VR::LT
+                | VR::ST
+                | VR::UT
+                | VR::UC
+                | VR::DA
+                | VR::DT
+                | VR::AE
+                | VR::UI
+        ) {
+            return;
+        }
+        let at = radguard_core::AttrTag::new(e.tag().0, e.tag().1);
+        let rule = profile.rule(at);
+        let removes = rule.single().is_none_or(Action::removes_value) && rule != crate::Rule::XZU;
+        if (removes || vr == VR::PN)
+            && let Ok(v) = e.value().to_str()
+            && !v.trim().is_empty()
+        {
+            out.push(v.trim().to_owned());
+        }
+    });
+    out
+}

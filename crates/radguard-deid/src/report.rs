@@ -1,0 +1,119 @@
+//! What de-identifying one file did.
+
+use radguard_core::{AuditRecord, KeyedDigest, Label, Operation, Status};
+
+/// Counts of what was done to one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct Counts {
+    /// Attributes whose action was X.
+    pub x: u64,
+    /// Z.
+    pub z: u64,
+    /// D.
+    pub d: u64,
+    /// K.
+    pub k: u64,
+    /// C.
+    pub c: u64,
+    /// U.
+    pub u: u64,
+    /// UID values replaced.
+    pub uids_replaced: u64,
+    /// Values replaced by the patient pseudonym.
+    pub pseudonymized: u64,
+    /// Date/time attributes shifted.
+    pub dates_shifted: u64,
+    /// Date/time values that could not be parsed for shifting and were emptied.
+    pub unshiftable_emptied: u64,
+    /// Text values cleaned.
+    pub text_cleaned: u64,
+    /// Private attributes (and creators) removed.
+    pub private_removed: u64,
+    /// Private attributes kept (Retain Safe Private, or a hook).
+    pub private_kept: u64,
+    /// Curve and overlay attributes removed.
+    pub curves_overlays_removed: u64,
+    /// Group 0004 attributes removed.
+    pub group_0004_removed: u64,
+    /// Actions overridden by hooks.
+    pub hook_overrides: u64,
+    /// Standard sequences stored as opaque UN bytes that could not be
+    /// parsed, removed because their content cannot be checked.
+    pub opaque_sequences_removed: u64,
+}
+
+impl Counts {
+    pub(crate) fn labelled(&self) -> [(Label, u64); 17] {
+        [
+            (Label::new("X"), self.x),
+            (Label::new("Z"), self.z),
+            (Label::new("D"), self.d),
+            (Label::new("K"), self.k),
+            (Label::new("C"), self.c),
+            (Label::new("U"), self.u),
+            (Label::new("uids_replaced"), self.uids_replaced),
+            (Label::new("pseudonymized"), self.pseudonymized),
+            (Label::new("dates_shifted"), self.dates_shifted),
+            (Label::new("unshiftable_emptied"), self.unshiftable_emptied),
+            (Label::new("text_cleaned"), self.text_cleaned),
+            (Label::new("private_removed"), self.private_removed),
+            (Label::new("private_kept"), self.private_kept),
+            (
+                Label::new("curves_overlays_removed"),
+                self.curves_overlays_removed,
+            ),
+            (Label::new("group_0004_removed"), self.group_0004_removed),
+            (Label::new("hook_overrides"), self.hook_overrides),
+            (
+                Label::new("opaque_sequences_removed"),
+                self.opaque_sequences_removed,
+            ),
+        ]
+    }
+}
+
+/// The result of de-identifying one object or file.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Report {
+    /// What was done.
+    pub counts: Counts,
+    /// Keyed digest of the original Study Instance UID (linkable by the key
+    /// holder only), if the file had one.
+    pub study_digest: Option<KeyedDigest>,
+    /// `true` if the file may show identifying text in its pixels and was
+    /// let through by [`crate::ProfileBuilder::allow_burned_in`].
+    pub burned_in_retained: bool,
+    /// The PHI-free audit record.
+    pub audit: AuditRecord,
+}
+
+pub(crate) fn audit_done(
+    counts: &Counts,
+    options: &[crate::DeidOption],
+    key: &crate::DeidKey,
+    digest: Option<KeyedDigest>,
+    burned_in: bool,
+) -> AuditRecord {
+    let mut rec = AuditRecord::new(Operation::Deidentify, Status::Done)
+        .with_key_id(key.id().clone())
+        .with_label(Label::new("PS3.15-2026c"))
+        .with_label(Label::new("basic-profile"));
+    for o in options {
+        rec = rec.with_label(o.label());
+    }
+    if burned_in {
+        rec = rec.with_label(Label::new("burned-in-annotation-retained"));
+    }
+    for (l, n) in counts.labelled() {
+        if n > 0 {
+            rec.add_count(l, n);
+        }
+    }
+    if let Some(d) = digest {
+        rec = rec.with_digest(Label::new("study_instance_uid"), d);
+    }
+    rec
+}

@@ -1,0 +1,247 @@
+//! De-identifies the bundled samples and, when present, every file of the
+//! shared corpus, then re-reads each output with dicom-rs's own reader
+//! (independent of radguard's parser) and checks it.
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use dicom_core::Tag;
+use dicom_core::value::Value;
+use dicom_dictionary_std::tags;
+use dicom_object::InMemDicomObject;
+use radguard_core::{AttrTag, SecretKey};
+use radguard_deid::{Action, DeidKey, Deidentifier, Profile};
+use radguard_dicom::WriteOptions;
+
+const DUMMIES: &[&str] = &[
+    "ANONYMIZED",
+    "ANONYMOUS",
+    "19000101",
+    "000000",
+    "19000101000000",
+    "0",
+    "000Y",
+    "2.25.0",
+    "",
+];
+
+fn strings(e: &dicom_object::mem::InMemElement) -> Vec<String> {
+    match e.value() {
+        Value::Primitive(dicom_core::PrimitiveValue::U8(b)) => {
+            vec![
+                String::from_utf8_lossy(b)
+                    .trim_end_matches(['\0', ' '])
+                    .to_owned(),
+            ]
+        }
+        Value::Primitive(p) => p
+            .to_multi_str()
+            .iter()
+            .map(|s| s.trim().trim_end_matches('\0').to_owned())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// (tag -> original values) of attributes the Basic Profile removes or
+/// replaces, anywhere in the input.
+fn originals(obj: &InMemDicomObject, profile: &Profile, out: &mut BTreeMap<Tag, BTreeSet<String>>) {
+    for e in obj.iter() {
+        let t = e.header().tag;
+        if let Some(items) = e.items() {
+            for it in items {
+                originals(it, profile, out);
+            }
+            continue;
+        }
+        let at = AttrTag::new(t.0, t.1);
+        let rule = profile.rule(at);
+        if t.0 == 0x7FE0 || !(at.is_private() || rule.single().is_none_or(Action::removes_value)) {
+            continue;
+        }
+        for v in strings(e) {
+            if v.len() >= 2 && !DUMMIES.contains(&v.as_str()) {
+                out.entry(t).or_default().insert(v);
+            }
+        }
+    }
+}
+
+fn check_output(input: &Path, output: &Path, problems: &mut Vec<String>) {
+    let name = input.display();
+    // The input as radguard read it (dicom-rs cannot read some inputs).
+    let original = radguard_dicom::open(input).unwrap();
+    let profile = Profile::basic();
+    let mut orig = BTreeMap::new();
+    originals(original.dataset(), &profile, &mut orig);
+    // The output as dicom-rs reads it.
+    let out = match dicom_object::open_file(output) {
+        Ok(o) => o,
+        Err(e) => {
+            problems.push(format!("{name}: dicom-rs cannot read the output: {e}"));
+            return;
+        }
+    };
+    let mut leaks = Vec::new();
+    radguard_dicom::walk(&out, &mut |path, e| {
+        let t = e.header().tag;
+        if t.0 % 2 == 1 && t.0 > 8 {
+            leaks.push(format!("private attribute {path} kept"));
+        }
+        if let Some(vals) = orig.get(&t) {
+            for v in strings(e) {
+                if vals.contains(&v) {
+                    leaks.push(format!("original value of {path} survived"));
+                }
+            }
+        }
+    });
+    problems.extend(leaks.into_iter().map(|l| format!("{name}: {l}")));
+    let text = |t: Tag| {
+        out.get(t)
+            .and_then(|e| e.to_str().ok())
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_default()
+    };
+    if text(tags::PATIENT_IDENTITY_REMOVED) != "YES" {
+        problems.push(format!("{name}: Patient Identity Removed is not YES"));
+    }
+    if !text(tags::DEIDENTIFICATION_METHOD).starts_with("radguard") {
+        problems.push(format!("{name}: De-identification Method missing"));
+    }
+    let codes: Vec<String> = out
+        .get(tags::DEIDENTIFICATION_METHOD_CODE_SEQUENCE)
+        .and_then(|e| e.items())
+        .map(|items| {
+            items
+                .iter()
+                .map(|i| {
+                    i.get(tags::CODE_VALUE)
+                        .and_then(|c| c.to_str().ok())
+                        .unwrap_or_default()
+                        .trim()
+                        .to_owned()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if codes != ["113100"] {
+        problems.push(format!("{name}: method codes {codes:?}"));
+    }
+    if text(tags::LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED) != "REMOVED" {
+        problems.push(format!("{name}: (0028,0303) not REMOVED"));
+    }
+    let meta = out.meta();
+    if meta.media_storage_sop_instance_uid() != text(tags::SOP_INSTANCE_UID) {
+        problems.push(format!(
+            "{name}: file meta SOP Instance UID differs from the data set"
+        ));
+    }
+    if meta.implementation_class_uid() != radguard_dicom::IMPLEMENTATION_CLASS_UID
+        || meta.source_application_entity_title.is_some()
+    {
+        problems.push(format!("{name}: file meta not rebuilt"));
+    }
+    let bytes = std::fs::read(output).unwrap();
+    if bytes[..128].iter().any(|b| *b != 0) {
+        problems.push(format!("{name}: preamble not zeroed"));
+    }
+    // Pixel data bit-identical (same reader on both sides: radguard's split).
+    let mut a = radguard_dicom::open_split(input).unwrap();
+    let mut b = radguard_dicom::open_split(output).unwrap();
+    match (a.pixel_data().cloned(), b.pixel_data().cloned()) {
+        (None, None) => {}
+        (Some(pa), Some(pb))
+            if pa.layout() == pb.layout() || pa.byte_len() + 1 == pb.byte_len() =>
+        {
+            if let radguard_dicom::PixelLayout::Native { len } = pa.layout() {
+                let mut x = vec![0u8; *len as usize];
+                let mut y = vec![0u8; *len as usize];
+                a.read_native_at(0, &mut x).unwrap();
+                b.read_native_at(0, &mut y).unwrap();
+                if x != y {
+                    problems.push(format!("{name}: native pixel data changed"));
+                }
+            } else if let radguard_dicom::PixelLayout::Encapsulated { fragment_lens, .. } =
+                pa.layout()
+            {
+                let (mut x, mut y) = (Vec::new(), Vec::new());
+                for i in 0..fragment_lens.len() {
+                    a.read_fragment(i, &mut x).unwrap();
+                    b.read_fragment(i, &mut y).unwrap();
+                    if x != y && !(x.len() % 2 == 1 && y.len() == x.len() + 1 && y.starts_with(&x))
+                    {
+                        problems.push(format!("{name}: fragment {i} changed"));
+                    }
+                }
+            }
+        }
+        _ => problems.push(format!("{name}: pixel data layout changed")),
+    }
+}
+
+fn run_all(files: &[PathBuf], allow_burned_in: bool) -> (usize, usize, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = Profile::builder()
+        .allow_burned_in(allow_burned_in)
+        .build()
+        .unwrap();
+    let deid = Deidentifier::new(profile, DeidKey::new(&SecretKey::from_bytes([11; 32])));
+    let (mut done, mut refused) = (0, 0);
+    let mut problems = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        let out = dir.path().join(format!("{i}.dcm"));
+        match deid.deidentify_file(f, &out, &WriteOptions::new()) {
+            Ok(report) => {
+                done += 1;
+                if report.burned_in_retained {
+                    continue; // marked NO: checked elsewhere
+                }
+                check_output(f, &out, &mut problems);
+            }
+            Err(e) => {
+                refused += 1;
+                // A clear message, and nothing written.
+                assert!(!e.to_string().is_empty());
+                assert!(!out.exists(), "{}: output left after failure", f.display());
+            }
+        }
+    }
+    (done, refused, problems)
+}
+
+fn dicom_files(paths: impl IntoIterator<Item = PathBuf>) -> Vec<PathBuf> {
+    paths
+        .into_iter()
+        .filter(|p| radguard_dicom::summarize(p).is_ok())
+        .collect()
+}
+
+#[test]
+fn bundled_samples_deidentify_and_verify() {
+    let files = dicom_files(radguard_testkit::samples());
+    let (done, refused, problems) = run_all(&files, false);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(done >= 15, "{done} done, {refused} refused");
+    let (done_all, _, problems) = run_all(&files, true);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(done_all > done);
+}
+
+#[test]
+fn shared_corpus_deidentifies_and_verifies() {
+    let Some(corpus) = radguard_testkit::corpus() else {
+        return;
+    };
+    let files: Vec<PathBuf> = corpus.iter().map(|f| f.path.clone()).collect();
+    let (done, refused, problems) = run_all(&files, false);
+    eprintln!("corpus: {done} de-identified, {refused} refused or failed with a message");
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+    assert!(done > 200);
+}

@@ -1,0 +1,1059 @@
+//! Turning the numeric breakdown into an explained assessment, with the
+//! SSVC decisions beside it, data gaps, provenance and a remediation plan.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::cvss::Severity;
+use crate::date::Date;
+use crate::inventory::{Device, DeviceClass, PatchResponsibility, RemoteAccess, Tri, Zone};
+use crate::lifecycle::{OsLifecycle, OsStatus};
+use crate::model::{self, Breakdown, Context, FloorRule, Prepared, Tier, VectorCache};
+use crate::plan::{self, PlannedAction};
+use crate::ssvc::{self, Bod2604, Decision, Exploitation, HumanImpact, SystemExposure};
+use crate::threat::ThreatContext;
+use crate::weights::{MODEL_VERSION, Weights};
+
+/// One contribution to the score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Factor {
+    /// `V` (vulnerabilities), `X` (exposure), `H` (hygiene), `G`
+    /// (governance).
+    pub group: &'static str,
+    /// A stable code, e.g. `os_unsupported`.
+    pub code: &'static str,
+    /// Points before the group's cap.
+    pub points: f64,
+    /// Why.
+    pub reason: String,
+    /// The facts it rests on.
+    pub evidence: Vec<String>,
+}
+
+/// A floor that fired.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FloorHit {
+    /// The rule.
+    pub rule: FloorRule,
+    /// Its value.
+    pub value: u8,
+    /// Why it fired.
+    pub reason: String,
+    /// The facts it rests on.
+    pub evidence: Vec<String>,
+}
+
+/// What decided the score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Deciding {
+    /// A floor above the likelihood × impact score.
+    Floor {
+        /// The rule.
+        rule: FloorRule,
+    },
+    /// Likelihood × impact, led by one factor.
+    Factor {
+        /// The group of the largest factor.
+        group: &'static str,
+        /// Its code.
+        code: &'static str,
+    },
+}
+
+/// The score's components.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Components {
+    /// Known-vulnerability pressure, 0–40.
+    pub v: f64,
+    /// Exposure, 0–30.
+    pub x: f64,
+    /// Hygiene and controls, 0–20.
+    pub h: f64,
+    /// Governance and lifecycle, 0–10.
+    pub g: f64,
+    /// Likelihood `V + X + H + G`, 0–100.
+    pub likelihood: f64,
+    /// Impact multiplier.
+    pub impact_multiplier: f64,
+    /// `likelihood × impact_multiplier`, before floors.
+    pub raw: f64,
+}
+
+/// A finding as the model saw it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FindingView {
+    /// Identifier.
+    pub id: String,
+    /// Canonical vector, if given (shared between devices with the same vector).
+    pub vector: Option<Arc<str>>,
+    /// CVSS score used (the midpoint when no vector is given).
+    pub cvss: f64,
+    /// Its severity.
+    pub severity: Severity,
+    /// In KEV on `as_of`: the date added.
+    pub kev_added: Option<Date>,
+    /// Known ransomware use per KEV.
+    pub kev_ransomware: bool,
+    /// EPSS probability, if the snapshot scores it.
+    pub epss: Option<f64>,
+    /// Exploitation weight `w`.
+    pub exploitation_weight: f64,
+    /// VEX state, if stated.
+    pub vex: Option<&'static str>,
+    /// VEX justification, if stated.
+    pub vex_justification: Option<String>,
+    /// The affected component.
+    pub component: crate::inventory::Component,
+    /// Counted in the score (not excluded by VEX).
+    pub counted: bool,
+    /// SSVC deployer decision.
+    pub ssvc_deployer: Decision,
+    /// SSVC supplier decision (for the manufacturer's own triage).
+    pub ssvc_supplier: Decision,
+    /// CISA BOD 26-04 timeline.
+    pub bod_26_04: Bod2604,
+    /// SSVC Exploitation.
+    pub exploitation: Exploitation,
+    /// SSVC System Exposure.
+    pub exposure: SystemExposure,
+    /// SSVC Automatable.
+    pub automatable: bool,
+}
+
+/// The SSVC lens beside the score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct SsvcView {
+    /// The device decision: the most urgent finding decision, or immediate
+    /// (incident response) on a compromise indicator.
+    pub device: Decision,
+    /// Why.
+    pub reason: String,
+    /// Human Impact used.
+    pub human_impact: HumanImpact,
+    /// The most urgent CISA BOD 26-04 timeline among counted findings.
+    pub bod_26_04: Option<Bod2604>,
+    /// Where SSVC and the tier disagree, which rule made the difference.
+    pub disagreement: Option<String>,
+}
+
+/// Where the data came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Provenance {
+    /// Model version.
+    pub model_version: &'static str,
+    /// Weights label.
+    pub weights: Arc<str>,
+    /// KEV catalog version, or `none`.
+    pub kev: Arc<str>,
+    /// EPSS `model_version@score_date`, or `none`.
+    pub epss: Arc<str>,
+    /// OS lifecycle table source.
+    pub os_lifecycle: Arc<str>,
+    /// SSVC tables source.
+    pub ssvc: &'static str,
+    /// CVSS v4 data source.
+    pub cvss_v4: &'static str,
+}
+
+/// The full, explained assessment of one device.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Assessment {
+    /// Model version.
+    pub model_version: &'static str,
+    /// Evaluation date.
+    pub as_of: Date,
+    /// Device id.
+    pub device_id: String,
+    /// Device class.
+    pub class: DeviceClass,
+    /// Site (the device's, else the inventory's).
+    pub site: Option<String>,
+    /// Accountable owner, if known.
+    pub owner: Option<String>,
+    /// Who patches.
+    pub patch_responsibility: PatchResponsibility,
+    /// Score 0–100 (not a probability).
+    pub score: u8,
+    /// Tier.
+    pub tier: Tier,
+    /// Suggested response time.
+    pub sla: &'static str,
+    /// What decided the score.
+    pub deciding: Deciding,
+    /// Components.
+    pub components: Components,
+    /// Every factor with points, largest first within each group.
+    pub factors: Vec<Factor>,
+    /// Every floor that fired, highest first.
+    pub floors: Vec<FloorHit>,
+    /// Impact multiplier explanation.
+    pub impact: String,
+    /// OS status on `as_of`.
+    pub os_status: OsStatus,
+    /// Findings, counted and excluded.
+    pub findings: Vec<FindingView>,
+    /// SSVC beside the score.
+    pub ssvc: SsvcView,
+    /// Ranked remediation plan.
+    pub plan: Vec<PlannedAction>,
+    /// Unknown values (each scored at its midpoint, never as the best case).
+    pub data_gaps: Vec<Cow<'static, str>>,
+    /// Data sources.
+    pub provenance: Provenance,
+}
+
+/// Scores devices against threat data, an OS lifecycle table and weights,
+/// on a fixed evaluation date.
+///
+/// Pure: no clock, no network, no file system. The same inputs and `as_of`
+/// give the same output.
+///
+/// # Examples
+///
+/// ```
+/// use radguard_risk::{Date, Device, Scorer, Tier, Tri, Zone};
+///
+/// let mut d = Device::new("US-07");
+/// d.exposure.zone = Zone::ClinicalVlanNoAcl;
+/// d.controls.default_credentials = Tri::Yes;
+/// let a = Scorer::new(Date::parse("2026-01-15")?).assess(&d);
+/// assert!(a.score >= 45); // the default-credentials floor
+/// assert!(a.tier >= Tier::Medium);
+/// assert!(a.plan.iter().any(|s| s.action.code() == "change_default_credentials"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Scorer {
+    weights: Weights,
+    threat: ThreatContext,
+    os: OsLifecycle,
+    as_of: Date,
+    plan: bool,
+}
+
+impl Scorer {
+    /// A scorer with the shipped weights, the bundled OS table and no
+    /// threat data.
+    #[must_use]
+    pub fn new(as_of: Date) -> Self {
+        Self {
+            weights: Weights::default(),
+            threat: ThreatContext::default(),
+            os: OsLifecycle::bundled(),
+            as_of,
+            plan: true,
+        }
+    }
+
+    /// With KEV and EPSS data.
+    #[must_use]
+    pub fn with_threat(mut self, threat: ThreatContext) -> Self {
+        self.threat = threat;
+        self
+    }
+
+    /// With site weights.
+    #[must_use]
+    pub fn with_weights(mut self, weights: Weights) -> Self {
+        self.weights = weights;
+        self
+    }
+
+    /// With another OS lifecycle table.
+    #[must_use]
+    pub fn with_os_lifecycle(mut self, os: OsLifecycle) -> Self {
+        self.os = os;
+        self
+    }
+
+    /// Whether to compute remediation plans (on by default).
+    #[must_use]
+    pub fn with_plans(mut self, plan: bool) -> Self {
+        self.plan = plan;
+        self
+    }
+
+    /// The evaluation date.
+    #[must_use]
+    pub fn as_of(&self) -> Date {
+        self.as_of
+    }
+
+    /// The weights in use.
+    #[must_use]
+    pub fn weights(&self) -> &Weights {
+        &self.weights
+    }
+
+    /// The data sources, as printed in every assessment.
+    #[must_use]
+    pub fn provenance(&self) -> Provenance {
+        Provenance {
+            model_version: MODEL_VERSION,
+            weights: Arc::from(self.weights.label.as_str()),
+            kev: Arc::from(self.threat.kev.as_ref().map_or_else(
+                || "none".to_owned(),
+                |k| format!("{} ({} entries)", k.version(), k.len()),
+            )),
+            epss: Arc::from(self.threat.epss.as_ref().map_or_else(
+                || "none".to_owned(),
+                |e| {
+                    format!(
+                        "{}@{} ({} CVEs)",
+                        e.model_version(),
+                        e.score_date(),
+                        e.len()
+                    )
+                },
+            )),
+            os_lifecycle: Arc::from(self.os.source()),
+            ssvc: ssvc::SOURCE,
+            cvss_v4: "FIRSTdotorg/cvss-v4-calculator @c5b0d409 (BSD-2-Clause)",
+        }
+    }
+
+    fn ctx(&self) -> Context<'_> {
+        Context {
+            weights: &self.weights,
+            threat: &self.threat,
+            os: &self.os,
+            as_of: self.as_of,
+        }
+    }
+
+    /// Just the score (no explanation, no plan): the fast path.
+    #[must_use]
+    pub fn score(&self, device: &Device) -> u8 {
+        let mut cache = VectorCache::default();
+        let p = model::prepare(&self.ctx(), device, &mut cache);
+        model::evaluate(&p, &self.weights, &p.knobs, &[], None).score
+    }
+
+    /// The full assessment: score, tier, factors, floors, SSVC, plan, data
+    /// gaps and provenance.
+    #[must_use]
+    pub fn assess(&self, device: &Device) -> Assessment {
+        let mut cache = VectorCache::default();
+        self.assess_cached(device, None, &mut cache, &self.provenance())
+    }
+
+    pub(crate) fn assess_cached<'a>(
+        &self,
+        device: &'a Device,
+        default_site: Option<&str>,
+        cache: &mut VectorCache<'a>,
+        provenance: &Provenance,
+    ) -> Assessment {
+        let p = model::prepare(&self.ctx(), device, cache);
+        let b = model::evaluate(&p, &self.weights, &p.knobs, &[], None);
+        let plan = if self.plan {
+            plan::plan(&p, &self.weights, &b)
+        } else {
+            Vec::new()
+        };
+        explain(self, &p, &b, plan, default_site, provenance)
+    }
+}
+
+fn r1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+fn push(
+    out: &mut Vec<Factor>,
+    group: &'static str,
+    code: &'static str,
+    points: f64,
+    reason: String,
+    evidence: Vec<String>,
+) {
+    if points > 0.0 {
+        out.push(Factor {
+            group,
+            code,
+            points: r1(points),
+            reason,
+            evidence,
+        });
+    }
+}
+
+fn explain(
+    s: &Scorer,
+    p: &Prepared<'_>,
+    b: &Breakdown,
+    plan: Vec<PlannedAction>,
+    default_site: Option<&str>,
+    provenance: &Provenance,
+) -> Assessment {
+    let w = &s.weights;
+    let d = p.device;
+    let k = &p.knobs;
+    let mut factors = Vec::new();
+    let mut gaps: Vec<Cow<'static, str>> = Vec::new();
+
+    // V.
+    if let Some(top) = b.v_top {
+        if top == usize::MAX {
+            push(
+                &mut factors,
+                "V",
+                "default_credentials",
+                b.v_top_points,
+                format!(
+                    "default credentials on a reachable device, scored as the pseudo-finding {} ({})",
+                    model::DEFAULT_CREDS_ID,
+                    model::DEFAULT_CREDS_VECTOR
+                ),
+                vec!["controls.default_credentials = yes".to_owned()],
+            );
+        } else {
+            let f = &p.findings[p.counted[top].idx];
+            let mut ev = vec![format!(
+                "CVSS {:.1} {}",
+                f.score,
+                f.vector.as_ref().map_or_else(
+                    || "(no vector: midpoint score)".to_owned(),
+                    ToString::to_string
+                )
+            )];
+            if let Some((added, ransomware)) = &f.kev {
+                ev.push(format!(
+                    "in CISA KEV (added {added}{})",
+                    if *ransomware {
+                        ", known ransomware use"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+            if let Some(e) = f.epss {
+                ev.push(format!("EPSS {e:.3}"));
+            }
+            push(
+                &mut factors,
+                "V",
+                "worst_finding",
+                b.v_top_points,
+                format!(
+                    "{}: exploitation weight {:.2}, reach {} ({} points of {})",
+                    f.id,
+                    f.w,
+                    if p.counted[top].remote {
+                        if b.reachable {
+                            "network"
+                        } else {
+                            "network, but the device is standalone"
+                        }
+                    } else {
+                        "local/physical"
+                    },
+                    r1(b.v_top_points),
+                    w.vulnerability.max_points
+                ),
+                ev,
+            );
+        }
+    }
+    push(
+        &mut factors,
+        "V",
+        "other_high_findings",
+        b.v_bonus,
+        format!("{} other High/Critical findings", b.v_bonus_count),
+        Vec::new(),
+    );
+
+    // X.
+    let zone_label = if k.internet_reachable == Tri::Yes && k.zone != Zone::Internet {
+        format!("{} (reachable from the internet)", k.zone)
+    } else {
+        k.zone.to_string()
+    };
+    if b.x_zone >= b.x_remote {
+        push(
+            &mut factors,
+            "X",
+            "zone",
+            b.x_zone,
+            format!("network zone {zone_label}"),
+            vec![format!("exposure.zone = {}", k.zone)],
+        );
+    } else {
+        push(
+            &mut factors,
+            "X",
+            "remote_access",
+            b.x_remote,
+            format!(
+                "remote access {} (larger than the zone's {})",
+                k.remote,
+                r1(b.x_zone)
+            ),
+            vec![format!("exposure.remote_access = {}", k.remote)],
+        );
+    }
+    push(
+        &mut factors,
+        "X",
+        "wireless",
+        b.x_wireless,
+        format!("wireless interface: {}", k.wireless),
+        Vec::new(),
+    );
+    push(
+        &mut factors,
+        "X",
+        "legacy_services",
+        b.x_legacy,
+        match &d.exposure.legacy_services {
+            Some(v) => format!("legacy services enabled: {}", v.join(", ")),
+            None => "legacy services unknown".to_owned(),
+        },
+        Vec::new(),
+    );
+
+    // H.
+    push(
+        &mut factors,
+        "H",
+        "os_status",
+        b.h_os,
+        format!(
+            "operating system {}",
+            match (&d.os, &p.os_release) {
+                (Some(o), Some(_)) =>
+                    format!("{} {}: {}", o.product, o.version, b.os_status.label()),
+                (Some(o), None) =>
+                    format!("{} {}: not in the lifecycle table", o.product, o.version),
+                (None, _) => "unknown".to_owned(),
+            }
+        ),
+        Vec::new(),
+    );
+    push(
+        &mut factors,
+        "H",
+        "credentials_unknown",
+        b.h_creds,
+        "whether default credentials are in use is unknown".to_owned(),
+        Vec::new(),
+    );
+    push(
+        &mut factors,
+        "H",
+        "malware_protection",
+        b.h_malware,
+        format!("malware protection or allowlisting: {}", k.malware),
+        Vec::new(),
+    );
+    push(
+        &mut factors,
+        "H",
+        "phi_unencrypted_in_transit",
+        b.h_transit,
+        format!(
+            "PHI ({}) without encryption in transit ({})",
+            tri_phi(p.phi),
+            k.enc_transit
+        ),
+        Vec::new(),
+    );
+    push(
+        &mut factors,
+        "H",
+        "phi_unencrypted_at_rest",
+        b.h_rest,
+        format!(
+            "PHI ({}) without encryption at rest ({})",
+            tri_phi(p.phi),
+            k.enc_rest
+        ),
+        Vec::new(),
+    );
+
+    // G.
+    push(
+        &mut factors,
+        "G",
+        "owner_unknown",
+        b.g_owner,
+        "no accountable owner recorded".to_owned(),
+        Vec::new(),
+    );
+    push(
+        &mut factors,
+        "G",
+        "patch_responsibility_unknown",
+        b.g_patch,
+        "patch responsibility (vendor or HDO) unknown".to_owned(),
+        Vec::new(),
+    );
+    push(
+        &mut factors,
+        "G",
+        "vendor_support_ended",
+        b.g_vendor,
+        format!(
+            "manufacturer support ended {}",
+            d.governance
+                .vendor_support_end
+                .map_or_else(String::new, |x| x.to_string())
+        ),
+        Vec::new(),
+    );
+    push(
+        &mut factors,
+        "G",
+        "past_planned_disposal",
+        b.g_disposal,
+        format!(
+            "past the planned disposal date {} but still in service",
+            d.governance
+                .planned_disposal
+                .map_or_else(String::new, |x| x.to_string())
+        ),
+        Vec::new(),
+    );
+    push(
+        &mut factors,
+        "G",
+        "unverified_wipe",
+        b.g_wipe,
+        format!(
+            "leaving service with PHI and media sanitisation not verified ({})",
+            k.wipe_verified
+        ),
+        Vec::new(),
+    );
+
+    // Floors.
+    let mut floors: Vec<FloorHit> = Vec::new();
+    for (i, v) in b.floors.iter().enumerate() {
+        if *v <= 0.0 {
+            continue;
+        }
+        let rule = FloorRule::ALL[i];
+        let (reason, evidence) = floor_text(p, b, rule, s);
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        floors.push(FloorHit {
+            rule,
+            value: v.round().clamp(0.0, 100.0) as u8,
+            reason,
+            evidence,
+        });
+    }
+    floors.sort_by_key(|f| core::cmp::Reverse(f.value));
+
+    let deciding = match b.deciding_floor() {
+        Some(rule) => Deciding::Floor { rule },
+        None => factors
+            .iter()
+            .max_by(|a, b| a.points.total_cmp(&b.points))
+            .map_or(
+                Deciding::Factor {
+                    group: "-",
+                    code: "none",
+                },
+                |f| Deciding::Factor {
+                    group: f.group,
+                    code: f.code,
+                },
+            ),
+    };
+
+    // Findings and SSVC.
+    let sys_exposure_device = if b.internet {
+        SystemExposure::Open
+    } else if !b.reachable || k.zone == Zone::Isolated && matches!(k.remote, RemoteAccess::None) {
+        SystemExposure::Small
+    } else {
+        SystemExposure::Controlled
+    };
+    let concentrated = d.data.phi_archive == Tri::Yes
+        || d.class.is_archive()
+        || p.phi_patients
+            .is_some_and(|n| n >= w.impact.phi_patients_threshold);
+    let public_safety = d.clinical.safety_impact.map_or(
+        ssvc::PublicSafetyImpact::Significant,
+        ssvc::public_safety_impact,
+    );
+    let mut views = Vec::new();
+    let mut device_decision = Decision::Defer;
+    let mut bod: Option<Bod2604> = None;
+    for f in &p.findings {
+        let (remote, automatable, total) = (f.remote, f.automatable, f.total);
+        let exposure = if remote {
+            sys_exposure_device
+        } else {
+            SystemExposure::Small
+        };
+        let dep = ssvc::deployer_decision(f.exploitation, exposure, automatable, p.human_impact);
+        let sup = ssvc::supplier_decision(
+            f.exploitation,
+            ssvc::utility(automatable, concentrated),
+            total,
+            public_safety,
+        );
+        let bd = ssvc::bod_26_04(f.kev.is_some(), b.internet && remote, automatable, total);
+        if f.counted {
+            device_decision = device_decision.max(dep);
+            bod = Some(bod.map_or(bd, |x| x.max(bd)));
+        }
+        views.push(FindingView {
+            id: f.id.to_owned(),
+            vector: f.vector_text.clone(),
+            cvss: f.score,
+            severity: Severity::from_score(f.score),
+            kev_added: f.kev.map(|(a, _)| a),
+            kev_ransomware: f.kev.as_ref().is_some_and(|(_, r)| *r),
+            epss: f.epss,
+            exploitation_weight: r1(f.w * 100.0) / 100.0,
+            vex: f.vex.map(crate::inventory::VexState::label),
+            vex_justification: f.vex_justification.map(str::to_owned),
+            component: f.component,
+            counted: f.counted,
+            ssvc_deployer: dep,
+            ssvc_supplier: sup,
+            bod_26_04: bd,
+            exploitation: f.exploitation,
+            exposure,
+            automatable,
+        });
+    }
+    if k.default_creds == Tri::Yes && b.reachable {
+        // The configuration weakness as the pseudo-finding the score uses.
+        let dep = ssvc::deployer_decision(
+            Exploitation::PublicPoc,
+            sys_exposure_device,
+            true,
+            p.human_impact,
+        );
+        let sup = ssvc::supplier_decision(
+            Exploitation::PublicPoc,
+            ssvc::utility(true, concentrated),
+            true,
+            public_safety,
+        );
+        let bd = ssvc::bod_26_04(false, b.internet, true, true);
+        device_decision = device_decision.max(dep);
+        bod = Some(bod.map_or(bd, |x| x.max(bd)));
+        views.push(FindingView {
+            id: model::DEFAULT_CREDS_ID.to_owned(),
+            vector: Some(Arc::from(model::DEFAULT_CREDS_VECTOR)),
+            cvss: 9.8,
+            severity: Severity::Critical,
+            kev_added: None,
+            kev_ransomware: false,
+            epss: None,
+            exploitation_weight: w.vulnerability.exploit_poc,
+            vex: None,
+            vex_justification: None,
+            component: crate::inventory::Component::Application,
+            counted: true,
+            ssvc_deployer: dep,
+            ssvc_supplier: sup,
+            bod_26_04: bd,
+            exploitation: Exploitation::PublicPoc,
+            exposure: sys_exposure_device,
+            automatable: true,
+        });
+    }
+    let mut ssvc_reason = if views.iter().any(|f| f.counted) {
+        "most urgent deployer decision among counted findings".to_owned()
+    } else {
+        "no counted findings".to_owned()
+    };
+    if k.compromise_external || k.compromise_internal {
+        device_decision = Decision::Immediate;
+        ssvc_reason =
+            "compromise indicator: immediate (incident response), whatever the findings".to_owned();
+    }
+    let tier = Tier::of(b.score, w);
+    let ssvc_tier = match device_decision {
+        Decision::Immediate => Tier::Critical,
+        Decision::OutOfCycle => Tier::High,
+        Decision::Scheduled => Tier::Medium,
+        _ => Tier::Low,
+    };
+    let disagreement = (ssvc_tier != tier).then(|| match &deciding {
+        Deciding::Floor { rule } => format!(
+            "SSVC says {device_decision}, the tier is {tier} because of floor {} ({})",
+            rule.code(),
+            floors.first().map_or(String::new(), |f| f.reason.clone())
+        ),
+        Deciding::Factor { group, code } => format!(
+            "SSVC says {device_decision} from findings alone; the tier {tier} also weighs exposure, hygiene and governance (largest factor {group}:{code})"
+        ),
+    });
+
+    // Data gaps.
+    if d.exposure.zone == Zone::Unknown {
+        gaps.push(Cow::Owned(format!(
+            "exposure.zone unknown: scored {} of 0–{}",
+            w.exposure.zone_unknown, w.exposure.zone_internet
+        )));
+    }
+    if k.remote == RemoteAccess::Unknown {
+        gaps.push(Cow::Owned(format!(
+            "exposure.remote_access unknown: scored {}",
+            w.exposure.remote_unknown
+        )));
+    }
+    if d.exposure.internet_reachable == Tri::Unknown {
+        gaps.push(Cow::Borrowed(
+            "exposure.internet_reachable unknown (no external scan result)",
+        ));
+    }
+    if k.wireless == Tri::Unknown {
+        gaps.push(Cow::Borrowed(
+            "exposure.wireless unknown: half the wireless points",
+        ));
+    }
+    if k.legacy == Tri::Unknown {
+        gaps.push(Cow::Borrowed(
+            "exposure.legacy_services unknown: half the legacy-service points",
+        ));
+    }
+    match (&d.exposure.expected_peers, &d.exposure.observed_flows) {
+        (None, Some(_)) => gaps.push(Cow::Borrowed("exposure.expected_peers unknown: observed flows cannot be checked against an allowlist")),
+        (_, None) => gaps.push(Cow::Borrowed("exposure.observed_flows unknown: no network monitoring data")),
+        _ => {}
+    }
+    if d.os.is_none() {
+        gaps.push(Cow::Owned(format!(
+            "os unknown: scored {}",
+            w.hygiene.os_unknown
+        )));
+    } else if p.os_release.is_none() {
+        gaps.push(Cow::Owned(format!(
+            "os not in the lifecycle table ({}): scored {}",
+            s.os.source(),
+            w.hygiene.os_unknown
+        )));
+    }
+    if b.os_status == OsStatus::EsuUnknown {
+        gaps.push(Cow::Borrowed(
+            "os.esu_enrolled unknown while an ESU window is open",
+        ));
+    }
+    for (name, t) in [
+        ("controls.default_credentials", k.default_creds),
+        ("controls.malware_protection/app_allowlisting", k.malware),
+        ("controls.encryption_in_transit", k.enc_transit),
+        ("controls.encryption_at_rest", k.enc_rest),
+    ] {
+        if t == Tri::Unknown {
+            gaps.push(Cow::Owned(format!("{name} unknown")));
+        }
+    }
+    if p.phi == 0.5 {
+        gaps.push(Cow::Borrowed(
+            "data.stores_phi unknown: PHI-dependent points halved, breach floors apply",
+        ));
+    } else if p.phi > 0.0 && p.phi_patients.is_none() {
+        gaps.push(Cow::Borrowed("data.phi_patients unknown"));
+    }
+    if !p.human_impact_known {
+        gaps.push(Cow::Borrowed(
+            "clinical.safety_impact/mission_impact unknown: Human Impact treated as high",
+        ));
+    }
+    if !k.owner_known {
+        gaps.push(Cow::Borrowed("governance.owner unknown"));
+    }
+    if !k.patch_known {
+        gaps.push(Cow::Borrowed("governance.patch_responsibility unknown"));
+    }
+    for f in &p.findings {
+        if f.vector.is_none() {
+            gaps.push(Cow::Owned(format!(
+                "finding {}: no CVSS vector, scored {}",
+                f.id, w.vulnerability.unknown_score
+            )));
+        }
+    }
+    if !p.threat_kev && !p.findings.is_empty() {
+        gaps.push(Cow::Borrowed(
+            "no KEV catalog supplied: active exploitation known only from CVSS E:A",
+        ));
+    }
+    if !p.threat_epss && !p.findings.is_empty() {
+        gaps.push(Cow::Borrowed("no EPSS snapshot supplied"));
+    }
+    if d.mds2.is_empty() {
+        gaps.push(Cow::Borrowed("no MDS2 answers"));
+    }
+    if p.mds2.no_sbom {
+        gaps.push(Cow::Borrowed(
+            "no SBOM (MDS2 SBOM-1 = no): findings may be incomplete",
+        ));
+    }
+    if let Some(k) = s
+        .threat
+        .kev
+        .as_ref()
+        .and_then(crate::threat::KevCatalog::released)
+        && s.as_of.days_since(k) > 30
+    {
+        gaps.push(Cow::Owned(format!(
+            "KEV catalog released {k} is {} days older than as_of",
+            s.as_of.days_since(k)
+        )));
+    }
+    if let Some(e) = &s.threat.epss
+        && s.as_of.days_since(e.score_date()) > 30
+    {
+        gaps.push(Cow::Owned(format!(
+            "EPSS scores dated {} are {} days older than as_of",
+            e.score_date(),
+            s.as_of.days_since(e.score_date())
+        )));
+    }
+
+    let mut impact = p.m_reason.clone();
+    if !p.mds2.evidence.is_empty() {
+        impact.push_str("; MDS2 filled: ");
+        impact.push_str(&p.mds2.evidence.join("; "));
+    }
+
+    Assessment {
+        model_version: MODEL_VERSION,
+        as_of: s.as_of,
+        device_id: d.id.clone(),
+        class: d.class,
+        site: d.site.clone().or_else(|| default_site.map(str::to_owned)),
+        owner: d.governance.owner.clone(),
+        patch_responsibility: p.patch_owner,
+        score: b.score,
+        tier,
+        sla: tier.sla(),
+        deciding,
+        components: Components {
+            v: r1(b.v),
+            x: r1(b.x),
+            h: r1(b.h),
+            g: r1(b.g),
+            likelihood: r1(b.l),
+            impact_multiplier: b.m,
+            raw: r1(b.raw),
+        },
+        factors,
+        floors,
+        impact,
+        os_status: b.os_status,
+        findings: views,
+        ssvc: SsvcView {
+            device: device_decision,
+            reason: ssvc_reason,
+            human_impact: p.human_impact,
+            bod_26_04: bod,
+            disagreement,
+        },
+        plan,
+        data_gaps: gaps,
+        provenance: provenance.clone(),
+    }
+}
+
+fn tri_phi(phi: f64) -> &'static str {
+    if phi >= 1.0 {
+        "present"
+    } else if phi > 0.0 {
+        "unknown"
+    } else {
+        "none"
+    }
+}
+
+fn floor_text(
+    p: &Prepared<'_>,
+    b: &Breakdown,
+    rule: FloorRule,
+    s: &Scorer,
+) -> (String, Vec<String>) {
+    let kev_ev = || -> Vec<String> {
+        b.kev_net_top
+            .map(|i| {
+                let f = &p.findings[p.counted[i].idx];
+                let kev = s.threat.kev.as_ref().map_or("", |k| k.version());
+                vec![format!(
+                    "{} in KEV {kev} (added {})",
+                    f.id,
+                    f.kev.map_or_else(String::new, |(a, _)| a.to_string())
+                )]
+            })
+            .unwrap_or_default()
+    };
+    let peers = |external: bool| -> Vec<String> {
+        p.unexpected
+            .iter()
+            .filter(|(_, e)| *e == external)
+            .map(|(ip, _)| {
+                let f = p
+                    .device
+                    .exposure
+                    .observed_flows
+                    .iter()
+                    .flatten()
+                    .find(|f| f.peer == *ip);
+                let country = f
+                    .and_then(|f| f.country.as_deref())
+                    .map_or(String::new(), |c| format!(" ({c})"));
+                let last = f
+                    .and_then(|f| f.last_seen)
+                    .map_or(String::new(), |d| format!(", last seen {d}"));
+                format!("flow to {ip}{country} is outside expected_peers{last}")
+            })
+            .collect()
+    };
+    match rule {
+        FloorRule::CompromiseIndicatorExternal => (
+            "traffic to an unexpected external peer: possible compromise; respond as an incident".to_owned(),
+            peers(true),
+        ),
+        FloorRule::CompromiseIndicatorInternal => (
+            "traffic to an unexpected internal peer: possible lateral movement or a wrong allowlist".to_owned(),
+            peers(false),
+        ),
+        FloorRule::KevInternet => ("a known-exploited vulnerability reachable on an internet-exposed device".to_owned(), kev_ev()),
+        FloorRule::KevReachableBroadHighImpact => (
+            format!(
+                "a known-exploited vulnerability reachable over the network, broad exposure (X = {:.0}) and Human Impact {}",
+                b.x, p.human_impact
+            ),
+            kev_ev(),
+        ),
+        FloorRule::KevReachableBroad => (
+            format!("a known-exploited vulnerability reachable over the network with broad exposure (X = {:.0})", b.x),
+            kev_ev(),
+        ),
+        FloorRule::KevReachable => (
+            "a known-exploited vulnerability reachable over the network from allowed hosts".to_owned(),
+            kev_ev(),
+        ),
+        FloorRule::InternetPhiOrDefaultCredentials => (
+            "reachable from the internet while holding PHI (or unknown) or default credentials".to_owned(),
+            Vec::new(),
+        ),
+        FloorRule::DefaultCredentials => (
+            "default credentials on a network-reachable device".to_owned(),
+            vec![format!("{} = {}", model::DEFAULT_CREDS_ID, model::DEFAULT_CREDS_VECTOR)],
+        ),
+        FloorRule::VeryHighImpactUnsupportedOs => (
+            format!("very high Human Impact on an unsupported OS with exposure X = {:.0}", b.x),
+            Vec::new(),
+        ),
+    }
+}

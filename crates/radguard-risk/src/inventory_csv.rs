@@ -1,0 +1,242 @@
+//! CSV inventories: one device per row.
+
+use std::io::Read;
+use std::net::IpAddr;
+
+use crate::cvss::Cvss;
+use crate::date::Date;
+use crate::inventory::parse_helpers as p;
+use crate::inventory::{
+    CSV_COLUMNS, Device, Finding, Flow, Inventory, InventoryError, OsInfo, Tri,
+};
+
+fn bad(line: u64, column: &str, problem: impl Into<String>) -> InventoryError {
+    InventoryError::Invalid {
+        location: format!("CSV line {line}, column {column}"),
+        problem: problem.into(),
+    }
+}
+
+fn list(cell: &str) -> impl Iterator<Item = &str> {
+    cell.split(';').map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn opt_text(cell: &str) -> Option<String> {
+    let t = cell.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+fn parse_finding(spec: &str) -> Result<Finding, String> {
+    let mut parts = spec.split_whitespace();
+    let id = parts.next().ok_or("empty finding")?;
+    let mut f = Finding::new(id);
+    for kv in parts {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| format!("finding {id}: expected key=value, found {kv:?}"))?;
+        match k {
+            "cvss_v3" | "cvss_v4" => {
+                let c = Cvss::parse(v).map_err(|e| format!("finding {id}: {e}"))?;
+                if (k == "cvss_v4") != matches!(c, Cvss::V4(_)) {
+                    return Err(format!(
+                        "finding {id}: {k} holds a CVSS {} vector",
+                        c.version()
+                    ));
+                }
+                f = f.with_cvss(c);
+            }
+            "vex" => f.vex = Some(p::vex(v)?),
+            "fix_available" => f.fix_available = p::tri(v)?,
+            "component" => f.component = p::component(v)?,
+            "vex_justification" => f.vex_justification = Some(v.to_owned()),
+            other => {
+                return Err(format!(
+                    "finding {id}: unknown key {:?} (cvss_v3, cvss_v4, vex, vex_justification, fix_available, component)",
+                    other.chars().take(32).collect::<String>()
+                ));
+            }
+        }
+    }
+    Ok(f)
+}
+
+pub(crate) fn parse<R: Read>(reader: R) -> Result<Inventory, InventoryError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::Headers)
+        .from_reader(reader);
+    let headers = rdr
+        .headers()
+        .map_err(|source| InventoryError::Csv { line: 1, source })?
+        .clone();
+    let mut cols: Vec<&'static str> = Vec::with_capacity(headers.len());
+    for h in &headers {
+        let Some(c) = CSV_COLUMNS.iter().find(|c| **c == h) else {
+            return Err(InventoryError::Invalid {
+                location: "CSV header".to_owned(),
+                problem: format!(
+                    "unknown column {:?} (known columns: {})",
+                    h.chars().take(64).collect::<String>(),
+                    CSV_COLUMNS.join(", ")
+                ),
+            });
+        };
+        if cols.contains(c) {
+            return Err(InventoryError::Invalid {
+                location: "CSV header".to_owned(),
+                problem: format!("column {c} appears twice"),
+            });
+        }
+        cols.push(c);
+    }
+    if !cols.contains(&"id") {
+        return Err(InventoryError::Invalid {
+            location: "CSV header".to_owned(),
+            problem: "the id column is required".to_owned(),
+        });
+    }
+    let mut devices = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|source| InventoryError::Csv {
+            line: source.position().map_or(0, csv::Position::line),
+            source,
+        })?;
+        let line = rec.position().map_or(0, csv::Position::line);
+        let mut d = Device::new(String::new());
+        let mut os_product = None;
+        let mut os_version = None;
+        let mut os_esu = Tri::Unknown;
+        for (col, cell) in cols.iter().zip(rec.iter()) {
+            let e = |m: String| bad(line, col, m);
+            let date = |s: &str| -> Result<Option<Date>, InventoryError> {
+                match s.trim() {
+                    "" => Ok(None),
+                    t => Date::parse(t)
+                        .map(Some)
+                        .map_err(|x| bad(line, col, x.to_string())),
+                }
+            };
+            match *col {
+                "id" => d.id = cell.trim().to_owned(),
+                "class" => d.class = p::class(cell).map_err(e)?,
+                "site" => d.site = opt_text(cell),
+                "manufacturer" => d.manufacturer = opt_text(cell),
+                "model" => d.model = opt_text(cell),
+                "serial" => d.serial = opt_text(cell),
+                "software_version" => d.software_version = opt_text(cell),
+                "os_product" => os_product = opt_text(cell),
+                "os_version" => os_version = opt_text(cell),
+                "os_esu_enrolled" => os_esu = p::tri(cell).map_err(e)?,
+                "findings" => {
+                    for spec in list(cell) {
+                        d.findings.push(parse_finding(spec).map_err(e)?);
+                    }
+                }
+                "zone" => d.exposure.zone = p::zone(cell).map_err(e)?,
+                "internet_reachable" => d.exposure.internet_reachable = p::tri(cell).map_err(e)?,
+                "remote_access" => d.exposure.remote_access = p::remote(cell).map_err(e)?,
+                "wireless" => d.exposure.wireless = p::tri(cell).map_err(e)?,
+                "legacy_services" => {
+                    d.exposure.legacy_services = match cell.trim() {
+                        "" | "unknown" => None,
+                        "none" => Some(Vec::new()),
+                        c => Some(list(c).map(str::to_owned).collect()),
+                    }
+                }
+                "expected_peers" => {
+                    d.exposure.expected_peers = match cell.trim() {
+                        "" | "unknown" => None,
+                        c => Some(list(c).map(p::net).collect::<Result<_, _>>().map_err(e)?),
+                    }
+                }
+                "observed_peers" => {
+                    d.exposure.observed_flows = match cell.trim() {
+                        "" | "unknown" => None,
+                        "none" => Some(Vec::new()),
+                        c => Some(
+                            list(c)
+                                .map(|s| {
+                                    s.parse::<IpAddr>()
+                                        .map(|peer| Flow {
+                                            peer,
+                                            port: None,
+                                            protocol: None,
+                                            country: None,
+                                            first_seen: None,
+                                            last_seen: None,
+                                            sessions: None,
+                                            bytes: None,
+                                        })
+                                        .map_err(|_| {
+                                            format!(
+                                                "{:?} is not an IP address",
+                                                s.chars().take(64).collect::<String>()
+                                            )
+                                        })
+                                })
+                                .collect::<Result<_, _>>()
+                                .map_err(e)?,
+                        ),
+                    }
+                }
+                "default_credentials" => {
+                    d.controls.default_credentials = p::tri(cell).map_err(e)?
+                }
+                "unique_accounts" => d.controls.unique_accounts = p::tri(cell).map_err(e)?,
+                "malware_protection" => d.controls.malware_protection = p::tri(cell).map_err(e)?,
+                "app_allowlisting" => d.controls.app_allowlisting = p::tri(cell).map_err(e)?,
+                "encryption_in_transit" => {
+                    d.controls.encryption_in_transit = p::tri(cell).map_err(e)?;
+                }
+                "encryption_at_rest" => d.controls.encryption_at_rest = p::tri(cell).map_err(e)?,
+                "audit_logging" => d.controls.audit_logging = p::tri(cell).map_err(e)?,
+                "mfa_remote" => d.controls.mfa_remote = p::tri(cell).map_err(e)?,
+                "stores_phi" => d.data.stores_phi = p::tri(cell).map_err(e)?,
+                "phi_patients" => {
+                    d.data.phi_patients = match cell.trim() {
+                        "" | "unknown" => None,
+                        c => Some(c.parse().map_err(|_| {
+                            e(format!(
+                                "{:?} is not a whole number",
+                                c.chars().take(32).collect::<String>()
+                            ))
+                        })?),
+                    }
+                }
+                "phi_archive" => d.data.phi_archive = p::tri(cell).map_err(e)?,
+                "safety_impact" => d.clinical.safety_impact = p::safety(cell).map_err(e)?,
+                "mission_impact" => d.clinical.mission_impact = p::mission(cell).map_err(e)?,
+                "owner" => d.governance.owner = opt_text(cell),
+                "patch_responsibility" => {
+                    d.governance.patch_responsibility = p::patch(cell).map_err(e)?;
+                }
+                "vendor_support_end" => d.governance.vendor_support_end = date(cell)?,
+                "depreciation_end" => d.governance.depreciation_end = date(cell)?,
+                "planned_disposal" => d.governance.planned_disposal = date(cell)?,
+                "decommissioning" => {
+                    d.governance.decommissioning = p::tri(cell).map_err(e)?.is_yes();
+                }
+                "wipe_verified" => d.governance.wipe_verified = p::tri(cell).map_err(e)?,
+                _ => {}
+            }
+        }
+        match (os_product, os_version) {
+            (Some(product), Some(version)) => {
+                d.os = Some(OsInfo {
+                    product,
+                    version,
+                    esu_enrolled: os_esu,
+                });
+            }
+            (None, None) => {}
+            _ => {
+                return Err(bad(
+                    line,
+                    "os_product/os_version",
+                    "give both os_product and os_version, or neither",
+                ));
+            }
+        }
+        devices.push(d);
+    }
+    Ok(Inventory::new(devices))
+}
