@@ -45,6 +45,12 @@ struct Cli {
 enum Command {
     /// Show a PHI-free structural summary of DICOM files.
     Inspect(cmd::inspect::Args),
+    /// Encrypt the pixel data of DICOM files (header stays readable).
+    Encrypt(cmd::crypt::EncryptArgs),
+    /// Decrypt files encrypted by `radguard encrypt`.
+    Decrypt(cmd::crypt::DecryptArgs),
+    /// Manage key-encryption keys: new, list, rotate, destroy (crypto-erase).
+    Keys(cmd::keys::Args),
     /// De-identify DICOM files per PS3.15 Annex E (2026c), with keyed, reproducible UIDs and pseudonyms.
     Deid(Box<cmd::deid::Args>),
     /// Score imaging devices' risk (MIRS): CVSS, KEV, EPSS, SSVC, plans.
@@ -78,6 +84,9 @@ fn main() -> ExitCode {
     let out = Output::new(cli.json);
     let result = match &cli.command {
         Command::Inspect(args) => cmd::inspect::run(args, out),
+        Command::Encrypt(args) => cmd::crypt::encrypt(args, out),
+        Command::Decrypt(args) => cmd::crypt::decrypt(args, out),
+        Command::Keys(args) => cmd::keys::run(args, out),
         Command::Deid(args) => cmd::deid::run(args, out),
         Command::Risk(args) => cmd::risk::run(args, out),
         Command::Wipe(args) => {

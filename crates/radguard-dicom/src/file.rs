@@ -124,8 +124,9 @@ pub struct PixelData {
 }
 
 impl PixelData {
-    /// The tag: Pixel Data (7FE0,0010), Float Pixel Data (7FE0,0008) or
-    /// Double Float Pixel Data (7FE0,0009).
+    /// The tag: Pixel Data (7FE0,0010), Float Pixel Data (7FE0,0008),
+    /// Double Float Pixel Data (7FE0,0009), or the tag given to
+    /// [`ReadOptions::split_tag`].
     #[must_use]
     pub fn tag(&self) -> Tag {
         self.tag
@@ -252,6 +253,32 @@ impl SplitFile {
         self.source.read_exact_at(f.offset, buf)
     }
 
+    /// Reads `buf.len()` bytes of fragment `index` (0-based, the offset
+    /// table not counted) starting `offset` bytes into the fragment, so that
+    /// a large fragment can be streamed without holding it in memory.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WriterState`] if there is no such fragment or the range is
+    /// outside it; I/O errors.
+    pub fn read_fragment_at(&mut self, index: usize, offset: u64, buf: &mut [u8]) -> Result<()> {
+        let px = self.pixel.as_ref().ok_or(Error::WriterState {
+            what: "no pixel data",
+        })?;
+        let f = *px.fragments.get(index).ok_or(Error::WriterState {
+            what: "no such fragment",
+        })?;
+        let end = offset
+            .checked_add(buf.len() as u64)
+            .filter(|e| *e <= u64::from(f.len));
+        if end.is_none() {
+            return Err(Error::WriterState {
+                what: "range outside the fragment",
+            });
+        }
+        self.source.read_exact_at(f.offset + offset, buf)
+    }
+
     /// A reader over the whole native pixel data value, in chunks.
     ///
     /// # Errors
@@ -367,6 +394,7 @@ impl Read for NativeReader<'_> {
 pub struct ReadOptions {
     limits: Limits,
     allow_truncated: bool,
+    split_tag: Option<Tag>,
 }
 
 /// Top-level tags decoded while scanning ([`ReadOptions::summarize`]).
@@ -415,6 +443,41 @@ impl ReadOptions {
     #[must_use]
     pub fn allow_truncated(mut self, yes: bool) -> Self {
         self.allow_truncated = yes;
+        self
+    }
+
+    /// With [`ReadOptions::open_split`], also leaves the top-level element
+    /// `tag` (of defined length) on disk, as if it were pixel data: it
+    /// becomes the split file's [`PixelData`] (native layout) instead of
+    /// being read into the header.
+    ///
+    /// This is for formats that keep a large value in another element than
+    /// Pixel Data (radguard-crypt keeps pixel ciphertext in a private
+    /// element). A split file has at most one element left on disk: a file
+    /// holding both pixel data and `tag` at the top level is an error
+    /// ([`Error::Malformed`]). [`ReadOptions::summarize`] describes `tag` as
+    /// the pixel data; [`ReadOptions::open`] and
+    /// [`ReadOptions::from_bytes`] read everything and ignore this setting.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use radguard_dicom::ReadOptions;
+    /// use radguard_dicom::dicom::core::Tag;
+    ///
+    /// let mut split = ReadOptions::new()
+    ///     .split_tag(Tag(0x7FE1, 0x5202))
+    ///     .open_split("encrypted.dcm")?;
+    /// if let Some(px) = split.pixel_data() {
+    ///     assert_eq!(px.tag(), Tag(0x7FE1, 0x5202));
+    ///     let mut first = [0u8; 16];
+    ///     split.read_native_at(0, &mut first)?;
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn split_tag(mut self, tag: Tag) -> Self {
+        self.split_tag = Some(tag);
         self
     }
 
@@ -608,6 +671,7 @@ impl ReadOptions {
             let mut s = SliceSource(&inflated);
             let parsed = Parser::new(&mut s, self.limits, mode, skip_pixel, SCAN_CAPTURE, false)
                 .allow_truncated(self.allow_truncated)
+                .split_tag(self.split_tag)
                 .parse_top(0, Enc::EXPLICIT_LE)?;
             return Ok((parsed, Some(inflated)));
         }
@@ -620,6 +684,7 @@ impl ReadOptions {
             info.enc.big_endian,
         )
         .allow_truncated(self.allow_truncated)
+        .split_tag(self.split_tag)
         .parse_top(start, info.enc)?;
         Ok((parsed, None))
     }
@@ -755,6 +820,7 @@ impl ReadOptions {
                 enc.big_endian,
             )
             .allow_truncated(self.allow_truncated)
+            .split_tag(self.split_tag)
             .parse_top(start, enc)
             {
                 Ok(p)

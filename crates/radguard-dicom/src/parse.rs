@@ -202,6 +202,7 @@ pub(crate) struct Parser<'a, S: Source> {
     pixel: Option<PixelLoc>,
     truncated: bool,
     allow_truncated: bool,
+    split_tag: Option<Tag>,
 }
 
 impl<'a, S: Source> Parser<'a, S> {
@@ -233,7 +234,15 @@ impl<'a, S: Source> Parser<'a, S> {
             pixel: None,
             truncated: false,
             allow_truncated: false,
+            split_tag: None,
         }
+    }
+
+    /// When skipping pixel data, also leave this top-level element (of
+    /// defined length) unread, as if it were pixel data.
+    pub(crate) fn split_tag(mut self, tag: Option<Tag>) -> Self {
+        self.split_tag = tag;
+        self
     }
 
     /// Reads a file that ends inside an element up to its last complete
@@ -560,7 +569,7 @@ impl<'a, S: Source> Parser<'a, S> {
                 continue;
             }
 
-            let top_pixel = depth == 0 && is_pixel_tag(h.tag);
+            let top_pixel = depth == 0 && (is_pixel_tag(h.tag) || self.split_tag == Some(h.tag));
             if h.tag == PIXEL_DATA && h.len == UNDEFINED {
                 // Encapsulated pixel data.
                 let (bot, frags, next) =

@@ -11,6 +11,7 @@
 //! | [`core`] | `radguard-core` | always | keys, key ids, PHI-free audit records, redaction |
 //! | `dicom` | `radguard-dicom` | `dicom` (default) | safe DICOM file I/O for untrusted input |
 //! | `deid` | `radguard-deid` | `deid` | DICOM de-identification per PS3.15 Annex E (2026c) |
+//! | `crypt` | `radguard-crypt` | `crypt` (default) | at-rest encryption of pixel data: envelope keys, rotation, crypto-erase (its DICOM part with `dicom` too) |
 //! | `risk` | `radguard-risk` | `risk` | explainable risk scoring of imaging devices (MIRS) |
 //! | `wipe` | `radguard-wipe` | `wipe` | NIST SP 800-88 sanitization with signed certificates |
 //!
@@ -36,6 +37,10 @@ pub use radguard_dicom as dicom;
 #[cfg(feature = "deid")]
 #[cfg_attr(docsrs, doc(cfg(feature = "deid")))]
 pub use radguard_deid as deid;
+
+#[cfg(feature = "crypt")]
+#[cfg_attr(docsrs, doc(cfg(feature = "crypt")))]
+pub use radguard_crypt as crypt;
 
 #[cfg(feature = "risk")]
 #[cfg_attr(docsrs, doc(cfg(feature = "risk")))]

@@ -55,7 +55,7 @@ fn main() -> anyhow::Result<()> {
     w.write_native_pixel_with(tags::PIXEL_DATA, VR::OW, len, |sink| {
         // A cheap, non-constant pattern (xorshift), one frame at a time.
         let mut state = 0x9E37_79B9_7F4A_7C15_u64;
-        let mut frame = vec![0u8; FRAME as usize];
+        let mut frame = vec![0u8; usize::try_from(FRAME).unwrap_or(0)];
         for _ in 0..frames {
             for chunk in frame.chunks_exact_mut(8) {
                 state ^= state << 13;

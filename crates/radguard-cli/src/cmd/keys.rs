@@ -1,0 +1,449 @@
+//! `radguard keys`: manage the key-encryption keys of a keyring file.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, anyhow, bail};
+use radguard_core::KeyId;
+use radguard_crypt::dicom::{DecryptOptions, Rewrap, encryption_info, rewrap_file};
+use radguard_crypt::{KeyInfo, KeyProvider, KeyStatus, LocalKeyring};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::Outcome;
+use crate::cmd::crypt::{JobsArg, KeyringArg};
+use crate::output::Output;
+use crate::progress::{Progress, Unit};
+
+/// Arguments of `radguard keys`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    #[command(subcommand)]
+    command: KeysCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum KeysCommand {
+    /// Create a key-encryption key (and the keyring file, if needed). The
+    /// first key of a keyring becomes its primary key.
+    New {
+        #[command(flatten)]
+        keyring: KeyringArg,
+        /// The key id (default: derived from the key, `k1-...`).
+        #[arg(long, value_name = "ID")]
+        id: Option<KeyId>,
+        /// Make the new key the primary key even if there is one.
+        #[arg(long)]
+        primary: bool,
+    },
+    /// List the keys of a keyring (ids and status, never key material).
+    List {
+        #[command(flatten)]
+        keyring: KeyringArg,
+    },
+    /// Create a new primary key and re-wrap, in place, the data keys of the
+    /// encrypted files under PATH (pixel ciphertext is not touched). Older
+    /// keys stay for decryption until destroyed.
+    Rotate {
+        #[command(flatten)]
+        keyring: KeyringArg,
+        /// The new key's id (default: derived from the key).
+        #[arg(long, value_name = "ID")]
+        id: Option<KeyId>,
+        #[command(flatten)]
+        jobs: JobsArg,
+        /// Encrypted files or folders (archives) to re-wrap.
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// Destroy a key (crypto-erase): every instance encrypted under it
+    /// becomes unrecoverable. Counts the instances affected under PATH.
+    Destroy {
+        #[command(flatten)]
+        keyring: KeyringArg,
+        /// The key to destroy.
+        #[arg(long, value_name = "ID")]
+        id: KeyId,
+        /// Really destroy it (without this, only report what would happen).
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        jobs: JobsArg,
+        /// Encrypted files or folders (archives) to count affected instances in.
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+}
+
+pub(crate) fn run(args: &Args, out: Output) -> anyhow::Result<Outcome> {
+    match &args.command {
+        KeysCommand::New {
+            keyring,
+            id,
+            primary,
+        } => new(&keyring.path()?, id.clone(), *primary, out),
+        KeysCommand::List { keyring } => list(&keyring.path()?, out),
+        KeysCommand::Rotate {
+            keyring,
+            id,
+            jobs,
+            paths,
+        } => rotate(&keyring.path()?, id.clone(), jobs, paths, out),
+        KeysCommand::Destroy {
+            keyring,
+            id,
+            yes,
+            jobs,
+            paths,
+        } => destroy(&keyring.path()?, id, *yes, jobs, paths, out),
+    }
+}
+
+#[derive(Serialize)]
+struct KeyRow {
+    id: String,
+    status: &'static str,
+    created: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    destroyed: Option<String>,
+}
+
+fn status_name(s: KeyStatus) -> &'static str {
+    match s {
+        KeyStatus::Primary => "primary",
+        KeyStatus::Active => "active",
+        KeyStatus::Destroyed => "destroyed",
+        _ => "unknown",
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the Unix epoch (proleptic
+/// Gregorian calendar, H. Hinnant's `civil_from_days`).
+fn utc(secs: u64) -> String {
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+fn row(k: &KeyInfo) -> KeyRow {
+    KeyRow {
+        id: k.id.to_string(),
+        status: status_name(k.status),
+        created: utc(k.created_unix),
+        destroyed: k.destroyed_unix.map(utc),
+    }
+}
+
+fn new(path: &PathBuf, id: Option<KeyId>, primary: bool, out: Output) -> anyhow::Result<Outcome> {
+    let (mut ring, created) = if path.exists() {
+        (LocalKeyring::open_for_update(path)?, false)
+    } else {
+        (LocalKeyring::create(path)?, true)
+    };
+    let id = ring.generate_key(id)?;
+    if primary {
+        ring.set_primary(&id)?;
+    }
+    ring.save()?;
+    let is_primary = ring.primary_key_id().ok().as_ref() == Some(&id);
+    if created {
+        out.line(format_args!(
+            "created keyring {} (mode 0600)",
+            path.display()
+        ));
+    }
+    out.line(format_args!(
+        "created key {id}{}",
+        if is_primary { " (primary)" } else { "" }
+    ));
+    #[derive(Serialize)]
+    struct New {
+        keyring: String,
+        created_keyring: bool,
+        key_id: String,
+        primary: bool,
+    }
+    out.json(&New {
+        keyring: path.display().to_string(),
+        created_keyring: created,
+        key_id: id.to_string(),
+        primary: is_primary,
+    })?;
+    Ok(Outcome::AllDone)
+}
+
+fn list(path: &PathBuf, out: Output) -> anyhow::Result<Outcome> {
+    let ring = LocalKeyring::open(path)?;
+    let rows: Vec<KeyRow> = ring.keys().iter().map(row).collect();
+    if rows.is_empty() {
+        out.line("no keys (create one with `radguard keys new`)");
+    } else {
+        out.line(format_args!(
+            "{:<36} {:<9} {:<20} {}",
+            "ID", "STATUS", "CREATED", "DESTROYED"
+        ));
+        for r in &rows {
+            out.line(format_args!(
+                "{:<36} {:<9} {:<20} {}",
+                r.id,
+                r.status,
+                r.created,
+                r.destroyed.as_deref().unwrap_or("")
+            ));
+        }
+    }
+    out.json(&rows)?;
+    Ok(Outcome::AllDone)
+}
+
+/// Every regular file under `paths` (symbolic links are not followed).
+fn files_under(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for p in paths {
+        let meta =
+            std::fs::symlink_metadata(p).with_context(|| format!("cannot read {}", p.display()))?;
+        if meta.is_file() {
+            files.push(p.clone());
+        } else if meta.is_dir() {
+            for e in walkdir::WalkDir::new(p)
+                .follow_links(false)
+                .sort_by_file_name()
+            {
+                let e = e.with_context(|| format!("cannot walk {}", p.display()))?;
+                if e.file_type().is_file() {
+                    files.push(e.into_path());
+                }
+            }
+        } else {
+            bail!("{} is not a regular file or folder", p.display());
+        }
+    }
+    Ok(files)
+}
+
+#[derive(Serialize)]
+struct RotateReport {
+    new_key_id: String,
+    rewrapped: usize,
+    already_current: usize,
+    not_encrypted: usize,
+    failed: Vec<Failure>,
+}
+
+#[derive(Serialize)]
+struct Failure {
+    file: String,
+    reason: &'static str,
+    error: String,
+}
+
+fn failure(file: &std::path::Path, e: &radguard_crypt::Error) -> Failure {
+    Failure {
+        file: file.display().to_string(),
+        reason: e.reason().code.as_str(),
+        error: e.to_string(),
+    }
+}
+
+fn rotate(
+    path: &PathBuf,
+    id: Option<KeyId>,
+    jobs: &JobsArg,
+    paths: &[PathBuf],
+    out: Output,
+) -> anyhow::Result<Outcome> {
+    let files = files_under(paths)?;
+    let new_id = {
+        let mut ring = LocalKeyring::open_for_update(path)?;
+        let new_id = ring.generate_key(id)?;
+        ring.set_primary(&new_id)?;
+        ring.save()?;
+        new_id
+    };
+    out.line(format_args!("created key {new_id} (primary)"));
+    let ring = LocalKeyring::open(path)?;
+    let pool = jobs.pool()?;
+    let progress = Progress::new(out, files.len() as u64, Unit::Files, "re-wrap");
+    let opts = DecryptOptions::new().overwrite(true);
+    // Ok(Some(true)) re-wrapped, Ok(Some(false)) already current, Ok(None) not encrypted.
+    let results: Vec<(PathBuf, Result<Option<bool>, radguard_crypt::Error>)> = pool.install(|| {
+        files
+            .par_iter()
+            .map(|f| {
+                let r = match encryption_info(f) {
+                    Ok(None) | Err(radguard_crypt::Error::Dicom(_)) => Ok(None),
+                    Ok(Some(_)) => rewrap_file(f, f, &ring, Some(&new_id), &opts)
+                        .map(|r| Some(matches!(r, Rewrap::Rewrapped { .. }))),
+                    Err(e) => Err(e),
+                };
+                progress.inc(1);
+                (f.clone(), r)
+            })
+            .collect()
+    });
+    progress.finish();
+    let mut report = RotateReport {
+        new_key_id: new_id.to_string(),
+        rewrapped: 0,
+        already_current: 0,
+        not_encrypted: 0,
+        failed: Vec::new(),
+    };
+    for (f, r) in &results {
+        match r {
+            Ok(Some(true)) => report.rewrapped += 1,
+            Ok(Some(false)) => report.already_current += 1,
+            Ok(None) => report.not_encrypted += 1,
+            Err(e) => {
+                out.line(format_args!("failed    {}: {e}", f.display()));
+                report.failed.push(failure(f, e));
+            }
+        }
+    }
+    if !paths.is_empty() {
+        out.line(format_args!(
+            "re-wrapped {} instance(s) under {new_id}; {} already under it, {} file(s) not encrypted, {} failed",
+            report.rewrapped,
+            report.already_current,
+            report.not_encrypted,
+            report.failed.len()
+        ));
+    }
+    out.line("older keys stay in the keyring for decryption; destroy them with `radguard keys destroy` once nothing needs them");
+    out.json(&report)?;
+    Ok(if report.failed.is_empty() {
+        Outcome::AllDone
+    } else {
+        Outcome::SomeFailed
+    })
+}
+
+#[derive(Serialize)]
+struct DestroyReport {
+    key_id: String,
+    destroyed: bool,
+    /// Encrypted instances under the key found under the paths given.
+    affected_instances: Option<usize>,
+    unreadable: Vec<Failure>,
+}
+
+fn destroy(
+    path: &PathBuf,
+    id: &KeyId,
+    yes: bool,
+    jobs: &JobsArg,
+    paths: &[PathBuf],
+    out: Output,
+) -> anyhow::Result<Outcome> {
+    // Check the key exists and is live before scanning anything.
+    {
+        let ring = LocalKeyring::open(path)?;
+        match ring.keys().iter().find(|k| &k.id == id) {
+            None => bail!("key {id} is not in keyring {}", path.display()),
+            Some(k) if k.status == KeyStatus::Destroyed => {
+                bail!("key {id} was already destroyed")
+            }
+            Some(_) => {}
+        }
+    }
+    let mut unreadable = Vec::new();
+    let affected = if paths.is_empty() {
+        None
+    } else {
+        let files = files_under(paths)?;
+        let pool = jobs.pool()?;
+        let progress = Progress::new(out, files.len() as u64, Unit::Files, "scan");
+        let results: Vec<(PathBuf, Result<bool, radguard_crypt::Error>)> = pool.install(|| {
+            files
+                .par_iter()
+                .map(|f| {
+                    let r = match encryption_info(f) {
+                        Ok(Some(info)) => Ok(&info.key_id == id),
+                        Ok(None) | Err(radguard_crypt::Error::Dicom(_)) => Ok(false),
+                        Err(e) => Err(e),
+                    };
+                    progress.inc(1);
+                    (f.clone(), r)
+                })
+                .collect()
+        });
+        progress.finish();
+        let mut n = 0;
+        for (f, r) in &results {
+            match r {
+                Ok(true) => n += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    out.warn(format_args!("{}: {e}", f.display()));
+                    unreadable.push(failure(f, e));
+                }
+            }
+        }
+        Some(n)
+    };
+    let what = match affected {
+        Some(n) => format!("{n} encrypted instance(s) under the given path(s)"),
+        None => {
+            "every instance encrypted under it (no archive path given to count them)".to_owned()
+        }
+    };
+    if !yes {
+        out.line(format_args!(
+            "would destroy key {id}: {what} would become unrecoverable"
+        ));
+        out.json(&DestroyReport {
+            key_id: id.to_string(),
+            destroyed: false,
+            affected_instances: affected,
+            unreadable,
+        })?;
+        return Err(anyhow!(
+            "not destroyed: crypto-erase cannot be undone; re-run with --yes"
+        ));
+    }
+    let mut ring = LocalKeyring::open_for_update(path)?;
+    let was_primary = ring.primary_key_id().ok().as_ref() == Some(id);
+    ring.destroy_key(id)?;
+    ring.save()?;
+    out.line(format_args!(
+        "destroyed key {id}: {what} are now unrecoverable"
+    ));
+    if was_primary {
+        out.warn("the keyring has no primary key now; create one with `radguard keys new`");
+    }
+    out.warn(
+        "copies of the keyring (backups, snapshots, earlier file versions) still hold the key; destroy them too",
+    );
+    out.json(&DestroyReport {
+        key_id: id.to_string(),
+        destroyed: true,
+        affected_instances: affected,
+        unreadable,
+    })?;
+    Ok(Outcome::AllDone)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utc;
+
+    #[test]
+    fn utc_dates() {
+        assert_eq!(utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(utc(1_764_000_000), "2025-11-24T16:00:00Z");
+    }
+}
