@@ -1,5 +1,8 @@
 //! Open + write throughput of radguard-dicom on the bundled samples, against
-//! a plain copy of the same bytes (read file, write file) as the baseline.
+//! a plain copy of the same bytes (read file, write file) as the baseline,
+//! and a plain copy that also fsyncs (radguard's writes are durable: temp
+//! file, fsync, rename). `radguard_open_to_bytes` isolates parsing and
+//! encoding from the file system.
 //!
 //! `cargo bench -p radguard-benches --bench dicom_io`
 
@@ -23,6 +26,24 @@ fn bench(c: &mut Criterion) {
             for p in &files {
                 let data = std::fs::read(p).expect("read");
                 std::fs::write(&out, black_box(&data)).expect("write");
+            }
+        });
+    });
+    g.bench_function("plain_copy_fsync_baseline", |b| {
+        b.iter(|| {
+            for p in &files {
+                let data = std::fs::read(p).expect("read");
+                let mut f = std::fs::File::create(&out).expect("create");
+                std::io::Write::write_all(&mut f, black_box(&data)).expect("write");
+                f.sync_all().expect("sync");
+            }
+        });
+    });
+    g.bench_function("radguard_open_to_bytes", |b| {
+        b.iter(|| {
+            for p in &files {
+                let f = radguard_dicom::open(p).expect("open");
+                black_box(radguard_dicom::to_bytes(f.object()).expect("encode"));
             }
         });
     });
