@@ -23,12 +23,43 @@ pub(crate) struct Plan {
     pub(crate) problems: Vec<(PathBuf, anyhow::Error)>,
 }
 
+/// What identifies a file or folder on this machine, whatever the path
+/// that names it: device and inode where there are such things, else the
+/// canonical path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum FileId {
+    /// Device and inode numbers.
+    #[cfg(unix)]
+    Inode(u64, u64),
+    /// The canonical path.
+    #[cfg(not(unix))]
+    Canonical(PathBuf),
+}
+
+impl FileId {
+    /// The identity of what `path` names (following symbolic links), or
+    /// `None` if it does not exist or cannot be read.
+    pub(crate) fn of(path: &Path) -> Option<Self> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::metadata(path)
+                .ok()
+                .map(|m| Self::Inode(m.dev(), m.ino()))
+        }
+        #[cfg(not(unix))]
+        {
+            path.canonicalize().ok().map(Self::Canonical)
+        }
+    }
+}
+
 /// Lists every regular file under the inputs (symbolic links are not
 /// followed) and maps it under `outdir`.
 pub(crate) fn plan(inputs: &[PathBuf], outdir: &Path) -> Plan {
     let mut plan = Plan::default();
     let mut seen_outputs = HashSet::new();
-    let out_canon = outdir.canonicalize().ok();
+    let out_id = FileId::of(outdir);
     for input in inputs {
         let meta = match std::fs::symlink_metadata(input) {
             Ok(m) => m,
@@ -40,19 +71,18 @@ pub(crate) fn plan(inputs: &[PathBuf], outdir: &Path) -> Plan {
         };
         let mut found = Vec::new();
         if meta.is_dir() {
-            for entry in walkdir::WalkDir::new(input)
+            // Never pick up our own earlier output when the output folder
+            // lies inside an input folder: that folder is not entered.
+            let walk = walkdir::WalkDir::new(input)
                 .follow_links(false)
                 .sort_by_file_name()
-            {
+                .into_iter()
+                .filter_entry(|e| {
+                    !(e.file_type().is_dir() && out_id.is_some() && FileId::of(e.path()) == out_id)
+                });
+            for entry in walk {
                 match entry {
                     Ok(e) if e.file_type().is_file() => {
-                        // Never pick up our own earlier output when the output
-                        // folder lies inside an input folder.
-                        if let Some(oc) = &out_canon
-                            && e.path().canonicalize().is_ok_and(|p| p.starts_with(oc))
-                        {
-                            continue;
-                        }
                         let rel = e
                             .path()
                             .strip_prefix(input)

@@ -368,7 +368,12 @@ impl Deidentifier {
             let ds: &mut InMemDicomObject = split.header_mut().object_mut();
             self.process(ds, &meta)?
         };
-        let header = split.header().dataset().clone();
+        // Take the processed header out (copying the pixel data needs
+        // `split` mutably; the header is not needed there).
+        let header = std::mem::replace(
+            &mut **split.header_mut().object_mut(),
+            InMemDicomObject::new_empty(),
+        );
         let mut w = DicomWriter::create(output, &new_meta, opts)?;
         w.write_elements(
             header

@@ -9,6 +9,8 @@ use dicom_core::{Tag, VR};
 use dicom_encoding::text::SpecificCharacterSet;
 use dicom_object::mem::InMemElement;
 use dicom_object::{FileDicomObject, FileMetaTable, InMemDicomObject};
+use dicom_parser::dataset::IntoTokens;
+use dicom_parser::dataset::write::DataSetWriter;
 use flate2::Compression;
 use flate2::write::DeflateEncoder;
 use tempfile::TempPath;
@@ -232,10 +234,10 @@ impl DicomWriter {
         &mut self,
         elements: impl IntoIterator<Item = &'a InMemElement>,
     ) -> Result<()> {
-        let mut batch = Vec::new();
+        let mut batch: Vec<&InMemElement> = Vec::new();
         for e in elements {
             self.check_order(e.tag())?;
-            batch.push(e.clone());
+            batch.push(e);
         }
         if batch.is_empty() {
             return Ok(());
@@ -250,14 +252,23 @@ impl DicomWriter {
                     .and_then(|v| v.first().map(|s| s.trim().to_owned()))
             })
             .and_then(|code| SpecificCharacterSet::from_code(&code));
-        let obj = InMemDicomObject::from_element_iter(batch);
         let ts = ts::element_ts(&self.info)?;
         let cs = self.charset.clone();
-        let sink = self.sink()?;
-        obj.write_dataset_with_ts_cs(sink, ts, cs)
-            .map_err(|e| Error::Encode {
-                source: Box::new(e),
-            })?;
+        let encode_err = |e: dicom_parser::dataset::write::Error| Error::Encode {
+            source: Box::new(e),
+        };
+        {
+            let sink = self.sink()?;
+            // One writer for the batch, fed each element's tokens (one clone
+            // per element, as dicom-rs tokens own their values).
+            let mut writer = DataSetWriter::with_ts_cs(sink, ts, cs).map_err(encode_err)?;
+            for e in batch {
+                writer
+                    .write_sequence((*e).clone().into_tokens())
+                    .map_err(encode_err)?;
+            }
+            writer.flush().map_err(encode_err)?;
+        }
         if let Some(cs) = new_charset {
             self.charset = cs;
         }

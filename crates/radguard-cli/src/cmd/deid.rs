@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::Outcome;
-use crate::inputs::{self, Job};
+use crate::inputs::{self, FileId, Job};
 use crate::output::Output;
 use crate::progress::{Progress, Unit};
 use crate::secrets;
@@ -350,8 +350,8 @@ fn prepare(
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
+    match (FileId::of(b), FileId::of(a)) {
+        (Some(x), Some(y)) => x == y,
         _ => false,
     }
 }
