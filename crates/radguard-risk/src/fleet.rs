@@ -119,16 +119,23 @@ impl Scorer {
     pub fn assess_inventory(&self, inventory: &Inventory) -> FleetReport {
         let mut cache = VectorCache::default();
         let provenance = self.provenance();
-        let mut devices: Vec<Assessment> = inventory
+        let devices: Vec<Assessment> = inventory
             .devices
             .iter()
             .map(|d| self.assess_cached(d, inventory.site.as_deref(), &mut cache, &provenance))
             .collect();
-        devices.sort_by(|a, b| {
+        // Worst first, ties by device id. The sort orders indices, then moves
+        // each (large) assessment once, instead of moving assessments at
+        // every merge step.
+        let mut order: Vec<usize> = (0..devices.len()).collect();
+        order.sort_by(|&i, &j| {
+            let (a, b) = (&devices[i], &devices[j]);
             b.score
                 .cmp(&a.score)
                 .then_with(|| a.device_id.cmp(&b.device_id))
         });
+        let mut slots: Vec<Option<Assessment>> = devices.into_iter().map(Some).collect();
+        let devices: Vec<Assessment> = order.iter().filter_map(|&i| slots[i].take()).collect();
         let by_tier = Tier::WORST_FIRST
             .iter()
             .map(|t| (*t, devices.iter().filter(|d| d.tier == *t).count()))

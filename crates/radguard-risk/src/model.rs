@@ -327,8 +327,8 @@ pub(crate) struct VectorFacts {
 /// OS lifecycle lookups.
 #[derive(Debug, Default)]
 pub(crate) struct RunCache<'a> {
-    vectors: std::collections::HashMap<&'a Cvss, VectorFacts>,
-    os: std::collections::HashMap<(&'a str, &'a str, Tri), OsFacts>,
+    vectors: foldhash::HashMap<&'a Cvss, VectorFacts>,
+    os: foldhash::HashMap<(&'a str, &'a str, Tri), OsFacts>,
 }
 
 /// The cache type used by callers.

@@ -6,7 +6,7 @@
 //! files they downloaded, and the catalog version and score date travel
 //! with every score computed from them.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::io::Read;
 
 use serde::{Deserialize, Serialize};
@@ -29,6 +29,9 @@ fn cve_key(id: &str) -> Option<u64> {
 }
 
 /// A map from CVE ids to values, keyed compactly when the id is well formed.
+/// Hashing is foldhash's (fast, randomly seeded per process): lookups of
+/// every finding of a fleet in a 300,000-row EPSS snapshot are on the hot
+/// path of scoring.
 #[derive(Debug, Clone)]
 struct CveMap<V> {
     by_key: HashMap<u64, V>,
@@ -38,8 +41,8 @@ struct CveMap<V> {
 impl<V> CveMap<V> {
     fn with_capacity(n: usize) -> Self {
         Self {
-            by_key: HashMap::with_capacity(n),
-            other: HashMap::new(),
+            by_key: HashMap::with_capacity_and_hasher(n, foldhash::fast::RandomState::default()),
+            other: HashMap::default(),
         }
     }
     fn insert(&mut self, id: &str, v: V) {
