@@ -161,6 +161,17 @@ fn text(ds: &InMemDicomObject, tag: Tag) -> String {
         .unwrap_or_default()
 }
 
+/// The trimmed text of `tag`, or the file meta's `fallback` UID when the
+/// data set lacks it.
+fn text_or_meta(ds: &InMemDicomObject, tag: Tag, fallback: &str) -> String {
+    let t = text(ds, tag);
+    if t.is_empty() {
+        fallback.trim_end_matches(['\0', ' ']).to_owned()
+    } else {
+        t
+    }
+}
+
 /// The key that identifies a patient for pseudonyms and date offsets:
 /// `id:<Issuer of Patient ID>\<Patient ID>` when there is a Patient ID, else
 /// `name:<Patient's Name>|<Birth Date>`, else `study:<Study Instance UID>`,
@@ -408,16 +419,11 @@ impl Deidentifier {
         {
             return Err(Error::BurnedInAnnotation { reason });
         }
-        let original_uid = {
-            let u = text(ds, tags::SOP_INSTANCE_UID);
-            if u.is_empty() {
-                meta.media_storage_sop_instance_uid
-                    .trim_end_matches(['\0', ' '])
-                    .to_owned()
-            } else {
-                u
-            }
-        };
+        let original_uid = text_or_meta(
+            ds,
+            tags::SOP_INSTANCE_UID,
+            &meta.media_storage_sop_instance_uid,
+        );
         if original_uid.is_empty() {
             return Err(Error::NoInstanceUid);
         }
@@ -463,16 +469,7 @@ impl Deidentifier {
             PrimitiveValue::from(new_uid.clone()),
         ));
         self.put_markers(ds, burned_in.is_some());
-        let sop_class = {
-            let c = text(ds, tags::SOP_CLASS_UID);
-            if c.is_empty() {
-                meta.media_storage_sop_class_uid
-                    .trim_end_matches(['\0', ' '])
-                    .to_owned()
-            } else {
-                c
-            }
-        };
+        let sop_class = text_or_meta(ds, tags::SOP_CLASS_UID, &meta.media_storage_sop_class_uid);
         let mut new_meta = FileMetaTable {
             information_group_length: 0,
             information_version: [0, 1],

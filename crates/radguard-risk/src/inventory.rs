@@ -148,6 +148,29 @@ impl fmt::Display for Tri {
     }
 }
 
+/// Deserializes a JSON/YAML boolean (`yes`/`no`) or a word that `parse`
+/// accepts; anything else is an error starting with `expected`.
+fn yes_no_or_word<'de, D: Deserializer<'de>, T>(
+    d: D,
+    yes: T,
+    no: T,
+    parse: fn(&str) -> Option<T>,
+    expected: &str,
+) -> Result<T, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        B(bool),
+        S(String),
+    }
+    match Raw::deserialize(d)? {
+        Raw::B(true) => Ok(yes),
+        Raw::B(false) => Ok(no),
+        Raw::S(s) => parse(&s)
+            .ok_or_else(|| D::Error::custom(format!("{expected}, found {:?}", clip(&s, 32)))),
+    }
+}
+
 impl Serialize for Tri {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.label())
@@ -156,22 +179,13 @@ impl Serialize for Tri {
 
 impl<'de> Deserialize<'de> for Tri {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            B(bool),
-            S(String),
-        }
-        match Raw::deserialize(d)? {
-            Raw::B(true) => Ok(Self::Yes),
-            Raw::B(false) => Ok(Self::No),
-            Raw::S(s) => Self::parse(&s).ok_or_else(|| {
-                D::Error::custom(format!(
-                    "expected yes, no or unknown, found {:?}",
-                    clip(&s, 32)
-                ))
-            }),
-        }
+        yes_no_or_word(
+            d,
+            Self::Yes,
+            Self::No,
+            Self::parse,
+            "expected yes, no or unknown",
+        )
     }
 }
 
@@ -753,22 +767,13 @@ impl Mds2Answer {
 
 impl<'de> Deserialize<'de> for Mds2Answer {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            B(bool),
-            S(String),
-        }
-        match Raw::deserialize(d)? {
-            Raw::B(true) => Ok(Self::Yes),
-            Raw::B(false) => Ok(Self::No),
-            Raw::S(s) => Self::parse(&s).ok_or_else(|| {
-                D::Error::custom(format!(
-                    "MDS2 answer must be yes, no, n/a or unknown, found {:?}",
-                    clip(&s, 32)
-                ))
-            }),
-        }
+        yes_no_or_word(
+            d,
+            Self::Yes,
+            Self::No,
+            Self::parse,
+            "MDS2 answer must be yes, no, n/a or unknown",
+        )
     }
 }
 
