@@ -365,16 +365,7 @@ impl DicomWriter {
             .seek(SeekFrom::Start(offset))
             .map_err(stream_err("reading pixel data"))?;
         if let Some(Sink::Plain(_)) = &self.sink {
-            if !crate::parse::has_long_length(vr) || vr == VR::SQ {
-                return Err(Error::WriterState {
-                    what: "streamed values need a VR with a 32-bit length",
-                });
-            }
-            self.check_order(tag)?;
-            let padded = len.checked_add(len % 2).ok_or(Error::WriterState {
-                what: "value too long",
-            })?;
-            self.put_long_header(tag, vr, padded)?;
+            self.begin_streamed_value(tag, vr, len)?;
             let Some(Sink::Plain(w)) = &mut self.sink else {
                 return Err(Error::WriterState {
                     what: "writer already finished",
@@ -392,15 +383,7 @@ impl DicomWriter {
                     ),
                 });
             }
-            if len % 2 == 1 {
-                self.sink()?
-                    .write_all(&[0])
-                    .map_err(stream_err("writing"))?;
-            }
-            if crate::parse::is_pixel_tag(tag) {
-                self.pixel = Pixel::Done;
-            }
-            return Ok(());
+            return self.end_streamed_value(tag, len);
         }
         let mut r = io::BufReader::with_capacity(1 << 20, reader);
         self.write_native_pixel(tag, vr, len, &mut r)
@@ -420,16 +403,7 @@ impl DicomWriter {
         len: u32,
         fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
     ) -> Result<()> {
-        if !crate::parse::has_long_length(vr) || vr == VR::SQ {
-            return Err(Error::WriterState {
-                what: "streamed values need a VR with a 32-bit length",
-            });
-        }
-        self.check_order(tag)?;
-        let padded = len.checked_add(len % 2).ok_or(Error::WriterState {
-            what: "value too long",
-        })?;
-        self.put_long_header(tag, vr, padded)?;
+        self.begin_streamed_value(tag, vr, len)?;
         let sink = self.sink()?;
         let mut counter = Counting { inner: sink, n: 0 };
         fill(&mut counter).map_err(stream_err("writing pixel data"))?;
@@ -439,12 +413,33 @@ impl DicomWriter {
                 what: "pixel data length differs from the declared length",
             });
         }
+        self.end_streamed_value(tag, len)
+    }
+
+    /// Checks that `tag`/`vr` can take a streamed value of `len` bytes and
+    /// writes its element header (length padded to even).
+    fn begin_streamed_value(&mut self, tag: Tag, vr: VR, len: u32) -> Result<()> {
+        if !crate::parse::has_long_length(vr) || vr == VR::SQ {
+            return Err(Error::WriterState {
+                what: "streamed values need a VR with a 32-bit length",
+            });
+        }
+        self.check_order(tag)?;
+        let padded = len.checked_add(len % 2).ok_or(Error::WriterState {
+            what: "value too long",
+        })?;
+        self.put_long_header(tag, vr, padded)
+    }
+
+    /// Pads a streamed value of odd length `len` and records that the pixel
+    /// data is written when `tag` is a pixel data tag.
+    fn end_streamed_value(&mut self, tag: Tag, len: u32) -> Result<()> {
         if len % 2 == 1 {
             self.sink()?
                 .write_all(&[0])
                 .map_err(stream_err("writing"))?;
         }
-        if tag == PIXEL_DATA || crate::parse::is_pixel_tag(tag) {
+        if crate::parse::is_pixel_tag(tag) {
             self.pixel = Pixel::Done;
         }
         Ok(())
