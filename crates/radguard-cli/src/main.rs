@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 mod cmd;
+mod files;
 mod inputs;
 mod output;
 mod progress;

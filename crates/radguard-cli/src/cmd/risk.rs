@@ -5,7 +5,7 @@
 //! - `radguard risk cvss VECTOR` (score and severity; `--json` for machine output)
 //! - `radguard risk explain INVENTORY DEVICE_ID`
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
@@ -17,6 +17,7 @@ use radguard_risk::{
 use serde::Serialize;
 
 use crate::Outcome;
+use crate::files;
 use crate::output::Output;
 
 /// Arguments of `radguard risk`.
@@ -206,34 +207,14 @@ fn scorer(common: &Common, inv: &Inventory, out: Output) -> anyhow::Result<Score
     Ok(s)
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same
-/// folder, fsync, then rename (refusing to replace an existing file unless
-/// `overwrite`), then fsync of the folder.
+/// Writes the report atomically (see [`files::write_atomic`]), refusing
+/// to replace an existing file unless `overwrite`.
 fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
     if !overwrite && path.exists() {
         bail!("{} exists; pass --overwrite to replace it", path.display());
     }
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    if overwrite {
-        tmp.persist(path)
-            .map_err(|e| e.error)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    } else {
-        tmp.persist_noclobber(path)
-            .map_err(|e| e.error)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    if let Ok(d) = std::fs::File::open(&dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    files::write_atomic(path, bytes, 0o600, overwrite)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn score(a: &ScoreArgs, out: Output) -> anyhow::Result<Outcome> {

@@ -2,7 +2,6 @@
 //! space and block devices, with a signed certificate.
 
 use std::fs;
-use std::io::Write;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,6 +16,7 @@ use radguard_wipe::{
 use serde::Serialize;
 
 use crate::Outcome;
+use crate::files::write_atomic;
 use crate::output::Output;
 use crate::progress::{Progress, Unit};
 use crate::secrets::{parse_key, read_secret_file, secret_path};
@@ -242,7 +242,7 @@ pub(crate) fn run(
         &key.public_key(),
     )?;
     let signed = cert.clone().sign(&key)?;
-    write_new_file(&cert_path, signed.to_json().as_bytes(), 0o644)
+    write_atomic(&cert_path, signed.to_json().as_bytes(), 0o644, false)
         .with_context(|| format!("cannot write certificate {}", cert_path.display()))?;
 
     if out.is_json() {
@@ -398,7 +398,7 @@ fn load_or_create_key(arg: Option<&Path>, out: Output) -> anyhow::Result<Signing
         hex.push_str(&format!("{b:02x}"));
     }
     hex.push('\n');
-    match write_new_file(&path, hex.as_bytes(), 0o600) {
+    match write_atomic(&path, hex.as_bytes(), 0o600, false) {
         Ok(()) => {}
         // Another radguard created it first: use that one.
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -412,10 +412,11 @@ fn load_or_create_key(arg: Option<&Path>, out: Output) -> anyhow::Result<Signing
     let key = SigningKey::from_secret(&secret);
     let pub_path = path.with_extension("pub");
     let _ = fs::remove_file(&pub_path);
-    write_new_file(
+    write_atomic(
         &pub_path,
         format!("{}\n", key.public_key()).as_bytes(),
         0o644,
+        false,
     )
     .with_context(|| format!("cannot write {}", pub_path.display()))?;
     out.warn(format_args!(
@@ -462,37 +463,4 @@ fn check_writable_dir(path: &Path) -> anyhow::Result<()> {
         bail!("the certificate folder {} does not exist", dir.display());
     }
     Ok(())
-}
-
-/// Writes `bytes` to a new file atomically: a temporary file in the same
-/// folder, fsync, then a hard link to the final name (which fails if the
-/// name exists), and a folder fsync.
-pub(crate) fn write_new_file(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no file name"))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        fs::hard_link(&tmp, path)?;
-        fs::File::open(&dir)?.sync_all()
-    })();
-    let _ = fs::remove_file(&tmp);
-    result
 }
