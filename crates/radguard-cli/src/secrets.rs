@@ -67,28 +67,13 @@ fn check_private(_path: &Path, _meta: &fs::Metadata) -> anyhow::Result<()> {
 /// (surrounding whitespace ignored) or exactly 32 raw bytes.
 pub(crate) fn parse_key(bytes: &[u8]) -> anyhow::Result<radguard_core::SecretKey> {
     let text = std::str::from_utf8(bytes).ok().map(str::trim);
-    if let Some(t) = text.filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit())) {
-        let mut raw = Zeroizing::new([0u8; 32]);
-        for (i, pair) in t.as_bytes().chunks_exact(2).enumerate() {
-            let hi = hex_val(pair[0]);
-            let lo = hex_val(pair[1]);
-            raw[i] = (hi << 4) | lo;
-        }
-        return Ok(radguard_core::SecretKey::from_bytes(*raw));
+    if let Some(key) = text.and_then(|t| radguard_core::SecretKey::from_hex(t).ok()) {
+        return Ok(key);
     }
     if bytes.len() == 32 {
         return Ok(radguard_core::SecretKey::try_from_slice(bytes)?);
     }
     bail!("a key file holds 64 hexadecimal characters or exactly 32 raw bytes")
-}
-
-fn hex_val(b: u8) -> u8 {
-    match b {
-        b'0'..=b'9' => b - b'0',
-        b'a'..=b'f' => b - b'a' + 10,
-        b'A'..=b'F' => b - b'A' + 10,
-        _ => 0,
-    }
 }
 
 #[cfg(test)]

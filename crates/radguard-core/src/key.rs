@@ -5,7 +5,7 @@ use core::fmt;
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 /// Length in bytes of a [`SecretKey`].
 const KEY_LEN: usize = 32;
@@ -76,6 +76,50 @@ impl SecretKey {
         Ok(Self { bytes })
     }
 
+    /// Parses a key written as 64 hexadecimal characters (either case, no
+    /// surrounding whitespace), the form key files use.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::Hex`] if `s` is not exactly 64 hexadecimal characters.
+    ///
+    /// # Security
+    ///
+    /// Decoding is constant-time in the key's value (`base16ct`); the
+    /// decoded bytes exist only inside the returned key.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use radguard_core::SecretKey;
+    ///
+    /// let key = SecretKey::from_hex(&"aB".repeat(32))?;
+    /// assert_eq!(key.expose_secret(), &[0xab; 32]);
+    /// assert!(SecretKey::from_hex(&"ab".repeat(31)).is_err());
+    /// # Ok::<(), radguard_core::KeyError>(())
+    /// ```
+    pub fn from_hex(s: &str) -> Result<Self, KeyError> {
+        let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
+        match base16ct::mixed::decode(s, &mut bytes[..]) {
+            Ok(decoded) if decoded.len() == KEY_LEN => Ok(Self::from_bytes(*bytes)),
+            _ => Err(KeyError::Hex),
+        }
+    }
+
+    /// The key as 64 lowercase hexadecimal characters, for writing a key
+    /// file. The text is zeroized when dropped.
+    ///
+    /// # Security
+    ///
+    /// Like [`SecretKey::expose_secret`]: the text is the key.
+    #[must_use]
+    pub fn to_hex(&self) -> Zeroizing<String> {
+        let mut buf = Zeroizing::new([0u8; 2 * KEY_LEN]);
+        let text = base16ct::lower::encode_str(&self.bytes, &mut buf[..])
+            .unwrap_or_else(|_| unreachable!("the buffer holds twice the key length"));
+        Zeroizing::new(String::from(text))
+    }
+
     /// Returns the key bytes.
     ///
     /// # Security
@@ -110,6 +154,8 @@ pub enum KeyError {
     InvalidKeyId,
     /// The operating system's random number generator failed.
     Random,
+    /// Key text that is not exactly 64 hexadecimal characters.
+    Hex,
 }
 
 impl fmt::Display for KeyError {
@@ -122,6 +168,7 @@ impl fmt::Display for KeyError {
                 f.write_str("key id must be 1 to 64 characters from A-Z a-z 0-9 . _ : -")
             }
             Self::Random => f.write_str("the operating system random number generator failed"),
+            Self::Hex => f.write_str("a key is written as exactly 64 hexadecimal characters"),
         }
     }
 }

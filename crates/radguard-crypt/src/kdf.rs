@@ -72,13 +72,9 @@ pub(crate) fn wrap_context(salt: &[u8; 32], commitment: &[u8; 32]) -> Vec<u8> {
     v
 }
 
-/// Constant-time equality of two 32-byte values.
+/// Constant-time equality of two 32-byte values (`subtle`).
 pub(crate) fn ct_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
-    let mut diff = 0u8;
-    for (x, y) in a.iter().zip(b) {
-        diff |= x ^ y;
-    }
-    core::hint::black_box(diff) == 0
+    subtle::ConstantTimeEq::ct_eq(&a[..], &b[..]).into()
 }
 
 /// Fills `buf` from the operating system's random number generator.

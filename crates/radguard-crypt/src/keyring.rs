@@ -152,35 +152,6 @@ fn now_unix() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-fn hex_val(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
-fn parse_hex_key(s: &str) -> Option<SecretKey> {
-    let b = s.as_bytes();
-    if b.len() != 64 {
-        return None;
-    }
-    let mut raw = Zeroizing::new([0u8; 32]);
-    for (i, pair) in b.chunks_exact(2).enumerate() {
-        raw[i] = (hex_val(pair[0])? << 4) | hex_val(pair[1])?;
-    }
-    Some(SecretKey::from_bytes(*raw))
-}
-
-fn push_hex(out: &mut String, bytes: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for b in bytes {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0x0f)]));
-    }
-}
-
 #[cfg(unix)]
 fn check_private(path: &Path, meta: &fs::Metadata) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
@@ -297,7 +268,7 @@ impl LocalKeyring {
                     "created" => created = value.parse::<u64>().ok(),
                     "destroyed" => destroyed = value.parse::<u64>().ok(),
                     "material" => {
-                        key = Some(parse_hex_key(value).ok_or_else(|| {
+                        key = Some(SecretKey::from_hex(value).map_err(|_| {
                             bad("has key material that is not 64 hexadecimal digits")
                         })?);
                     }
@@ -494,7 +465,7 @@ impl LocalKeyring {
                     text.push_str("key ");
                     text.push_str(e.id.as_str());
                     text.push_str(&format!(" created={} material=", e.created));
-                    push_hex(&mut text, k.expose_secret());
+                    text.push_str(&k.to_hex());
                 }
                 None => {
                     text.push_str("destroyed ");

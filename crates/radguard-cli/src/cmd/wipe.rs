@@ -393,10 +393,10 @@ fn load_or_create_key(arg: Option<&Path>, out: Output) -> anyhow::Result<Signing
     let dir = path.parent().context("key path has no folder")?;
     create_private_dir(dir)?;
     let secret = SecretKey::generate()?;
-    let mut hex = zeroize::Zeroizing::new(String::with_capacity(65));
-    for b in secret.expose_secret() {
-        hex.push_str(&format!("{b:02x}"));
-    }
+    // Sized up front so that adding the newline does not reallocate (and
+    // leave a copy of the key in freed memory).
+    let mut hex = zeroize::Zeroizing::new(String::with_capacity(2 * SecretKey::LEN + 1));
+    hex.push_str(&secret.to_hex());
     hex.push('\n');
     match write_atomic(&path, hex.as_bytes(), 0o600, false) {
         Ok(()) => {}
