@@ -405,7 +405,11 @@ impl Engine<'_> {
             }
             Rule::XZ => Action::Z,
             Rule::XD => Action::D,
-            Rule::XZU => Action::K,
+            // X/Z/U* keeps a sequence and replaces the UIDs inside it; a
+            // value where a sequence belongs has no UIDs to replace and is
+            // emptied (the attribute stays present, as for X/Z).
+            Rule::XZU if is_seq => Action::K,
+            Rule::XZU => Action::Z,
             other => other.single().unwrap_or(Action::X),
         };
         let op = if is_seq {

@@ -106,6 +106,38 @@ pub mod fuzzing {
 
     use crate::{Action, Profile};
 
+    /// Every text the engine writes as a dummy value (D), whatever the VR:
+    /// an original that equals one of them is not identifying, and an
+    /// output that holds it has not kept the original.
+    fn dummy_texts() -> &'static BTreeSet<String> {
+        static TEXTS: std::sync::LazyLock<BTreeSet<String>> = std::sync::LazyLock::new(|| {
+            use dicom_core::VR;
+            [
+                VR::AE,
+                VR::AS,
+                VR::CS,
+                VR::DA,
+                VR::DT,
+                VR::TM,
+                VR::DS,
+                VR::IS,
+                VR::UR,
+                VR::UI,
+                VR::LO,
+                VR::LT,
+                VR::PN,
+                VR::SH,
+                VR::ST,
+                VR::UC,
+                VR::UT,
+            ]
+            .into_iter()
+            .map(|vr| crate::values::dummy(vr, 1).to_str().into_owned())
+            .collect()
+        });
+        &TEXTS
+    }
+
     fn originals(
         obj: &InMemDicomObject,
         profile: &Profile,
@@ -128,10 +160,7 @@ pub mod fuzzing {
             }
             for v in crate::engine::strings(e) {
                 let v = v.trim().to_owned();
-                if v.len() >= 4
-                    && !["ANONYMIZED", "ANONYMOUS", "19000101", "19000101000000"]
-                        .contains(&v.as_str())
-                {
+                if v.len() >= 4 && !dummy_texts().contains(&v) {
                     out.entry(t).or_default().insert(v);
                 }
             }

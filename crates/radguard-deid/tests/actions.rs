@@ -658,3 +658,42 @@ fn report_and_audit_carry_no_original_values() {
     );
     assert_eq!(rep.audit.key_id(), Some(key(1).id()));
 }
+
+/// The fuzz target's leak check: an original that already equals the dummy
+/// value D writes (Instance Creation Time "000000", found by `deid_bytes`)
+/// is not a leak, while a real original that survives is reported.
+#[test]
+fn leak_check_ignores_originals_equal_to_the_dummy_and_flags_real_survivors() {
+    let mut obj = file(vec![
+        el(tags::INSTANCE_CREATION_TIME, VR::TM, "000000"),
+        el(tags::CONTENT_TIME, VR::TM, "123456"),
+        el(tags::PATIENT_NAME, VR::PN, "Doe^Jane"),
+    ]);
+    let input = (*obj).clone();
+    let deid = Deidentifier::new(Profile::basic(), key(3));
+    deid.deidentify_object(&mut obj).unwrap();
+    assert_eq!(
+        radguard_deid::fuzzing::check(&input, &obj, deid.profile()),
+        Ok(())
+    );
+    // The same check on an untouched copy must report the surviving name.
+    let err = radguard_deid::fuzzing::check(&input, &input, deid.profile()).unwrap_err();
+    assert!(err.contains("survived"), "{err}");
+}
+
+/// X/Z/U* on an attribute that should be a sequence but holds a plain value
+/// (found by `deid_bytes`: Source Image Sequence as DS "2097"): the value is
+/// emptied, never kept.
+#[test]
+fn xzu_on_a_non_sequence_value_empties_it() {
+    let mut obj = file(vec![el(tags::SOURCE_IMAGE_SEQUENCE, VR::DS, "2097")]);
+    let input = (*obj).clone();
+    let deid = Deidentifier::new(Profile::basic(), key(3));
+    deid.deidentify_object(&mut obj).unwrap();
+    let e = obj.get(tags::SOURCE_IMAGE_SEQUENCE).unwrap();
+    assert!(e.to_str().unwrap().trim().is_empty());
+    assert_eq!(
+        radguard_deid::fuzzing::check(&input, &obj, deid.profile()),
+        Ok(())
+    );
+}
