@@ -14,7 +14,6 @@
 #![forbid(unsafe_code)]
 
 mod cmd;
-mod files;
 mod inputs;
 mod output;
 mod progress;

@@ -1,8 +1,9 @@
 //! Shared vocabulary for the radguard crates.
 //!
 //! `radguard-core` holds the few types every radguard crate agrees on and
-//! nothing else: no I/O, no DICOM parsing, no cipher. It builds with
-//! `#![no_std]` + `alloc`.
+//! nothing else: no DICOM parsing, no cipher, and no I/O except the one
+//! atomic file writer every crate shares ([`fs`], behind the `fs`
+//! feature). Without that feature it builds with `#![no_std]` + `alloc`.
 //!
 //! | type | what it is for |
 //! |---|---|
@@ -48,8 +49,13 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate alloc;
+#[cfg(feature = "fs")]
+extern crate std;
 
 mod audit;
+#[cfg(feature = "fs")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fs")))]
+pub mod fs;
 mod key;
 mod path;
 mod redact;

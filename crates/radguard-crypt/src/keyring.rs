@@ -1,10 +1,11 @@
 //! A local keyring file of key-encryption keys.
 
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use radguard_core::fs::{AtomicOptions, write_atomic};
 use radguard_core::{KeyId, SecretKey};
 use zeroize::Zeroizing;
 
@@ -479,29 +480,18 @@ impl LocalKeyring {
             }
             text.push('\n');
         }
-        let dir = match self.path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        // tempfile creates the file with mode 0600 on Unix.
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".radguard-keyring-")
-            .tempfile_in(&dir)
-            .map_err(|e| io("cannot create a temporary file", e))?;
-        tmp.write_all(text.as_bytes())
-            .and_then(|()| tmp.as_file().sync_all())
-            .map_err(|e| io("cannot write", e))?;
-        if replace {
-            tmp.persist(&self.path)
-                .map_err(|e| io("cannot replace", e.error))?;
-        } else {
-            tmp.persist_noclobber(&self.path)
-                .map_err(|e| io("cannot create", e.error))?;
-        }
-        if let Ok(d) = fs::File::open(&dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
+        // Mode 0600 from the start; temporary file, fsync, rename.
+        let opts = AtomicOptions::new().overwrite(replace);
+        write_atomic(&self.path, text.as_bytes(), &opts).map_err(|e| {
+            io(
+                if replace {
+                    "cannot replace"
+                } else {
+                    "cannot create"
+                },
+                e,
+            )
+        })
     }
 }
 
@@ -522,6 +512,7 @@ impl KeyProvider for LocalKeyring {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     #[test]
     fn lifecycle() {

@@ -11,10 +11,12 @@ use dicom_core::value::{DataSetSequence, Value};
 use dicom_core::{DataElement, Length, PrimitiveValue, Tag, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::{FileDicomObject, FileMetaTable, InMemDicomObject};
-use radguard_core::{AttrPath, KeyedDigest};
+use radguard_core::KeyedDigest;
+use radguard_dicom::tags::PATIENT_ID;
+use radguard_dicom::text::{trim_value, value_text as text};
 use radguard_dicom::{DicomWriter, PendingFile, ReadOptions, WriteOptions};
 
-use crate::engine::{Engine, Mode, PATIENT_ID, Patient};
+use crate::engine::{Engine, Patient};
 use crate::error::Error;
 use crate::hook::Hook;
 use crate::keys::DeidKey;
@@ -154,19 +156,12 @@ impl PseudonymMap {
     }
 }
 
-fn text(ds: &InMemDicomObject, tag: Tag) -> String {
-    ds.get(tag)
-        .map(|e| crate::engine::strings(e).join("\\"))
-        .map(|s| s.trim_end_matches(['\0', ' ']).trim().to_owned())
-        .unwrap_or_default()
-}
-
 /// The trimmed text of `tag`, or the file meta's `fallback` UID when the
 /// data set lacks it.
 fn text_or_meta(ds: &InMemDicomObject, tag: Tag, fallback: &str) -> String {
     let t = text(ds, tag);
     if t.is_empty() {
-        fallback.trim_end_matches(['\0', ' ']).to_owned()
+        trim_value(fallback).to_owned()
     } else {
         t
     }
@@ -407,7 +402,7 @@ impl Deidentifier {
         ds: &mut InMemDicomObject,
         meta: &FileMetaTable,
     ) -> Result<(FileMetaTable, Report), Error> {
-        if meta.media_storage_sop_class_uid.trim_end_matches('\0') == DICOMDIR_SOP_CLASS
+        if trim_value(&meta.media_storage_sop_class_uid) == DICOMDIR_SOP_CLASS
             || text(ds, tags::SOP_CLASS_UID) == DICOMDIR_SOP_CLASS
             || ds.get(tags::DIRECTORY_RECORD_SEQUENCE).is_some()
         {
@@ -455,7 +450,7 @@ impl Deidentifier {
             hooks: &self.hooks,
             counts: crate::report::Counts::default(),
         };
-        engine.dataset(ds, &AttrPath::root(), Mode::Normal)?;
+        engine.run(ds)?;
         let counts = engine.counts;
         // The SOP Instance UID is present in the output: replaced (U) or kept (Retain UIDs).
         let new_uid = if self.profile.has(DeidOption::RetainUids) {
@@ -599,9 +594,7 @@ fn burned_in_risk(ds: &InMemDicomObject, meta: &FileMetaTable) -> Option<&'stati
     let class = {
         let c = text(ds, tags::SOP_CLASS_UID);
         if c.is_empty() {
-            meta.media_storage_sop_class_uid
-                .trim_end_matches(['\0', ' '])
-                .to_owned()
+            trim_value(&meta.media_storage_sop_class_uid).to_owned()
         } else {
             c
         }
@@ -634,14 +627,13 @@ fn identifying_values(ds: &InMemDicomObject, profile: &Profile) -> Vec<String> {
         ) {
             return;
         }
-        let at = radguard_core::AttrTag::new(e.tag().0, e.tag().1);
-        let rule = profile.rule(at);
+        let rule = profile.rule(radguard_dicom::tags::to_attr(e.tag()));
         let removes = rule.single().is_none_or(Action::removes_value) && rule != crate::Rule::XZU;
         if (removes || vr == VR::PN)
             && let Ok(v) = e.value().to_str()
-            && !v.trim().is_empty()
+            && !trim_value(&v).is_empty()
         {
-            out.push(v.trim().to_owned());
+            out.push(trim_value(&v).to_owned());
         }
     });
     out

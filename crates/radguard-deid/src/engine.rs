@@ -9,7 +9,10 @@ use dicom_core::value::{DataSetSequence, Value};
 use dicom_core::{DataElement, PrimitiveValue, Tag, VR};
 use dicom_object::InMemDicomObject;
 use dicom_object::mem::InMemElement;
-use radguard_core::{AttrPath, AttrTag};
+use radguard_core::AttrPath;
+use radguard_dicom::tags::{self, PATIENT_ID, PATIENT_NAME, to_attr as attr};
+use radguard_dicom::text::{self, private_creators, strings, trim_value};
+use radguard_dicom::{Descend, visit_datasets_with};
 
 use crate::hook::{Hook, HookAction, HookContext};
 use crate::keys::DeidKey;
@@ -17,9 +20,6 @@ use crate::profile::{DeidOption, Profile, RuleSource};
 use crate::report::Counts;
 use crate::table::{self, Action, Pattern, Rule};
 use crate::values::{self, Offset, Scrubber};
-
-pub(crate) const PATIENT_NAME: Tag = Tag(0x0010, 0x0010);
-pub(crate) const PATIENT_ID: Tag = Tag(0x0010, 0x0020);
 
 /// How identifying leaves are treated inside a sequence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,19 +63,17 @@ pub(crate) struct Engine<'a> {
     pub(crate) counts: Counts,
 }
 
-fn attr(tag: Tag) -> AttrTag {
-    AttrTag::new(tag.0, tag.1)
-}
-
 /// Attributes Table E.1-1 marks X that an IOD requires when present in
 /// the original (Type 1, or Type 2C whose condition the original met):
 /// removing them would make the output invalid, so they get a dummy (D) or
 /// an empty value (Z) instead. Either way no original value remains.
 const REQUIRED_WHEN_PRESENT: &[(Tag, Rule)] = &[
-    (Tag(0x0070, 0x0082), Rule::D), // Presentation Creation Date: Type 1 (Presentation State Identification)
-    (Tag(0x0070, 0x0083), Rule::D), // Presentation Creation Time: Type 1
-    (Tag(0x0010, 0x2297), Rule::Z), // Responsible Person: Type 2C (Patient, non-human)
-    (Tag(0x0010, 0x2299), Rule::Z), // Responsible Organization: Type 2C
+    // Type 1 in the Presentation State Identification Module.
+    (tags::PRESENTATION_CREATION_DATE, Rule::D),
+    (tags::PRESENTATION_CREATION_TIME, Rule::D),
+    // Type 2C in the Patient Module (non-human patients).
+    (tags::RESPONSIBLE_PERSON, Rule::Z),
+    (tags::RESPONSIBLE_ORGANIZATION, Rule::Z),
 ];
 
 /// Attributes of coded entries (Code Value, Coding Scheme Designator, Code
@@ -100,19 +98,6 @@ fn keyword(tag: Tag) -> Option<&'static str> {
     table::row(attr(tag)).map(|r| r.keyword)
 }
 
-/// Private creator strings of a data set: (group, block byte) -> creator.
-fn private_creators(obj: &InMemDicomObject) -> HashMap<(u16, u8), String> {
-    obj.iter()
-        .filter(|e| attr(e.tag()).is_private_creator())
-        .filter_map(|e| {
-            let t = e.tag();
-            let block = u8::try_from(t.1).ok()?;
-            let s = e.value().to_str().ok()?;
-            Some(((t.0, block), s.trim_end_matches([' ', '\0']).to_owned()))
-        })
-        .collect()
-}
-
 /// What a data set says about its own private blocks (PS3.15 E.3.10 via
 /// the Private Data Element Characteristics Sequence (0008,0300)).
 #[derive(Debug, Default)]
@@ -127,31 +112,34 @@ struct Declared {
 
 fn declared_private(obj: &InMemDicomObject) -> Declared {
     let mut d = Declared::default();
-    let Some(items) = obj.get(Tag(0x0008, 0x0300)).and_then(|e| e.items()) else {
+    let Some(items) = obj
+        .get(tags::PRIVATE_DATA_ELEMENT_CHARACTERISTICS_SEQUENCE)
+        .and_then(|e| e.items())
+    else {
         return d;
     };
     for item in items {
         let group = item
-            .get(Tag(0x0008, 0x0301))
+            .get(tags::PRIVATE_GROUP_REFERENCE)
             .and_then(|e| e.value().to_int::<u16>().ok());
         let creator = item
-            .get(Tag(0x0008, 0x0302))
+            .get(tags::PRIVATE_CREATOR_REFERENCE)
             .and_then(|e| e.value().to_str().ok())
-            .map(|s| s.trim_end_matches([' ', '\0']).to_owned());
+            .map(|s| trim_value(&s).to_owned());
         let (Some(group), Some(creator)) = (group, creator) else {
             continue;
         };
         let status = item
-            .get(Tag(0x0008, 0x0303))
+            .get(tags::BLOCK_IDENTIFYING_INFORMATION_STATUS)
             .and_then(|e| e.value().to_str().ok())
-            .map(|s| s.trim().to_owned());
+            .map(|s| trim_value(&s).to_owned());
         match status.as_deref() {
             Some("SAFE") => {
                 d.safe_blocks.insert((group, creator.clone()));
             }
             Some("MIXED") => {
                 if let Some(v) = item
-                    .get(Tag(0x0008, 0x0304))
+                    .get(tags::NONIDENTIFYING_PRIVATE_ELEMENTS)
                     .and_then(|e| e.value().to_multi_int::<u16>().ok())
                 {
                     for el in v {
@@ -163,12 +151,15 @@ fn declared_private(obj: &InMemDicomObject) -> Declared {
             }
             _ => {}
         }
-        if let Some(acts) = item.get(Tag(0x0008, 0x0305)).and_then(|e| e.items()) {
+        if let Some(acts) = item
+            .get(tags::DEIDENTIFICATION_ACTION_SEQUENCE)
+            .and_then(|e| e.items())
+        {
             for a in acts {
                 let action = a
-                    .get(Tag(0x0008, 0x0307))
+                    .get(tags::DEIDENTIFICATION_ACTION)
                     .and_then(|e| e.value().to_str().ok())
-                    .and_then(|s| match s.trim() {
+                    .and_then(|s| match trim_value(&s) {
                         "D" => Some(Action::D),
                         "Z" => Some(Action::Z),
                         "X" => Some(Action::X),
@@ -176,7 +167,7 @@ fn declared_private(obj: &InMemDicomObject) -> Declared {
                         _ => None,
                     });
                 let elems = a
-                    .get(Tag(0x0008, 0x0306))
+                    .get(tags::IDENTIFYING_PRIVATE_ELEMENTS)
                     .and_then(|e| e.value().to_multi_int::<u16>().ok());
                 if let (Some(action), Some(elems)) = (action, elems) {
                     for el in elems {
@@ -189,23 +180,6 @@ fn declared_private(obj: &InMemDicomObject) -> Declared {
         }
     }
     d
-}
-
-/// An element's values as strings (empty on values that have no string
-/// form). Bytes (a text attribute stored as UN) are read as text.
-pub(crate) fn strings(e: &InMemElement) -> Vec<String> {
-    if let Value::Primitive(PrimitiveValue::U8(b)) = e.value() {
-        let s = String::from_utf8_lossy(b);
-        return s
-            .trim_end_matches(['\0', ' '])
-            .split('\\')
-            .map(str::to_owned)
-            .collect();
-    }
-    e.value()
-        .to_multi_str()
-        .map(std::borrow::Cow::into_owned)
-        .unwrap_or_default()
 }
 
 fn is_dictionary_sequence(tag: Tag) -> bool {
@@ -229,28 +203,23 @@ fn effective_vr(tag: Tag, vr: VR) -> VR {
         .unwrap_or(vr)
 }
 
-fn is_empty_value(e: &InMemElement) -> bool {
-    match e.value() {
-        Value::Primitive(p) => match p {
-            PrimitiveValue::Empty => true,
-            PrimitiveValue::Str(s) => s.trim_end_matches(['\0', ' ']).is_empty(),
-            PrimitiveValue::Strs(v) => v.iter().all(|s| s.trim_end_matches(['\0', ' ']).is_empty()),
-            other => other.multiplicity() == 0,
-        },
-        Value::Sequence(s) => s.items().is_empty(),
-        Value::PixelSequence(_) => false,
-    }
-}
-
 impl Engine<'_> {
-    /// De-identifies one data set and, recursively, the items of the
+    /// De-identifies a data set and, recursively, the items of the
     /// sequences it keeps.
-    pub(crate) fn dataset(
+    pub(crate) fn run(&mut self, obj: &mut InMemDicomObject) -> Result<(), crate::Error> {
+        visit_datasets_with(obj, &Mode::Normal, &mut |path, ds, mode| {
+            Ok::<_, crate::Error>(Descend::Only(self.dataset(ds, path, *mode)))
+        })
+    }
+
+    /// De-identifies the attributes of one data set; returns the sequences
+    /// to recurse into, with the mode for their items.
+    fn dataset(
         &mut self,
         obj: &mut InMemDicomObject,
         path: &AttrPath,
         mode: Mode,
-    ) -> Result<(), crate::Error> {
+    ) -> Vec<(Tag, Mode)> {
         let creators = private_creators(obj);
         let declared = declared_private(obj);
         let shifted = self.paired_shifts(obj);
@@ -314,23 +283,7 @@ impl Engine<'_> {
                 self.counts.private_removed += 1;
             }
         }
-        for (tag, m) in recurse {
-            let seq_path = path.child(attr(tag));
-            let mut result = Ok(());
-            obj.update_value(tag, |v| {
-                if let Some(items) = v.items_mut() {
-                    for (i, item) in items.iter_mut().enumerate() {
-                        if result.is_err() {
-                            return;
-                        }
-                        let idx = u32::try_from(i).unwrap_or(u32::MAX);
-                        result = self.dataset(item, &seq_path.item(idx), m);
-                    }
-                }
-            });
-            result?;
-        }
-        Ok(())
+        recurse
     }
 
     /// The operation for one element, and the action it stands for.
@@ -391,7 +344,7 @@ impl Engine<'_> {
         {
             rule = keep;
         }
-        let empty = is_empty_value(elem);
+        let empty = text::is_blank(elem.value());
         // Composite actions keep the attribute present (with no identifying
         // content) so the output stays valid for its IOD whatever the
         // attribute's type there.
@@ -569,7 +522,7 @@ impl Engine<'_> {
                 let Some(e) = obj.get(tag) else { return };
                 let uids: Vec<String> = strings(e)
                     .iter()
-                    .map(|u| u.trim_end_matches(['\0', ' ']).to_owned())
+                    .map(|u| trim_value(u).to_owned())
                     .filter(|u| !u.is_empty())
                     .map(|u| self.key.uid(&u))
                     .collect();

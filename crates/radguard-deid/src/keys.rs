@@ -124,7 +124,7 @@ impl DeidKey {
     /// ```
     #[must_use]
     pub fn uid(&self, original: &str) -> String {
-        let original = original.trim_end_matches(['\0', ' ']).trim_start();
+        let original = radguard_dicom::text::trim_value(original);
         let mac = hmac(&self.uid, &[original.as_bytes()]);
         let mut first = [0u8; 16];
         first.copy_from_slice(&mac[..16]);

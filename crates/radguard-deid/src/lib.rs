@@ -95,14 +95,17 @@ pub use table::{Action, EDITION, Rule};
 #[doc(hidden)]
 pub use table::table_sizes;
 
-/// Helpers for the fuzz targets. Not part of the stable API.
+/// The leak oracle shared by the fuzz targets and the tests. Not part of
+/// the stable API.
 #[doc(hidden)]
 pub mod fuzzing {
     use std::collections::{BTreeMap, BTreeSet};
 
     use dicom_core::Tag;
+    use dicom_core::header::Header;
     use dicom_object::InMemDicomObject;
-    use radguard_core::AttrTag;
+    use radguard_dicom::tags::to_attr;
+    use radguard_dicom::text::{strings, trim_value};
 
     use crate::{Action, Profile};
 
@@ -138,39 +141,65 @@ pub mod fuzzing {
         &TEXTS
     }
 
+    /// (tag -> original values of at least `min_len` characters) of the
+    /// attributes the profile removes or replaces, anywhere in the input.
     fn originals(
         obj: &InMemDicomObject,
         profile: &Profile,
+        min_len: usize,
         out: &mut BTreeMap<Tag, BTreeSet<String>>,
     ) {
-        for e in obj.iter() {
-            let t = e.header().tag;
-            if let Some(items) = e.items() {
-                for it in items {
-                    originals(it, profile, out);
-                }
-                continue;
+        radguard_dicom::walk(obj, &mut |_, e| {
+            let t = e.tag();
+            if e.items().is_some() {
+                return;
             }
-            let at = AttrTag::new(t.0, t.1);
+            let at = to_attr(t);
             let rule = profile.rule(at);
             if t.0 == 0x7FE0
                 || !(at.is_private() || rule.single().is_none_or(Action::removes_value))
             {
-                continue;
+                return;
             }
-            for v in crate::engine::strings(e) {
-                let v = v.trim().to_owned();
-                if v.len() >= 4 && !dummy_texts().contains(&v) {
-                    out.entry(t).or_default().insert(v);
+            for v in strings(e) {
+                let v = trim_value(&v);
+                if v.len() >= min_len && !dummy_texts().contains(v) {
+                    out.entry(t).or_default().insert(v.to_owned());
                 }
             }
-        }
+        });
     }
 
-    /// Checks that no value of an attribute the profile removes or
-    /// replaces in `input` appears in the same attribute anywhere in
-    /// `output`, and that no private attribute remains. Returns the first
-    /// violation.
+    /// Every violation in `output`, the de-identification of `input` under
+    /// `profile`: a private attribute kept, or a value (of at least
+    /// `min_len` characters) of an attribute the profile removes or
+    /// replaces in `input` found in the same attribute anywhere in
+    /// `output`. Each is described by path and tag, never by value.
+    #[must_use]
+    pub fn leaks(
+        input: &InMemDicomObject,
+        output: &InMemDicomObject,
+        profile: &Profile,
+        min_len: usize,
+    ) -> Vec<String> {
+        let mut orig = BTreeMap::new();
+        originals(input, profile, min_len, &mut orig);
+        let mut problems = Vec::new();
+        radguard_dicom::walk(output, &mut |path, e| {
+            let t = e.tag();
+            if to_attr(t).is_private() {
+                problems.push(format!("private attribute {path} kept"));
+            } else if let Some(vals) = orig.get(&t)
+                && strings(e).iter().any(|v| vals.contains(trim_value(v)))
+            {
+                problems.push(format!("original value of {path} survived"));
+            }
+        });
+        problems
+    }
+
+    /// The fuzz targets' check: the first of [`leaks`] for values of 4
+    /// characters or more (shorter values collide with chance).
     ///
     /// # Errors
     ///
@@ -180,24 +209,9 @@ pub mod fuzzing {
         output: &InMemDicomObject,
         profile: &Profile,
     ) -> Result<(), String> {
-        let mut orig = BTreeMap::new();
-        originals(input, profile, &mut orig);
-        let mut problem = None;
-        radguard_dicom::walk(output, &mut |path, e| {
-            if problem.is_some() {
-                return;
-            }
-            let t = e.header().tag;
-            if t.0 % 2 == 1 && t.0 > 8 {
-                problem = Some(format!("private attribute {path} kept"));
-            } else if let Some(vals) = orig.get(&t)
-                && crate::engine::strings(e)
-                    .iter()
-                    .any(|v| vals.contains(v.trim()))
-            {
-                problem = Some(format!("original value of {path} survived"));
-            }
-        });
-        problem.map_or(Ok(()), Err)
+        leaks(input, output, profile, 4)
+            .into_iter()
+            .next()
+            .map_or(Ok(()), Err)
     }
 }

@@ -224,7 +224,7 @@ pub(crate) fn pattern_row(tag: AttrTag) -> Option<&'static PatternRow> {
 /// `true` if Table E.3.10-1 lists element `element` (low byte) of the block
 /// reserved by `creator` in group `group` as safe.
 pub(crate) fn is_safe_private(creator: &str, group: u16, element: u8) -> bool {
-    let creator = creator.trim_end_matches([' ', '\0']);
+    let creator = radguard_dicom::text::trim_value(creator);
     SAFE_PRIVATE
         .binary_search_by(|s| (s.creator, s.group, s.element).cmp(&(creator, group, element)))
         .is_ok()

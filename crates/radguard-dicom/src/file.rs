@@ -15,6 +15,8 @@ use crate::info::{FileInfo, Finding, FindingKind, Preamble};
 use crate::limits::Limits;
 use crate::parse::{Enc, Fragment, Mode, Parsed, Parser, PixelKind, PixelLoc, attr};
 use crate::source::{FileSource, SliceSource, Source};
+use crate::tags;
+use crate::text::{trim_padding, trim_value};
 use crate::ts::{self, TsInfo};
 
 /// radguard's Implementation Class UID, written into the file meta of every
@@ -399,15 +401,15 @@ pub struct ReadOptions {
 
 /// Top-level tags decoded while scanning ([`ReadOptions::summarize`]).
 pub(crate) const SCAN_CAPTURE: &[Tag] = &[
-    Tag(0x0008, 0x0016), // SOP Class UID
-    Tag(0x0008, 0x0018), // SOP Instance UID (file meta rebuild only; never shown)
-    Tag(0x0008, 0x0060), // Modality
-    Tag(0x0028, 0x0002), // Samples per Pixel
-    Tag(0x0028, 0x0008), // Number of Frames
-    Tag(0x0028, 0x0010), // Rows
-    Tag(0x0028, 0x0011), // Columns
-    Tag(0x0028, 0x0100), // Bits Allocated
-    Tag(0x0028, 0x0301), // Burned In Annotation
+    tags::SOP_CLASS_UID,
+    tags::SOP_INSTANCE_UID, // file meta rebuild only; never shown
+    tags::MODALITY,
+    tags::SAMPLES_PER_PIXEL,
+    tags::NUMBER_OF_FRAMES,
+    tags::ROWS,
+    tags::COLUMNS,
+    tags::BITS_ALLOCATED,
+    tags::BURNED_IN_ANNOTATION,
 ];
 
 struct Prelude {
@@ -560,8 +562,8 @@ impl ReadOptions {
         let meta_elements = prelude.meta_elements.unwrap_or_default();
         let ts_uid = meta_elements
             .iter()
-            .find(|e| e.tag() == Tag(0x0002, 0x0010))
-            .and_then(|e| e.value().to_str().ok().map(|s| ts::trim_uid(&s).to_owned()))
+            .find(|e| e.tag() == tags::TRANSFER_SYNTAX_UID)
+            .and_then(|e| e.value().to_str().ok().map(|s| trim_value(&s).to_owned()))
             .filter(|s| !s.is_empty());
         let start = prelude.dataset_offset;
 
@@ -627,7 +629,7 @@ impl ReadOptions {
         findings.extend(parse_findings);
         let mut dataset = InMemDicomObject::from_element_iter(elements);
         if mode == Mode::Build {
-            crate::parse::resolve_sample_vrs(&mut dataset, false);
+            crate::parse::resolve_sample_vrs(&mut dataset);
         }
         let meta = build_meta(
             &meta_elements,
@@ -756,14 +758,17 @@ impl ReadOptions {
             ));
         }
         // Check the declared group length against the elements found.
-        if let Some(gl) = elements.iter().find(|e| e.tag() == Tag(0x0002, 0x0000)) {
+        if let Some(gl) = elements
+            .iter()
+            .find(|e| e.tag() == tags::FILE_META_INFORMATION_GROUP_LENGTH)
+        {
             // The group length counts the bytes after its own 12-byte element.
             let declared = gl.value().uint32().ok().map(u64::from);
             let actual = end.checked_sub(meta_start + 12);
             if declared.is_none() || declared != actual {
                 findings.push(Finding {
                     kind: FindingKind::MetaGroupLengthMismatch,
-                    tag: Some(attr(Tag(0x0002, 0x0000))),
+                    tag: Some(attr(tags::FILE_META_INFORMATION_GROUP_LENGTH)),
                     offset: meta_start,
                 });
             }
@@ -921,13 +926,13 @@ fn str_of(elements: &[InMemElement], tag: Tag) -> Option<String> {
         .iter()
         .find(|e| e.tag() == tag)
         .and_then(|e| e.value().to_str().ok())
-        .map(|s| s.trim_end_matches(['\0', ' ']).to_owned())
+        .map(|s| trim_padding(&s).to_owned())
 }
 
 fn ds_str(ds: &InMemDicomObject, tag: Tag) -> String {
     ds.get(tag)
         .and_then(|e| e.value().to_str().ok())
-        .map(|s| ts::trim_uid(&s).to_owned())
+        .map(|s| trim_value(&s).to_owned())
         .unwrap_or_default()
 }
 
@@ -941,21 +946,32 @@ fn build_meta(
     offset: u64,
     findings: &mut Vec<Finding>,
 ) -> FileMetaTable {
-    const KNOWN: &[u16] = &[
-        0x0000, 0x0001, 0x0002, 0x0003, 0x0010, 0x0012, 0x0013, 0x0016, 0x0017, 0x0018, 0x0100,
-        0x0102,
+    // What dicom-rs's `FileMetaTable` models; the rest is dropped.
+    const KNOWN: &[Tag] = &[
+        tags::FILE_META_INFORMATION_GROUP_LENGTH,
+        tags::FILE_META_INFORMATION_VERSION,
+        tags::MEDIA_STORAGE_SOP_CLASS_UID,
+        tags::MEDIA_STORAGE_SOP_INSTANCE_UID,
+        tags::TRANSFER_SYNTAX_UID,
+        tags::IMPLEMENTATION_CLASS_UID,
+        tags::IMPLEMENTATION_VERSION_NAME,
+        tags::SOURCE_APPLICATION_ENTITY_TITLE,
+        tags::SENDING_APPLICATION_ENTITY_TITLE,
+        tags::RECEIVING_APPLICATION_ENTITY_TITLE,
+        tags::PRIVATE_INFORMATION_CREATOR_UID,
+        tags::PRIVATE_INFORMATION,
     ];
-    let missing = |tag: u16, findings: &mut Vec<Finding>| {
+    let missing = |tag: Tag, findings: &mut Vec<Finding>| {
         if has_file_meta {
             findings.push(Finding {
                 kind: FindingKind::MissingMetaElement,
-                tag: Some(radguard_core::AttrTag::new(0x0002, tag)),
+                tag: Some(attr(tag)),
                 offset,
             });
         }
     };
     for e in elements {
-        if !KNOWN.contains(&e.tag().1) {
+        if !KNOWN.contains(&e.tag()) {
             findings.push(Finding {
                 kind: FindingKind::MetaElementDropped,
                 tag: Some(attr(e.tag())),
@@ -965,22 +981,23 @@ fn build_meta(
     }
     let information_version = elements
         .iter()
-        .find(|e| e.tag() == Tag(0x0002, 0x0001))
+        .find(|e| e.tag() == tags::FILE_META_INFORMATION_VERSION)
         .and_then(|e| e.value().to_bytes().ok())
         .and_then(|b| <[u8; 2]>::try_from(&b[..]).ok())
         .unwrap_or([0, 1]);
-    let sop_class = str_of(elements, Tag(0x0002, 0x0002)).unwrap_or_else(|| {
-        missing(0x0002, findings);
-        ds_str(dataset, Tag(0x0008, 0x0016))
+    let sop_class = str_of(elements, tags::MEDIA_STORAGE_SOP_CLASS_UID).unwrap_or_else(|| {
+        missing(tags::MEDIA_STORAGE_SOP_CLASS_UID, findings);
+        ds_str(dataset, tags::SOP_CLASS_UID)
     });
-    let sop_instance = str_of(elements, Tag(0x0002, 0x0003)).unwrap_or_else(|| {
-        missing(0x0003, findings);
-        ds_str(dataset, Tag(0x0008, 0x0018))
-    });
-    let (impl_uid, impl_name) = match str_of(elements, Tag(0x0002, 0x0012)) {
-        Some(u) => (u, str_of(elements, Tag(0x0002, 0x0013))),
+    let sop_instance =
+        str_of(elements, tags::MEDIA_STORAGE_SOP_INSTANCE_UID).unwrap_or_else(|| {
+            missing(tags::MEDIA_STORAGE_SOP_INSTANCE_UID, findings);
+            ds_str(dataset, tags::SOP_INSTANCE_UID)
+        });
+    let (impl_uid, impl_name) = match str_of(elements, tags::IMPLEMENTATION_CLASS_UID) {
+        Some(u) => (u, str_of(elements, tags::IMPLEMENTATION_VERSION_NAME)),
         None => {
-            missing(0x0012, findings);
+            missing(tags::IMPLEMENTATION_CLASS_UID, findings);
             (
                 IMPLEMENTATION_CLASS_UID.to_owned(),
                 Some(IMPLEMENTATION_VERSION_NAME.to_owned()),
@@ -989,7 +1006,7 @@ fn build_meta(
     };
     let private_information = elements
         .iter()
-        .find(|e| e.tag() == Tag(0x0002, 0x0102))
+        .find(|e| e.tag() == tags::PRIVATE_INFORMATION)
         .and_then(|e| e.value().to_bytes().ok())
         .map(|b| b.into_owned());
     let mut meta = FileMetaTable {
@@ -1000,10 +1017,13 @@ fn build_meta(
         transfer_syntax: ts_uid.to_owned(),
         implementation_class_uid: impl_uid,
         implementation_version_name: impl_name,
-        source_application_entity_title: str_of(elements, Tag(0x0002, 0x0016)),
-        sending_application_entity_title: str_of(elements, Tag(0x0002, 0x0017)),
-        receiving_application_entity_title: str_of(elements, Tag(0x0002, 0x0018)),
-        private_information_creator_uid: str_of(elements, Tag(0x0002, 0x0100)),
+        source_application_entity_title: str_of(elements, tags::SOURCE_APPLICATION_ENTITY_TITLE),
+        sending_application_entity_title: str_of(elements, tags::SENDING_APPLICATION_ENTITY_TITLE),
+        receiving_application_entity_title: str_of(
+            elements,
+            tags::RECEIVING_APPLICATION_ENTITY_TITLE,
+        ),
+        private_information_creator_uid: str_of(elements, tags::PRIVATE_INFORMATION_CREATOR_UID),
         private_information,
     };
     meta.update_information_group_length();

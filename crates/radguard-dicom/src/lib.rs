@@ -24,7 +24,12 @@
 //!   appears under the final name, an existing file is never replaced unless
 //!   asked, and the preamble is always zeroed.
 //! - **Path-aware walks** ([`walk`], [`visit_datasets_mut`]) that say where
-//!   in the nesting each element is ([`AttrPath`](radguard_core::AttrPath)).
+//!   in the nesting each element is ([`AttrPath`](radguard_core::AttrPath)),
+//!   and a visitor that carries state down into the sequences it chooses
+//!   ([`visit_datasets_with`]).
+//! - **One DICOM vocabulary** for every radguard crate: named tags, pixel
+//!   data tags and `Tag`↔`AttrTag` ([`tags`]); the padding rules, values as
+//!   text and private creators ([`text`]).
 //! - **A PHI-free summary** ([`summarize`], [`Summary`]) in bounded memory.
 //!
 //! # Examples
@@ -83,6 +88,8 @@ mod limits;
 mod parse;
 mod source;
 mod summary;
+pub mod tags;
+pub mod text;
 mod ts;
 mod walk;
 mod write;
@@ -95,7 +102,9 @@ pub use file::{
 pub use info::{FileInfo, Finding, FindingKind, Preamble};
 pub use limits::Limits;
 pub use summary::{NamedUid, PixelSummary, Summary};
-pub use walk::{first_difference, same_content, visit_datasets_mut, walk};
+pub use walk::{
+    Descend, first_difference, same_content, visit_datasets_mut, visit_datasets_with, walk,
+};
 pub use write::{DicomWriter, PendingFile, WriteOptions, commit_all, to_bytes, write_file};
 
 /// Re-exports of the dicom-rs crates whose types appear in this crate's API,

@@ -11,6 +11,10 @@
 
 use std::borrow::Cow;
 
+use crate::error::{Error, Result};
+use crate::info::{Finding, FindingKind};
+use crate::limits::Limits;
+use crate::source::Source;
 use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry, VirtualVr};
 use dicom_core::header::{DataElementHeader, Length};
 use dicom_core::value::{DataSetSequence, PixelFragmentSequence, PrimitiveValue, Value};
@@ -22,31 +26,13 @@ use dicom_object::InMemDicomObject;
 use dicom_object::mem::InMemElement;
 use dicom_parser::stateful::decode::{StatefulDecode, StatefulDecoder};
 use dicom_transfer_syntax_registry::entries;
-use radguard_core::AttrTag;
 
-use crate::error::{Error, Result};
-use crate::info::{Finding, FindingKind};
-use crate::limits::Limits;
-use crate::source::Source;
-
-pub(crate) const ITEM: Tag = Tag(0xFFFE, 0xE000);
-pub(crate) const ITEM_DELIMITER: Tag = Tag(0xFFFE, 0xE00D);
-pub(crate) const SEQUENCE_DELIMITER: Tag = Tag(0xFFFE, 0xE0DD);
-pub(crate) const PIXEL_DATA: Tag = Tag(0x7FE0, 0x0010);
-pub(crate) const FLOAT_PIXEL_DATA: Tag = Tag(0x7FE0, 0x0008);
-pub(crate) const DOUBLE_FLOAT_PIXEL_DATA: Tag = Tag(0x7FE0, 0x0009);
-const SPECIFIC_CHARACTER_SET: Tag = Tag(0x0008, 0x0005);
-const PIXEL_REPRESENTATION: Tag = Tag(0x0028, 0x0103);
+pub(crate) use crate::tags::to_attr as attr;
+use crate::tags::{
+    ITEM, ITEM_DELIMITATION_ITEM as ITEM_DELIMITER, PIXEL_DATA, PIXEL_REPRESENTATION,
+    SEQUENCE_DELIMITATION_ITEM as SEQUENCE_DELIMITER, SPECIFIC_CHARACTER_SET, is_pixel_data,
+};
 const UNDEFINED: u32 = 0xFFFF_FFFF;
-
-/// `true` for the three top-level pixel data tags.
-pub(crate) fn is_pixel_tag(tag: Tag) -> bool {
-    tag == PIXEL_DATA || tag == FLOAT_PIXEL_DATA || tag == DOUBLE_FLOAT_PIXEL_DATA
-}
-
-pub(crate) fn attr(tag: Tag) -> AttrTag {
-    AttrTag::new(tag.0, tag.1)
-}
 
 /// How a data set is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -569,7 +555,7 @@ impl<'a, S: Source> Parser<'a, S> {
                 continue;
             }
 
-            let top_pixel = depth == 0 && (is_pixel_tag(h.tag) || self.split_tag == Some(h.tag));
+            let top_pixel = depth == 0 && (is_pixel_data(h.tag) || self.split_tag == Some(h.tag));
             if h.tag == PIXEL_DATA && h.len == UNDEFINED {
                 // Encapsulated pixel data.
                 let (bot, frags, next) =
@@ -775,7 +761,7 @@ impl<'a, S: Source> Parser<'a, S> {
             let first = v
                 .strings()
                 .ok()
-                .and_then(|s| s.first().map(|x| x.trim().to_owned()));
+                .and_then(|s| s.first().map(|x| crate::text::trim_value(x).to_owned()));
             if let Some(cs) = first.as_deref().and_then(SpecificCharacterSet::from_code) {
                 self.charset = cs;
             }
@@ -1046,48 +1032,48 @@ fn dict_vr(tag: Tag) -> Option<VirtualVr> {
 /// enclosing one, as dicom-rs does. Done on the finished object, not in
 /// stream order, so the result does not depend on element order and a
 /// written file reads back the same.
-pub(crate) fn resolve_sample_vrs(obj: &mut InMemDicomObject, inherited_signed: bool) {
-    use dicom_core::header::Header as _;
-    let signed = obj
-        .get(PIXEL_REPRESENTATION)
-        .and_then(|e| e.value().to_int::<u16>().ok())
-        .map_or(inherited_signed, |v| v != 0);
-    if signed {
-        let to_fix: Vec<Tag> = obj
-            .iter()
-            .filter(|e| e.vr() == VR::US && dict_vr(e.tag()) == Some(VirtualVr::Xs))
-            .map(|e| e.tag())
-            .collect();
-        for tag in to_fix {
-            if let Some(e) = obj.take(tag) {
-                let value = match e.value() {
-                    Value::Primitive(PrimitiveValue::U16(v)) => PrimitiveValue::I16(
-                        v.iter()
-                            .map(|x| i16::from_ne_bytes(x.to_ne_bytes()))
-                            .collect(),
-                    ),
-                    Value::Primitive(p) => p.clone(),
-                    _ => {
-                        obj.put(e);
-                        continue;
-                    }
-                };
-                obj.put(DataElement::new(tag, VR::SS, value));
-            }
+pub(crate) fn resolve_sample_vrs(obj: &mut InMemDicomObject) {
+    let _ = crate::walk::visit_datasets_with(obj, &false, &mut |_,
+                                                                ds,
+                                                                inherited_signed|
+     -> std::result::Result<
+        _,
+        std::convert::Infallible,
+    > {
+        let signed = ds
+            .get(PIXEL_REPRESENTATION)
+            .and_then(|e| e.value().to_int::<u16>().ok())
+            .map_or(*inherited_signed, |v| v != 0);
+        if signed {
+            sample_values_as_ss(ds);
         }
-    }
-    let seqs: Vec<Tag> = obj
+        Ok(crate::walk::Descend::Every(signed))
+    });
+}
+
+/// Gives the "US or SS" attributes of one data set read as US the VR SS.
+fn sample_values_as_ss(obj: &mut InMemDicomObject) {
+    use dicom_core::header::Header as _;
+    let to_fix: Vec<Tag> = obj
         .iter()
-        .filter(|e| e.items().is_some())
+        .filter(|e| e.vr() == VR::US && dict_vr(e.tag()) == Some(VirtualVr::Xs))
         .map(|e| e.tag())
         .collect();
-    for tag in seqs {
-        obj.update_value(tag, |v| {
-            if let Some(items) = v.items_mut() {
-                for item in items.iter_mut() {
-                    resolve_sample_vrs(item, signed);
+    for tag in to_fix {
+        if let Some(e) = obj.take(tag) {
+            let value = match e.value() {
+                Value::Primitive(PrimitiveValue::U16(v)) => PrimitiveValue::I16(
+                    v.iter()
+                        .map(|x| i16::from_ne_bytes(x.to_ne_bytes()))
+                        .collect(),
+                ),
+                Value::Primitive(p) => p.clone(),
+                _ => {
+                    obj.put(e);
+                    continue;
                 }
-            }
-        });
+            };
+            obj.put(DataElement::new(tag, VR::SS, value));
+        }
     }
 }

@@ -6,6 +6,7 @@ use dicom_dictionary_std::sop_class::StandardSopClassDictionary;
 
 use crate::file::{DicomFile, PixelData};
 use crate::info::{Finding, Preamble};
+use crate::tags;
 use crate::ts;
 
 /// A UID with its registered name, if any.
@@ -89,7 +90,7 @@ pub struct Summary {
 
 fn code_string(file: &DicomFile, tag: Tag) -> Option<String> {
     let v = file.dataset().get(tag)?.value().to_str().ok()?;
-    let v = v.trim();
+    let v = crate::text::trim_value(&v);
     let ok = !v.is_empty()
         && v.len() <= 16
         && v.bytes()
@@ -111,7 +112,7 @@ pub(crate) fn summarize(file: &DicomFile, pixel: Option<&PixelData>, size: u64) 
     let ts_uid = ts::sanitize_uid(&info.transfer_syntax);
     let sop_class = file
         .dataset()
-        .get(Tag(0x0008, 0x0016))
+        .get(tags::SOP_CLASS_UID)
         .and_then(|e| e.value().to_str().ok())
         .map(|s| {
             let uid = ts::sanitize_uid(&s);
@@ -119,7 +120,7 @@ pub(crate) fn summarize(file: &DicomFile, pixel: Option<&PixelData>, size: u64) 
             NamedUid { uid, name }
         });
     let pixel_data = pixel.map(|p| PixelSummary {
-        tag: radguard_core::AttrTag::new(p.tag().0, p.tag().1),
+        tag: tags::to_attr(p.tag()),
         vr: p.vr().to_string(),
         encapsulated: p.is_encapsulated(),
         bytes: p.byte_len(),
@@ -129,9 +130,9 @@ pub(crate) fn summarize(file: &DicomFile, pixel: Option<&PixelData>, size: u64) 
             }
             _ => None,
         },
-        frames: uint(file, Tag(0x0028, 0x0008)),
-        rows: uint(file, Tag(0x0028, 0x0010)).and_then(|v| u16::try_from(v).ok()),
-        columns: uint(file, Tag(0x0028, 0x0011)).and_then(|v| u16::try_from(v).ok()),
+        frames: uint(file, tags::NUMBER_OF_FRAMES),
+        rows: uint(file, tags::ROWS).and_then(|v| u16::try_from(v).ok()),
+        columns: uint(file, tags::COLUMNS).and_then(|v| u16::try_from(v).ok()),
     });
     Summary {
         file_size: size,
@@ -143,8 +144,8 @@ pub(crate) fn summarize(file: &DicomFile, pixel: Option<&PixelData>, size: u64) 
             uid: ts_uid,
         },
         sop_class,
-        modality: code_string(file, Tag(0x0008, 0x0060)),
-        burned_in_annotation: code_string(file, Tag(0x0028, 0x0301)),
+        modality: code_string(file, tags::MODALITY),
+        burned_in_annotation: code_string(file, tags::BURNED_IN_ANNOTATION),
         element_count: info.element_count,
         max_depth: info.max_depth,
         pixel_data,

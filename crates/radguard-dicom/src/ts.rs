@@ -6,6 +6,7 @@ use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
 
 use crate::error::{Error, Result};
 use crate::parse::Enc;
+use crate::text::trim_value;
 
 static REGISTRY: TransferSyntaxRegistry = TransferSyntaxRegistry;
 
@@ -34,14 +35,9 @@ impl std::fmt::Debug for TsInfo {
     }
 }
 
-/// Trims the padding DICOM allows at the end of a UID.
-pub(crate) fn trim_uid(s: &str) -> &str {
-    s.trim_end_matches(['\0', ' ']).trim_start()
-}
-
 /// Looks a transfer syntax up in dicom-rs's registry.
 pub(crate) fn lookup(uid: &str) -> Result<TsInfo> {
-    let uid = trim_uid(uid);
+    let uid = trim_value(uid);
     let ts = REGISTRY
         .get(uid)
         .ok_or_else(|| Error::UnsupportedTransferSyntax {
@@ -82,7 +78,7 @@ pub(crate) fn element_ts(info: &TsInfo) -> Result<&'static TransferSyntax> {
 /// A UID safe to show: digits and dots only, at most 64 characters;
 /// anything else becomes `<invalid>`.
 pub(crate) fn sanitize_uid(uid: &str) -> String {
-    let uid = trim_uid(uid);
+    let uid = trim_value(uid);
     if !uid.is_empty() && uid.len() <= 64 && uid.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         uid.to_owned()
     } else {
@@ -92,5 +88,5 @@ pub(crate) fn sanitize_uid(uid: &str) -> String {
 
 /// The registry name of a transfer syntax, if it is known.
 pub(crate) fn name(uid: &str) -> Option<&'static str> {
-    REGISTRY.get(trim_uid(uid)).map(TransferSyntax::name)
+    REGISTRY.get(trim_value(uid)).map(TransferSyntax::name)
 }

@@ -4,11 +4,10 @@ use dicom_core::Tag;
 use dicom_core::header::Header;
 use dicom_object::InMemDicomObject;
 use dicom_object::mem::InMemElement;
-use radguard_core::{AttrPath, AttrTag};
+use radguard_core::AttrPath;
 
-fn attr(tag: Tag) -> AttrTag {
-    AttrTag::new(tag.0, tag.1)
-}
+use crate::tags::to_attr as attr;
+use crate::text::trim_padding;
 
 /// Visits every element of `obj`, nested ones included, depth first in tag
 /// order, with its path.
@@ -56,7 +55,9 @@ fn walk_at(obj: &InMemDicomObject, base: &AttrPath, f: &mut dyn FnMut(&AttrPath,
 /// A data set is visited before the items nested in it, and the nested
 /// items visited are those still present after the visit: a visitor that
 /// removes a sequence is not called for its items. This is the order
-/// de-identification needs (act on the sequence, then recurse).
+/// de-identification needs (act on the sequence, then recurse). To pass
+/// state down into items, or descend into some sequences only, use
+/// [`visit_datasets_with`].
 ///
 /// # Errors
 ///
@@ -65,37 +66,126 @@ pub fn visit_datasets_mut<E>(
     obj: &mut InMemDicomObject,
     f: &mut dyn FnMut(&AttrPath, &mut InMemDicomObject) -> Result<(), E>,
 ) -> Result<(), E> {
-    visit_at(obj, &AttrPath::root(), f)
+    visit_datasets_with(obj, &(), &mut |path, ds, ()| {
+        f(path, ds)?;
+        Ok(Descend::Every(()))
+    })
 }
 
-fn visit_at<E>(
+/// What [`visit_datasets_with`] does after visiting a data set: which of
+/// its sequences to descend into, and the state their items are visited
+/// with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Descend<S> {
+    /// Every sequence the data set still holds, each item with this state.
+    Every(S),
+    /// Only these sequences (in this order), each with its own state.
+    /// Tags that are absent or not sequences are ignored.
+    Only(Vec<(Tag, S)>),
+}
+
+/// Visits `obj` and, depth first, the items of the sequences the visitor
+/// chooses, carrying state down: `f` gets each data set with its path and
+/// the state of the sequence it belongs to (`state` for `obj`), and returns
+/// where to go next ([`Descend`]).
+///
+/// # Examples
+///
+/// Count the nesting depth of every data set, and skip one sequence:
+///
+/// ```
+/// use dicom_core::{DataElement, VR, value::{DataSetSequence, Value}};
+/// use dicom_core::header::Length;
+/// use dicom_object::InMemDicomObject;
+/// use radguard_dicom::{Descend, tags, visit_datasets_with};
+///
+/// let seq = |tag, items| DataElement::new(tag, VR::SQ, Value::Sequence(DataSetSequence::new(items, Length::UNDEFINED)));
+/// let leaf = InMemDicomObject::from_element_iter([DataElement::new(tags::CODE_VALUE, VR::SH, "1")]);
+/// let item = InMemDicomObject::from_element_iter([seq(tags::CONCEPT_NAME_CODE_SEQUENCE, vec![leaf.clone()])]);
+/// let mut obj = InMemDicomObject::from_element_iter([
+///     seq(tags::CONTENT_SEQUENCE, vec![item]),
+///     seq(tags::OTHER_PATIENT_I_DS_SEQUENCE, vec![leaf]),
+/// ]);
+/// let mut seen = Vec::new();
+/// visit_datasets_with(&mut obj, &0u32, &mut |path, _ds, depth: &u32| {
+///     seen.push((path.to_string(), *depth));
+///     Ok::<_, std::convert::Infallible>(if path.is_root() {
+///         Descend::Only(vec![(tags::CONTENT_SEQUENCE, depth + 1)])
+///     } else {
+///         Descend::Every(depth + 1)
+///     })
+/// })?;
+/// assert_eq!(seen, [
+///     ("".to_owned(), 0),
+///     ("(0040,A730)[0]".to_owned(), 1),
+///     ("(0040,A730)[0].(0040,A043)[0]".to_owned(), 2),
+/// ]);
+/// # Ok::<(), std::convert::Infallible>(())
+/// ```
+///
+/// # Errors
+///
+/// The first error returned by `f`; the walk stops there.
+#[allow(clippy::type_complexity)]
+pub fn visit_datasets_with<S, E>(
+    obj: &mut InMemDicomObject,
+    state: &S,
+    f: &mut dyn FnMut(&AttrPath, &mut InMemDicomObject, &S) -> Result<Descend<S>, E>,
+) -> Result<(), E> {
+    visit_with_at(obj, &AttrPath::root(), state, f)
+}
+
+/// The visitor of [`visit_datasets_with`].
+type StateVisitor<'f, S, E> =
+    dyn FnMut(&AttrPath, &mut InMemDicomObject, &S) -> Result<Descend<S>, E> + 'f;
+
+fn visit_with_at<S, E>(
     obj: &mut InMemDicomObject,
     path: &AttrPath,
-    f: &mut dyn FnMut(&AttrPath, &mut InMemDicomObject) -> Result<(), E>,
+    state: &S,
+    f: &mut StateVisitor<'_, S, E>,
 ) -> Result<(), E> {
-    f(path, obj)?;
-    let seqs: Vec<Tag> = obj
-        .iter()
-        .filter(|e| e.items().is_some())
-        .map(|e| e.tag())
-        .collect();
-    for tag in seqs {
-        let seq_path = path.child(attr(tag));
-        let mut result = Ok(());
-        obj.update_value(tag, |v| {
-            if let Some(items) = v.items_mut() {
-                for (i, item) in items.iter_mut().enumerate() {
-                    if result.is_err() {
-                        return;
-                    }
-                    let idx = u32::try_from(i).unwrap_or(u32::MAX);
-                    result = visit_at(item, &seq_path.item(idx), f);
-                }
+    match f(path, obj, state)? {
+        Descend::Every(s) => {
+            let seqs: Vec<Tag> = obj
+                .iter()
+                .filter(|e| e.items().is_some())
+                .map(|e| e.tag())
+                .collect();
+            for tag in seqs {
+                descend_into(obj, tag, path, &s, f)?;
             }
-        });
-        result?;
+        }
+        Descend::Only(list) => {
+            for (tag, s) in list {
+                descend_into(obj, tag, path, &s, f)?;
+            }
+        }
     }
     Ok(())
+}
+
+fn descend_into<S, E>(
+    obj: &mut InMemDicomObject,
+    tag: Tag,
+    path: &AttrPath,
+    state: &S,
+    f: &mut StateVisitor<'_, S, E>,
+) -> Result<(), E> {
+    let seq_path = path.child(attr(tag));
+    let mut result = Ok(());
+    obj.update_value(tag, |v| {
+        if let Some(items) = v.items_mut() {
+            for (i, item) in items.iter_mut().enumerate() {
+                if result.is_err() {
+                    return;
+                }
+                let idx = u32::try_from(i).unwrap_or(u32::MAX);
+                result = visit_with_at(item, &seq_path.item(idx), state, f);
+            }
+        }
+    });
+    result
 }
 
 /// `true` if two data sets hold the same content: the same tags, VRs and
@@ -185,7 +275,7 @@ fn same_primitive(a: &dicom_core::PrimitiveValue, b: &dicom_core::PrimitiveValue
     if a == b {
         return true;
     }
-    let trim = |s: &str| s.trim_end_matches(['\0', ' ']).to_owned();
+    let trim = |s: &str| trim_padding(s).to_owned();
     match (a, b) {
         (P::Empty, other) | (other, P::Empty) => match other {
             P::Str(s) => trim(s).is_empty(),

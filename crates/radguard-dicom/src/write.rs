@@ -13,10 +13,11 @@ use dicom_parser::dataset::IntoTokens;
 use dicom_parser::dataset::write::DataSetWriter;
 use flate2::Compression;
 use flate2::write::DeflateEncoder;
-use tempfile::TempPath;
+use radguard_core::fs::{AtomicFile, AtomicOptions};
 
 use crate::error::{Error, Result};
-use crate::parse::{Enc, ITEM, PIXEL_DATA, SEQUENCE_DELIMITER};
+use crate::parse::Enc;
+use crate::tags::{ITEM, PIXEL_DATA, SEQUENCE_DELIMITATION_ITEM, SPECIFIC_CHARACTER_SET};
 use crate::ts::{self, TsInfo};
 
 /// Options for writing files.
@@ -56,8 +57,8 @@ impl WriteOptions {
 }
 
 enum Sink {
-    Plain(BufWriter<File>),
-    Deflate(DeflateEncoder<BufWriter<File>>),
+    Plain(BufWriter<AtomicFile>),
+    Deflate(DeflateEncoder<BufWriter<AtomicFile>>),
 }
 
 impl Write for Sink {
@@ -121,11 +122,9 @@ enum Pixel {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct DicomWriter {
+    /// Writes into an [`AtomicFile`]; dropping it removes the temporary file.
     sink: Option<Sink>,
-    /// The temporary file's path; dropping it removes the file.
-    temp: Option<TempPath>,
     path: PathBuf,
-    overwrite: bool,
     info: TsInfo,
     charset: SpecificCharacterSet,
     last_tag: Option<Tag>,
@@ -156,22 +155,9 @@ impl DicomWriter {
     /// [`Error::UnsupportedTransferSyntax`]; I/O errors creating the
     /// temporary file (the target folder must exist).
     pub fn create(path: &Path, meta: &FileMetaTable, opts: &WriteOptions) -> Result<Self> {
-        if !opts.overwrite && path.symlink_metadata().is_ok() {
-            return Err(Error::Exists {
-                path: path.to_path_buf(),
-            });
-        }
+        let file = AtomicFile::create(path, &AtomicOptions::new().overwrite(opts.overwrite))
+            .map_err(|e| create_error(path, e))?;
         let info = ts::lookup(&meta.transfer_syntax)?;
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let tmp = tempfile::Builder::new()
-            .prefix(".radguard-")
-            .suffix(".part")
-            .tempfile_in(&dir)
-            .map_err(|e| Error::io("cannot create a temporary file in", &dir, e))?;
-        let (file, temp) = tmp.into_parts();
         let mut w = BufWriter::with_capacity(1 << 20, file);
         let mut meta = meta.clone();
         meta.update_information_group_length();
@@ -190,9 +176,7 @@ impl DicomWriter {
         };
         Ok(Self {
             sink: Some(sink),
-            temp: Some(temp),
             path: path.to_path_buf(),
-            overwrite: opts.overwrite,
             info,
             charset: SpecificCharacterSet::default(),
             last_tag: None,
@@ -244,7 +228,7 @@ impl DicomWriter {
         }
         let new_charset = batch
             .iter()
-            .find(|e| e.tag() == Tag(0x0008, 0x0005))
+            .find(|e| e.tag() == SPECIFIC_CHARACTER_SET)
             .and_then(|e| {
                 e.value()
                     .to_multi_str()
@@ -372,7 +356,7 @@ impl DicomWriter {
                 });
             };
             w.flush().map_err(stream_err("writing"))?;
-            let n = io::copy(&mut reader.take(u64::from(len)), w.get_mut())
+            let n = io::copy(&mut reader.take(u64::from(len)), w.get_mut().file_mut())
                 .map_err(stream_err("copying pixel data"))?;
             if n != u64::from(len) {
                 return Err(Error::Stream {
@@ -439,7 +423,7 @@ impl DicomWriter {
                 .write_all(&[0])
                 .map_err(stream_err("writing"))?;
         }
-        if crate::parse::is_pixel_tag(tag) {
+        if crate::tags::is_pixel_data(tag) {
             self.pixel = Pixel::Done;
         }
         Ok(())
@@ -532,7 +516,7 @@ impl DicomWriter {
                 what: "end of encapsulated pixel data without a start",
             });
         }
-        self.put_tag(SEQUENCE_DELIMITER)?;
+        self.put_tag(SEQUENCE_DELIMITATION_ITEM)?;
         self.put_u32(0)?;
         self.pixel = Pixel::Done;
         Ok(())
@@ -578,15 +562,28 @@ impl DicomWriter {
         let file = buf
             .into_inner()
             .map_err(|e| Error::io("cannot write", &self.path, e.into_error()))?;
-        let temp = self.temp.take().ok_or(Error::WriterState {
-            what: "writer already finished",
-        })?;
-        Ok(PendingFile {
-            file,
-            temp,
-            path: std::mem::take(&mut self.path),
-            overwrite: self.overwrite,
-        })
+        Ok(PendingFile { file })
+    }
+}
+
+fn create_error(path: &Path, e: io::Error) -> Error {
+    if e.kind() == io::ErrorKind::AlreadyExists {
+        Error::Exists {
+            path: path.to_path_buf(),
+        }
+    } else {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        Error::io("cannot create a temporary file in", dir, e)
+    }
+}
+
+fn commit_error(path: &Path, e: io::Error) -> Error {
+    if e.kind() == io::ErrorKind::AlreadyExists {
+        Error::Exists {
+            path: path.to_path_buf(),
+        }
+    } else {
+        Error::io("cannot move into place", path, e)
     }
 }
 
@@ -595,17 +592,14 @@ impl DicomWriter {
 /// temporary file.
 #[derive(Debug)]
 pub struct PendingFile {
-    file: File,
-    temp: TempPath,
-    path: PathBuf,
-    overwrite: bool,
+    file: AtomicFile,
 }
 
 impl PendingFile {
     /// The final path.
     #[must_use]
     pub fn path(&self) -> &Path {
-        &self.path
+        self.file.path()
     }
 
     /// `fsync`s the file, moves it into place and `fsync`s the folder.
@@ -615,35 +609,8 @@ impl PendingFile {
     /// [`Error::Exists`] if the target exists and overwriting is off; I/O
     /// errors. On error the temporary file is removed.
     pub fn commit(self) -> Result<()> {
-        self.file
-            .sync_all()
-            .map_err(|e| Error::io("cannot sync", &self.path, e))?;
-        let dir = self.rename()?;
-        sync_dir(&dir);
-        Ok(())
-    }
-
-    fn rename(self) -> Result<PathBuf> {
-        let Self {
-            file,
-            temp,
-            path,
-            overwrite,
-        } = self;
-        drop(file);
-        if overwrite {
-            temp.persist(&path)
-                .map_err(|e| Error::io("cannot move into place", &path, e.error))?;
-        } else {
-            temp.persist_noclobber(&path).map_err(|e| {
-                if e.error.kind() == io::ErrorKind::AlreadyExists {
-                    Error::Exists { path: path.clone() }
-                } else {
-                    Error::io("cannot move into place", &path, e.error)
-                }
-            })?;
-        }
-        Ok(path)
+        let path = self.file.path().to_path_buf();
+        self.file.commit().map_err(|e| commit_error(&path, e))
     }
 }
 
@@ -659,71 +626,13 @@ impl PendingFile {
 /// `.radguard-*.part` temporary file).
 #[must_use]
 pub fn commit_all(files: Vec<PendingFile>) -> Vec<(PathBuf, Result<()>)> {
-    let mut ready = Vec::with_capacity(files.len());
-    let mut out = Vec::with_capacity(files.len());
-    let synced_by_fs = sync_file_systems(&files);
-    for f in files {
-        if synced_by_fs {
-            ready.push(f);
-        } else {
-            match f.file.sync_all() {
-                Ok(()) => ready.push(f),
-                Err(e) => {
-                    let path = f.path.clone();
-                    out.push((path.clone(), Err(Error::io("cannot sync", &path, e))));
-                }
-            }
-        }
-    }
-    let mut dirs = std::collections::BTreeSet::new();
-    for f in ready {
-        let path = f.path.clone();
-        let r = f.rename();
-        if r.is_ok()
-            && let Some(d) = path.parent()
-        {
-            dirs.insert(d.to_path_buf());
-        }
-        out.push((path, r.map(|_| ())));
-    }
-    for d in dirs {
-        if let Ok(dir) = File::open(&d) {
-            let _ = dir.sync_all();
-        }
-    }
-    out
-}
-
-/// Syncs the file system of every pending file, once per file system.
-/// Returns `false` if that is not possible here (then each file is synced).
-#[cfg(target_os = "linux")]
-fn sync_file_systems(files: &[PendingFile]) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    let mut devices = std::collections::BTreeSet::new();
-    for f in files {
-        let Ok(meta) = f.file.metadata() else {
-            return false;
-        };
-        if devices.insert(meta.dev()) && rustix::fs::syncfs(&f.file).is_err() {
-            return false;
-        }
-    }
-    true
-}
-
-#[cfg(not(target_os = "linux"))]
-fn sync_file_systems(_files: &[PendingFile]) -> bool {
-    false
-}
-
-/// `fsync` the folder holding `path` so the rename itself is durable. Not
-/// every platform or file system supports this; failure is not an error.
-fn sync_dir(path: &Path) {
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty())
-        && let Ok(d) = File::open(dir)
-    {
-        let _ = d.sync_all();
-    }
+    radguard_core::fs::commit_all(files.into_iter().map(|f| f.file).collect())
+        .into_iter()
+        .map(|(path, r)| {
+            let r = r.map_err(|e| commit_error(&path, e));
+            (path, r)
+        })
+        .collect()
 }
 
 struct Counting<'a> {

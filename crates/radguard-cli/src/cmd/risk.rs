@@ -17,7 +17,6 @@ use radguard_risk::{
 use serde::Serialize;
 
 use crate::Outcome;
-use crate::files;
 use crate::output::Output;
 
 /// Arguments of `radguard risk`.
@@ -207,13 +206,14 @@ fn scorer(common: &Common, inv: &Inventory, out: Output) -> anyhow::Result<Score
     Ok(s)
 }
 
-/// Writes the report atomically (see [`files::write_atomic`]), refusing
+/// Writes the report atomically (see [`radguard_core::fs`]), refusing
 /// to replace an existing file unless `overwrite`.
 fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> anyhow::Result<()> {
     if !overwrite && path.exists() {
         bail!("{} exists; pass --overwrite to replace it", path.display());
     }
-    files::write_atomic(path, bytes, 0o600, overwrite)
+    let opts = radguard_core::fs::AtomicOptions::new().overwrite(overwrite);
+    radguard_core::fs::write_atomic(path, bytes, &opts)
         .with_context(|| format!("cannot write {}", path.display()))
 }
 

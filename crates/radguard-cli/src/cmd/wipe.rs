@@ -16,10 +16,10 @@ use radguard_wipe::{
 use serde::Serialize;
 
 use crate::Outcome;
-use crate::files::write_atomic;
 use crate::output::Output;
 use crate::progress::{Progress, Unit};
 use crate::secrets::{parse_key, read_secret_file, secret_path};
+use radguard_core::fs::{AtomicOptions, write_atomic};
 
 /// Environment variable naming the certificate signing key file.
 pub(crate) const SIGN_KEY_ENV: &str = "RADGUARD_WIPE_SIGN_KEY";
@@ -242,8 +242,12 @@ pub(crate) fn run(
         &key.public_key(),
     )?;
     let signed = cert.clone().sign(&key)?;
-    write_atomic(&cert_path, signed.to_json().as_bytes(), 0o644, false)
-        .with_context(|| format!("cannot write certificate {}", cert_path.display()))?;
+    write_atomic(
+        &cert_path,
+        signed.to_json().as_bytes(),
+        &AtomicOptions::new().mode(0o644),
+    )
+    .with_context(|| format!("cannot write certificate {}", cert_path.display()))?;
 
     if out.is_json() {
         out.json(&DoneJson {
@@ -398,7 +402,7 @@ fn load_or_create_key(arg: Option<&Path>, out: Output) -> anyhow::Result<Signing
     let mut hex = zeroize::Zeroizing::new(String::with_capacity(2 * SecretKey::LEN + 1));
     hex.push_str(&secret.to_hex());
     hex.push('\n');
-    match write_atomic(&path, hex.as_bytes(), 0o600, false) {
+    match write_atomic(&path, hex.as_bytes(), &AtomicOptions::new()) {
         Ok(()) => {}
         // Another radguard created it first: use that one.
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -415,8 +419,7 @@ fn load_or_create_key(arg: Option<&Path>, out: Output) -> anyhow::Result<Signing
     write_atomic(
         &pub_path,
         format!("{}\n", key.public_key()).as_bytes(),
-        0o644,
-        false,
+        &AtomicOptions::new().mode(0o644),
     )
     .with_context(|| format!("cannot write {}", pub_path.display()))?;
     out.warn(format_args!(

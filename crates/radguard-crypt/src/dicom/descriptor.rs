@@ -2,19 +2,13 @@
 //! envelope's authenticated metadata.
 
 use radguard_dicom::dicom::core::{Tag, VR};
+use radguard_dicom::tags::{PIXEL_DATA, is_pixel_data};
 
 use crate::error::{Error, Result};
 use crate::layout::Layout;
 
 pub(crate) const DESCRIPTOR_VERSION: u8 = 1;
-pub(crate) const PIXEL_DATA: Tag = Tag(0x7FE0, 0x0010);
-pub(crate) const FLOAT_PIXEL_DATA: Tag = Tag(0x7FE0, 0x0008);
-pub(crate) const DOUBLE_FLOAT_PIXEL_DATA: Tag = Tag(0x7FE0, 0x0009);
 const UNDEFINED: u32 = 0xFFFF_FFFF;
-
-pub(crate) fn is_pixel_tag(tag: Tag) -> bool {
-    tag == PIXEL_DATA || tag == FLOAT_PIXEL_DATA || tag == DOUBLE_FLOAT_PIXEL_DATA
-}
 
 /// VRs a pixel data element may have been read with.
 pub(crate) fn allowed_vr(vr: VR) -> bool {
@@ -90,7 +84,7 @@ impl PixelDescriptor {
             .checked_mul(4)
             .and_then(|n| n.checked_add(24))
             .ok_or(Error::Decrypt)?;
-        if bot_end != bytes.len() || !is_pixel_tag(tag) || !allowed_vr(vr) {
+        if bot_end != bytes.len() || !is_pixel_data(tag) || !allowed_vr(vr) {
             return Err(Error::Decrypt);
         }
         let offset_table: Vec<u32> = (0..bot_count)

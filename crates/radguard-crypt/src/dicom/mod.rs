@@ -22,9 +22,11 @@ use radguard_core::{AttrTag, KeyId};
 use radguard_dicom::dicom::core::header::Header;
 use radguard_dicom::dicom::core::{DataElement, PrimitiveValue, Tag, VR};
 use radguard_dicom::dicom::object::InMemDicomObject;
+use radguard_dicom::tags::{self, NUMBER_OF_FRAMES, SOP_INSTANCE_UID, is_pixel_data};
+use radguard_dicom::text::{trim_value, trim_value_bytes};
 use radguard_dicom::{DicomFile, DicomWriter, PixelLayout, ReadOptions, SplitFile, WriteOptions};
 
-use self::descriptor::{Kind, PixelDescriptor, allowed_vr, is_pixel_tag};
+use self::descriptor::{Kind, PixelDescriptor, allowed_vr};
 use crate::cipher::{SegmentCipher, compact};
 use crate::envelope::Envelope;
 use crate::error::{Error, Result};
@@ -43,8 +45,6 @@ pub const PRIVATE_CREATOR: &str = "RADGUARD CRYPT";
 pub const ENVELOPE_TAG: Tag = Tag(PRIVATE_GROUP, 0x5201);
 /// The element holding the ciphertext of every segment, in order (OB).
 pub const CIPHERTEXT_TAG: Tag = Tag(PRIVATE_GROUP, 0x5202);
-const SOP_INSTANCE_UID: Tag = Tag(0x0008, 0x0018);
-const NUMBER_OF_FRAMES: Tag = Tag(0x0028, 0x0008);
 const CONTEXT_LABEL: &[u8] = b"radguard-crypt dicom v1\0";
 /// Largest ciphertext element (one DICOM value, even length).
 const MAX_VALUE: u64 = 0xFFFF_FFFE;
@@ -248,7 +248,7 @@ pub enum Rewrap {
 fn info_of(env: &Envelope, desc: &PixelDescriptor) -> EncryptionInfo {
     EncryptionInfo {
         key_id: env.kek_id().clone(),
-        pixel_tag: AttrTag::new(desc.tag.0, desc.tag.1),
+        pixel_tag: tags::to_attr(desc.tag),
         encapsulated: matches!(desc.kind, Kind::Encapsulated { .. }),
         frames: desc.frames,
         units: env.layout().unit_count(),
@@ -257,15 +257,11 @@ fn info_of(env: &Envelope, desc: &PixelDescriptor) -> EncryptionInfo {
     }
 }
 
-fn trimmed(s: &str) -> &str {
-    s.trim_matches(|c: char| c == '\0' || c == ' ')
-}
-
 /// The context bound to every segment but not stored in the envelope: the
 /// SOP Instance UID and transfer syntax read from the file itself.
 fn context_of(file: &DicomFile) -> Vec<u8> {
     let sop = sop_instance_uid(file.dataset());
-    let ts = trimmed(&file.meta().transfer_syntax).to_owned();
+    let ts = trim_value(&file.meta().transfer_syntax).to_owned();
     context_bytes(&sop, ts.as_bytes())
 }
 
@@ -274,7 +270,7 @@ fn context_of(file: &DicomFile) -> Vec<u8> {
 fn sop_instance_uid(ds: &InMemDicomObject) -> Vec<u8> {
     ds.get(SOP_INSTANCE_UID)
         .and_then(|e| e.to_bytes().ok())
-        .map(|b| trim_bytes(&b).to_vec())
+        .map(|b| trim_value_bytes(&b).to_vec())
         .unwrap_or_default()
 }
 
@@ -295,7 +291,7 @@ pub fn context_bytes(sop_instance_uid: &[u8], transfer_syntax: &[u8]) -> Vec<u8>
 
 fn has_nested_pixel_data(ds: &InMemDicomObject, nested: bool) -> bool {
     ds.iter().any(|e| {
-        (nested && is_pixel_tag(e.tag()))
+        (nested && is_pixel_data(e.tag()))
             || e.items()
                 .is_some_and(|items| items.iter().any(|i| has_nested_pixel_data(i, true)))
     })
@@ -307,14 +303,12 @@ fn has_nested_pixel_data(ds: &InMemDicomObject, nested: bool) -> bool {
 fn native_units(ds: &InMemDicomObject, len: u32, frames: u32) -> (Vec<u64>, u32) {
     let us = |t: Tag| ds.get(t).and_then(|e| e.to_int::<u64>().ok());
     let whole = (vec![u64::from(len)], 0);
-    let (Some(rows), Some(cols), Some(bits)) = (
-        us(Tag(0x0028, 0x0010)),
-        us(Tag(0x0028, 0x0011)),
-        us(Tag(0x0028, 0x0100)),
-    ) else {
+    let (Some(rows), Some(cols), Some(bits)) =
+        (us(tags::ROWS), us(tags::COLUMNS), us(tags::BITS_ALLOCATED))
+    else {
         return whole;
     };
-    let spp = us(Tag(0x0028, 0x0002)).unwrap_or(1);
+    let spp = us(tags::SAMPLES_PER_PIXEL).unwrap_or(1);
     let Some(frame_bits) = rows
         .checked_mul(cols)
         .and_then(|v| v.checked_mul(spp))
@@ -538,17 +532,7 @@ pub fn encrypt_file(
 fn is_our_creator(v: &radguard_dicom::dicom::core::value::Value<InMemDicomObject>) -> bool {
     v.to_bytes()
         .ok()
-        .is_some_and(|b| trim_bytes(&b) == PRIVATE_CREATOR.as_bytes())
-}
-
-/// `b` without leading or trailing spaces and NULs.
-fn trim_bytes(b: &[u8]) -> &[u8] {
-    let keep = |c: &u8| *c != 0 && *c != b' ';
-    let Some(start) = b.iter().position(keep) else {
-        return &[];
-    };
-    let end = b.iter().rposition(keep).map_or(start, |p| p + 1);
-    &b[start..end]
+        .is_some_and(|b| trim_value_bytes(&b) == PRIVATE_CREATOR.as_bytes())
 }
 
 /// An encrypted file opened without keys: header, parsed envelope and
@@ -583,7 +567,7 @@ fn open_encrypted(path: &Path) -> Result<Opened> {
     if ds
         .iter()
         .any(|e| in_block(e.tag()) && e.tag() != ENVELOPE_TAG)
-        || ds.iter().any(|e| is_pixel_tag(e.tag()))
+        || ds.iter().any(|e| is_pixel_data(e.tag()))
     {
         return Err(Error::Decrypt);
     }
