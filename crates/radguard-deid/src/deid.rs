@@ -11,7 +11,7 @@ use dicom_core::value::{DataSetSequence, Value};
 use dicom_core::{DataElement, Length, PrimitiveValue, Tag, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::{FileDicomObject, FileMetaTable, InMemDicomObject};
-use radguard_core::KeyedDigest;
+use radguard_core::{KeyedDigest, Redacted};
 use radguard_dicom::tags::PATIENT_ID;
 use radguard_dicom::text::{trim_value, value_text as text};
 use radguard_dicom::{DicomWriter, PendingFile, ReadOptions, WriteOptions};
@@ -70,11 +70,18 @@ const BURNED_IN_PRONE: &[&str] = &[
 /// ```
 /// let map = radguard_deid::PseudonymMap::from_csv("original_patient_id,pseudonym\nA123,STUDY-001\n".as_bytes())?;
 /// assert_eq!(map.get("A123"), Some("STUDY-001"));
+/// // Never printed, even in debug output.
+/// assert!(!format!("{map:?}").contains("A123"));
 /// # Ok::<(), radguard_deid::Error>(())
 /// ```
+///
+/// # Security
+///
+/// The map holds original Patient IDs: its `Debug` output shows neither
+/// them nor the pseudonyms (`PseudonymMap { map: <redacted> }`).
 #[derive(Debug, Clone, Default)]
 pub struct PseudonymMap {
-    map: HashMap<String, String>,
+    map: Redacted<HashMap<String, String>>,
 }
 
 impl PseudonymMap {
@@ -134,25 +141,27 @@ impl PseudonymMap {
                 });
             }
         }
-        Ok(Self { map })
+        Ok(Self {
+            map: Redacted::new(map),
+        })
     }
 
     /// The pseudonym for an original Patient ID.
     #[must_use]
     pub fn get(&self, original: &str) -> Option<&str> {
-        self.map.get(original).map(String::as_str)
+        self.map.expose().get(original).map(String::as_str)
     }
 
     /// Number of mappings.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.map.expose().len()
     }
 
     /// `true` if empty.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.map.expose().is_empty()
     }
 }
 

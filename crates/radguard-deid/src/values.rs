@@ -231,9 +231,11 @@ static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
 /// Text cleaning for the C action on text: removes the identifying values
 /// found in the same file, and anything shaped like a date, an e-mail
 /// address, a long number (IDs, phone numbers) or a UID.
+///
+/// The terms are the patient's own names and IDs: `Debug` never shows them.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Scrubber {
-    terms: Vec<Regex>,
+    terms: radguard_core::Redacted<Vec<Regex>>,
 }
 
 /// What replaces removed text.
@@ -269,13 +271,15 @@ impl Scrubber {
                 .ok()
             })
             .collect();
-        Self { terms }
+        Self {
+            terms: radguard_core::Redacted::new(terms),
+        }
     }
 
     /// Cleans one text value.
     pub(crate) fn clean(&self, text: &str) -> String {
         let mut s = text.to_owned();
-        for t in &self.terms {
+        for t in self.terms.expose() {
             // Repeat: adjacent occurrences share a boundary character.
             loop {
                 let next = t.replace_all(&s, "${1}[removed]${2}").into_owned();

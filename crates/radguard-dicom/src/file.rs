@@ -210,6 +210,34 @@ impl SplitFile {
         self.pixel.as_ref()
     }
 
+    fn pixel(&self) -> Result<&PixelData> {
+        self.pixel.as_ref().ok_or(Error::WriterState {
+            what: "no pixel data",
+        })
+    }
+
+    /// Where native pixel data starts in the source, and its length.
+    fn native(&self) -> Result<(u64, u32)> {
+        let px = self.pixel()?;
+        match px.layout {
+            PixelLayout::Native { len } => Ok((px.native_offset, len)),
+            PixelLayout::Encapsulated { .. } => Err(Error::WriterState {
+                what: "pixel data is encapsulated, not native",
+            }),
+        }
+    }
+
+    /// Where fragment `index` of encapsulated pixel data is.
+    fn fragment(&self, index: usize) -> Result<Fragment> {
+        self.pixel()?
+            .fragments
+            .get(index)
+            .copied()
+            .ok_or(Error::WriterState {
+                what: "no such fragment",
+            })
+    }
+
     /// Reads `buf.len()` bytes of native pixel data starting `offset` bytes
     /// into the value.
     ///
@@ -218,14 +246,7 @@ impl SplitFile {
     /// [`Error::WriterState`] if there is no native pixel data or the range
     /// is outside it; I/O errors.
     pub fn read_native_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<()> {
-        let px = self.pixel.as_ref().ok_or(Error::WriterState {
-            what: "no pixel data",
-        })?;
-        let PixelLayout::Native { len } = px.layout else {
-            return Err(Error::WriterState {
-                what: "pixel data is encapsulated, not native",
-            });
-        };
+        let (start, len) = self.native()?;
         let end = offset
             .checked_add(buf.len() as u64)
             .filter(|e| *e <= u64::from(len));
@@ -234,8 +255,7 @@ impl SplitFile {
                 what: "range outside the pixel data",
             });
         }
-        let at = px.native_offset + offset;
-        self.source.read_exact_at(at, buf)
+        self.source.read_exact_at(start + offset, buf)
     }
 
     /// Reads fragment `index` (0-based, the offset table not counted) of
@@ -245,12 +265,7 @@ impl SplitFile {
     ///
     /// [`Error::WriterState`] if there is no such fragment; I/O errors.
     pub fn read_fragment(&mut self, index: usize, buf: &mut Vec<u8>) -> Result<()> {
-        let px = self.pixel.as_ref().ok_or(Error::WriterState {
-            what: "no pixel data",
-        })?;
-        let f = *px.fragments.get(index).ok_or(Error::WriterState {
-            what: "no such fragment",
-        })?;
+        let f = self.fragment(index)?;
         buf.resize(usize::try_from(f.len).unwrap_or(0), 0);
         self.source.read_exact_at(f.offset, buf)
     }
@@ -264,12 +279,7 @@ impl SplitFile {
     /// [`Error::WriterState`] if there is no such fragment or the range is
     /// outside it; I/O errors.
     pub fn read_fragment_at(&mut self, index: usize, offset: u64, buf: &mut [u8]) -> Result<()> {
-        let px = self.pixel.as_ref().ok_or(Error::WriterState {
-            what: "no pixel data",
-        })?;
-        let f = *px.fragments.get(index).ok_or(Error::WriterState {
-            what: "no such fragment",
-        })?;
+        let f = self.fragment(index)?;
         let end = offset
             .checked_add(buf.len() as u64)
             .filter(|e| *e <= u64::from(f.len));
@@ -287,14 +297,7 @@ impl SplitFile {
     ///
     /// As [`SplitFile::read_native_at`].
     pub fn native_reader(&mut self) -> Result<impl Read + '_> {
-        let px = self.pixel.as_ref().ok_or(Error::WriterState {
-            what: "no pixel data",
-        })?;
-        let PixelLayout::Native { len } = px.layout else {
-            return Err(Error::WriterState {
-                what: "pixel data is encapsulated, not native",
-            });
-        };
+        let (_, len) = self.native()?;
         Ok(NativeReader {
             file: self,
             pos: 0,

@@ -379,6 +379,32 @@ impl<'a, S: Source> Parser<'a, S> {
         }
     }
 
+    /// `Ok(true)` if `len` bytes from `value_off` fit before `limit`. If
+    /// they do not: the error [`Error::Truncated`] naming `tag` at `off`,
+    /// or, where truncated files are allowed and the container runs to the
+    /// end of the source, `Ok(false)` with the truncation recorded under
+    /// `finding_tag`.
+    fn fits(
+        &mut self,
+        limit: u64,
+        (tag, finding_tag): (Tag, Tag),
+        off: u64,
+        value_off: u64,
+        len: u64,
+    ) -> Result<bool> {
+        if len <= limit - value_off {
+            return Ok(true);
+        }
+        let err = Error::Truncated {
+            tag: attr(tag),
+            offset: off,
+            declared: len,
+            available: limit - value_off,
+        };
+        self.cut(limit, Some(finding_tag), off, err)?;
+        Ok(false)
+    }
+
     /// Reads an element header at `off`; at least 8 bytes are available
     /// before `limit` (checked by the caller). `Ok(None)` means the header
     /// itself is cut off by the end of the file.
@@ -409,14 +435,7 @@ impl<'a, S: Source> Parser<'a, S> {
                 }
             };
             if long {
-                if limit - off < 12 {
-                    let err = Error::Truncated {
-                        tag: attr(tag),
-                        offset: off,
-                        declared: 12,
-                        available: limit - off,
-                    };
-                    self.cut(limit, Some(tag), off, err)?;
+                if !self.fits(limit, (tag, tag), off, off, 12)? {
                     return Ok(None);
                 }
                 (vr, self.u32_at(off + 8, be)?, 12)
@@ -535,14 +554,7 @@ impl<'a, S: Source> Parser<'a, S> {
                 // (0002,xxxx) do not belong in the data set (PS3.10 §7.1).
                 // Drop both; a finding says so.
                 let len = u64::from(h.len);
-                if len > limit - value_off {
-                    let err = Error::Truncated {
-                        tag: attr(h.tag),
-                        offset: off,
-                        declared: len,
-                        available: limit - value_off,
-                    };
-                    self.cut(limit, Some(h.tag), off, err)?;
+                if !self.fits(limit, (h.tag, h.tag), off, value_off, len)? {
                     break;
                 }
                 let kind = if misplaced_meta {
@@ -658,14 +670,7 @@ impl<'a, S: Source> Parser<'a, S> {
             }
             // A primitive value of defined length.
             let len = u64::from(h.len);
-            if len > limit - value_off {
-                let err = Error::Truncated {
-                    tag: attr(h.tag),
-                    offset: off,
-                    declared: len,
-                    available: limit - value_off,
-                };
-                self.cut(limit, Some(h.tag), off, err)?;
+            if !self.fits(limit, (h.tag, h.tag), off, value_off, len)? {
                 break;
             }
             if len % 2 == 1 {
@@ -788,14 +793,7 @@ impl<'a, S: Source> Parser<'a, S> {
             None
         } else {
             let len = u64::from(h.len);
-            if len > limit - value_off {
-                let err = Error::Truncated {
-                    tag: attr(h.tag),
-                    offset: hdr_off,
-                    declared: len,
-                    available: limit - value_off,
-                };
-                self.cut(limit, Some(h.tag), hdr_off, err)?;
+            if !self.fits(limit, (h.tag, h.tag), hdr_off, value_off, len)? {
                 // Read what is there, up to the end of the file.
                 None
             } else {
@@ -867,14 +865,7 @@ impl<'a, S: Source> Parser<'a, S> {
                 self.dataset(item_start, End::Delimited { limit }, enc, depth)?
             } else {
                 let ilen = u64::from(len);
-                if ilen > limit - item_start {
-                    let err = Error::Truncated {
-                        tag: attr(ITEM),
-                        offset: off,
-                        declared: ilen,
-                        available: limit - item_start,
-                    };
-                    self.cut(limit, Some(ITEM), off, err)?;
+                if !self.fits(limit, (ITEM, ITEM), off, item_start, ilen)? {
                     // Read the item up to the end of the file.
                     self.truncated = false;
                     let r = self.dataset(item_start, End::At(limit), enc, depth)?;
@@ -953,14 +944,7 @@ impl<'a, S: Source> Parser<'a, S> {
             }
             let value_off = off + 8;
             let flen = u64::from(len);
-            if flen > limit - value_off {
-                let err = Error::Truncated {
-                    tag: attr(ITEM),
-                    offset: off,
-                    declared: flen,
-                    available: limit - value_off,
-                };
-                self.cut(limit, Some(PIXEL_DATA), off, err)?;
+            if !self.fits(limit, (ITEM, PIXEL_DATA), off, value_off, flen)? {
                 off = limit;
                 break;
             }

@@ -3,7 +3,6 @@
 
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, anyhow};
 use radguard_core::{AuditRecord, KeyId, Label, Operation, Reason, Status};
@@ -15,6 +14,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::Outcome;
+use crate::audit::{Audit, AuditArg, now_ms};
 use crate::inputs::{self, Job};
 use crate::output::Output;
 use crate::progress::{Progress, Unit};
@@ -55,6 +55,8 @@ pub(crate) struct EncryptArgs {
     segment_size: u32,
     #[command(flatten)]
     jobs: JobsArg,
+    #[command(flatten)]
+    audit: AuditArg,
     /// DICOM files or folders to encrypt.
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
@@ -70,6 +72,8 @@ pub(crate) struct DecryptArgs {
     outdir: PathBuf,
     #[command(flatten)]
     jobs: JobsArg,
+    #[command(flatten)]
+    audit: AuditArg,
     /// Encrypted files or folders to decrypt.
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
@@ -103,12 +107,6 @@ impl Executor for RayonExecutor {
     fn run(&self, tasks: usize, f: &(dyn Fn(usize) + Sync)) {
         (0..tasks).into_par_iter().for_each(f);
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// What happened to one file, as reported.
@@ -161,16 +159,27 @@ fn total_bytes(jobs: &[Job]) -> u64 {
 /// The per-file work: input, output and a progress callback.
 type Work<'a> = dyn Fn(&Job, &(dyn Fn(u64) + Sync)) -> anyhow::Result<EncryptionInfo> + Sync + 'a;
 
-/// Runs `work` on every planned job in parallel and reports.
-fn run_jobs(
+/// What `encrypt` and `decrypt` run on.
+struct Run<'a> {
     op: Operation,
     verb: &'static str,
-    inputs: &[PathBuf],
-    outdir: &Path,
-    jobs: &JobsArg,
-    out: Output,
-    work: &Work<'_>,
-) -> anyhow::Result<Outcome> {
+    inputs: &'a [PathBuf],
+    outdir: &'a Path,
+    jobs: &'a JobsArg,
+    audit: &'a AuditArg,
+}
+
+/// Runs `work` on every planned job in parallel, reports and audits.
+fn run_jobs(run: &Run<'_>, out: Output, work: &Work<'_>) -> anyhow::Result<Outcome> {
+    let Run {
+        op,
+        verb,
+        inputs,
+        outdir,
+        jobs,
+        audit,
+    } = *run;
+    let audit = Audit::open(audit)?;
     let plan = inputs::plan(inputs, outdir);
     let pool = jobs.pool()?;
     let progress = Progress::new(out, total_bytes(&plan.jobs), Unit::Bytes, verb);
@@ -223,6 +232,8 @@ fn run_jobs(
                 .with_reason(Reason::code("bad_input")),
         );
     }
+    audit.record_all(&records)?;
+    audit.finish()?;
     let done = records.len() - failed;
     out.line(format_args!("{done} {verb}, {failed} failed"));
     out.json(&Report {
@@ -264,22 +275,22 @@ pub(crate) fn encrypt(args: &EncryptArgs, out: Output) -> anyhow::Result<Outcome
         ));
     }
     let exec = RayonExecutor;
-    run_jobs(
-        Operation::Encrypt,
-        "encrypted",
-        &args.inputs,
-        &args.outdir,
-        &args.jobs,
-        out,
-        &|job, tick| {
-            let opts = EncryptOptions::new()
-                .kek(&kek)
-                .segment_size(args.segment_size)
-                .executor(&exec)
-                .progress(tick);
-            Ok(encrypt_file(&job.input, &job.output, &ring, &opts)?)
-        },
-    )
+    let run = Run {
+        op: Operation::Encrypt,
+        verb: "encrypted",
+        inputs: &args.inputs,
+        outdir: &args.outdir,
+        jobs: &args.jobs,
+        audit: &args.audit,
+    };
+    run_jobs(&run, out, &|job, tick| {
+        let opts = EncryptOptions::new()
+            .kek(&kek)
+            .segment_size(args.segment_size)
+            .executor(&exec)
+            .progress(tick);
+        Ok(encrypt_file(&job.input, &job.output, &ring, &opts)?)
+    })
 }
 
 /// `radguard decrypt`.
@@ -287,16 +298,16 @@ pub(crate) fn decrypt(args: &DecryptArgs, out: Output) -> anyhow::Result<Outcome
     let path = args.keyring.path()?;
     let ring = LocalKeyring::open(&path)?;
     let exec = RayonExecutor;
-    run_jobs(
-        Operation::Decrypt,
-        "decrypted",
-        &args.inputs,
-        &args.outdir,
-        &args.jobs,
-        out,
-        &|job, tick| {
-            let opts = DecryptOptions::new().executor(&exec).progress(tick);
-            Ok(decrypt_file(&job.input, &job.output, &ring, &opts)?)
-        },
-    )
+    let run = Run {
+        op: Operation::Decrypt,
+        verb: "decrypted",
+        inputs: &args.inputs,
+        outdir: &args.outdir,
+        jobs: &args.jobs,
+        audit: &args.audit,
+    };
+    run_jobs(&run, out, &|job, tick| {
+        let opts = DecryptOptions::new().executor(&exec).progress(tick);
+        Ok(decrypt_file(&job.input, &job.output, &ring, &opts)?)
+    })
 }

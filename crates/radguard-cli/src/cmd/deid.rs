@@ -1,10 +1,8 @@
 //! `radguard deid`: DICOM de-identification per PS3.15 Annex E.
 
-use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
+use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use anyhow::{Context, bail};
 use radguard_core::{AttrTag, AuditRecord, Operation, Status};
@@ -14,6 +12,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::Outcome;
+use crate::audit::{Audit, AuditArg, now_ms};
 use crate::inputs::{self, FileId, Job};
 use crate::output::Output;
 use crate::progress::{Progress, Unit};
@@ -50,9 +49,8 @@ pub(crate) struct Args {
     #[arg(long, value_name = "FILE")]
     key_file: Option<PathBuf>,
 
-    /// Append one JSON audit record per file to this file (JSON Lines).
-    #[arg(long, value_name = "FILE")]
-    audit: Option<PathBuf>,
+    #[command(flatten)]
+    audit: AuditArg,
 
     /// CSV of "original patient id,pseudonym" overriding the keyed pseudonyms.
     #[arg(long, value_name = "CSV")]
@@ -104,12 +102,6 @@ struct Summary<'a> {
     files: Vec<FileResult>,
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
 pub(crate) fn run(args: &Args, out: Output) -> anyhow::Result<Outcome> {
     let profile = Profile::builder()
         .options(args.options.iter().copied())
@@ -148,16 +140,7 @@ pub(crate) fn run(args: &Args, out: Output) -> anyhow::Result<Outcome> {
     }
     std::fs::create_dir_all(outdir)
         .with_context(|| format!("cannot create {}", outdir.display()))?;
-    let audit = match &args.audit {
-        Some(p) => Some(Mutex::new(BufWriter::new(
-            OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(p)
-                .with_context(|| format!("cannot open audit file {}", p.display()))?,
-        ))),
-        None => None,
-    };
+    let audit = Audit::open(&args.audit)?;
     let plan = inputs::plan(&args.inputs, outdir);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))
@@ -249,26 +232,10 @@ pub(crate) fn run(args: &Args, out: Output) -> anyhow::Result<Outcome> {
                 }
             }
         }
-        if let Some(a) = &audit {
-            let mut w = a
-                .lock()
-                .map_err(|_| anyhow::anyhow!("audit writer poisoned"))?;
-            for (_, rec) in &records {
-                serde_json::to_writer(&mut *w, rec)?;
-                w.write_all(b"\n")?;
-            }
-            w.flush()?;
-        }
+        audit.record_all(records.iter().map(|(_, rec)| rec))?;
     }
     progress.finish();
-    if let Some(a) = audit {
-        let w = a
-            .into_inner()
-            .map_err(|_| anyhow::anyhow!("audit writer poisoned"))?;
-        w.into_inner()
-            .map_err(|e| anyhow::anyhow!("cannot write the audit file: {}", e.error()))?
-            .sync_all()?;
-    }
+    audit.finish()?;
     let done = results.iter().filter(|r| r.status == Status::Done).count();
     let refused = results
         .iter()

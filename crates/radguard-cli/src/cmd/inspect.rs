@@ -2,10 +2,12 @@
 
 use std::path::PathBuf;
 
+use radguard_core::{AuditRecord, Operation, Status};
 use radguard_dicom::{Finding, Summary};
 use serde::Serialize;
 
 use crate::Outcome;
+use crate::audit::{Audit, AuditArg, now_ms};
 use crate::output::Output;
 use crate::progress::{Progress, Unit};
 
@@ -15,6 +17,8 @@ pub(crate) struct Args {
     /// DICOM files to inspect.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
+    #[command(flatten)]
+    audit: AuditArg,
 }
 
 #[derive(Serialize)]
@@ -27,6 +31,8 @@ struct Report<'a> {
 }
 
 pub(crate) fn run(args: &Args, out: Output) -> anyhow::Result<Outcome> {
+    let audit = Audit::open(&args.audit)?;
+    let started = now_ms();
     let progress = Progress::new(out, args.files.len() as u64, Unit::Files, "inspect");
     let results: Vec<(String, Result<Summary, radguard_dicom::Error>)> = args
         .files
@@ -67,6 +73,20 @@ pub(crate) fn run(args: &Args, out: Output) -> anyhow::Result<Outcome> {
             }
         }
     }
+    let records: Vec<AuditRecord> = results
+        .iter()
+        .map(|(file, r)| {
+            let rec = match r {
+                Ok(_) => AuditRecord::new(Operation::Inspect, Status::Done),
+                Err(e) => {
+                    AuditRecord::new(Operation::Inspect, Status::Failed).with_reason(e.reason())
+                }
+            };
+            rec.with_input(file).with_times(started, now_ms())
+        })
+        .collect();
+    audit.record_all(&records)?;
+    audit.finish()?;
     out.json(&reports)?;
     Ok(if failed == 0 {
         Outcome::AllDone

@@ -3,13 +3,14 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, anyhow, bail};
-use radguard_core::KeyId;
+use radguard_core::{AuditRecord, KeyId, Label, Operation, Reason, Status};
 use radguard_crypt::dicom::{DecryptOptions, Rewrap, encryption_info, rewrap_file};
 use radguard_crypt::{KeyInfo, KeyProvider, KeyStatus, LocalKeyring};
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::Outcome;
+use crate::audit::{Audit, AuditArg, now_ms};
 use crate::cmd::crypt::{JobsArg, KeyringArg};
 use crate::output::Output;
 use crate::progress::{Progress, Unit};
@@ -51,6 +52,8 @@ enum KeysCommand {
         id: Option<KeyId>,
         #[command(flatten)]
         jobs: JobsArg,
+        #[command(flatten)]
+        audit: AuditArg,
         /// Encrypted files or folders (archives) to re-wrap.
         #[arg(value_name = "PATH")]
         paths: Vec<PathBuf>,
@@ -68,6 +71,8 @@ enum KeysCommand {
         yes: bool,
         #[command(flatten)]
         jobs: JobsArg,
+        #[command(flatten)]
+        audit: AuditArg,
         /// Encrypted files or folders (archives) to count affected instances in.
         #[arg(value_name = "PATH")]
         paths: Vec<PathBuf>,
@@ -86,15 +91,27 @@ pub(crate) fn run(args: &Args, out: Output) -> anyhow::Result<Outcome> {
             keyring,
             id,
             jobs,
+            audit,
             paths,
-        } => rotate(&keyring.path()?, id.clone(), jobs, paths, out),
+        } => rotate(&keyring.path()?, id.clone(), jobs, audit, paths, out),
         KeysCommand::Destroy {
             keyring,
             id,
             yes,
             jobs,
+            audit,
             paths,
-        } => destroy(&keyring.path()?, id, *yes, jobs, paths, out),
+        } => {
+            let req = DestroyRequest {
+                keyring: keyring.path()?,
+                id,
+                yes: *yes,
+                jobs,
+                audit,
+                paths,
+            };
+            destroy(&req, out)
+        }
     }
 }
 
@@ -262,9 +279,12 @@ fn rotate(
     path: &PathBuf,
     id: Option<KeyId>,
     jobs: &JobsArg,
+    audit: &AuditArg,
     paths: &[PathBuf],
     out: Output,
 ) -> anyhow::Result<Outcome> {
+    let audit = Audit::open(audit)?;
+    let started = now_ms();
     let files = files_under(paths)?;
     let new_id = {
         let mut ring = LocalKeyring::open_for_update(path)?;
@@ -302,17 +322,36 @@ fn rotate(
         not_encrypted: 0,
         failed: Vec::new(),
     };
+    let mut records = Vec::with_capacity(results.len());
     for (f, r) in &results {
-        match r {
-            Ok(Some(true)) => report.rewrapped += 1,
-            Ok(Some(false)) => report.already_current += 1,
-            Ok(None) => report.not_encrypted += 1,
+        let rec = AuditRecord::new(Operation::Rewrap, Status::Done)
+            .with_input(&f.display().to_string())
+            .with_key_id(new_id.clone())
+            .with_times(started, now_ms());
+        records.push(match r {
+            Ok(Some(true)) => {
+                report.rewrapped += 1;
+                rec.with_output(&f.display().to_string())
+            }
+            Ok(Some(false)) => {
+                report.already_current += 1;
+                skipped(rec, "already_under_the_new_key")
+            }
+            Ok(None) => {
+                report.not_encrypted += 1;
+                skipped(rec, "not_encrypted")
+            }
             Err(e) => {
                 out.line(format_args!("failed    {}: {e}", f.display()));
                 report.failed.push(failure(f, e));
+                let mut rec = rec.with_reason(e.reason());
+                rec.set_status(Status::Failed);
+                rec
             }
-        }
+        });
     }
+    audit.record_all(&records)?;
+    audit.finish()?;
     if !paths.is_empty() {
         out.line(format_args!(
             "re-wrapped {} instance(s) under {new_id}; {} already under it, {} file(s) not encrypted, {} failed",
@@ -340,14 +379,32 @@ struct DestroyReport {
     unreadable: Vec<Failure>,
 }
 
-fn destroy(
-    path: &PathBuf,
-    id: &KeyId,
+/// What `keys destroy` was asked to do.
+struct DestroyRequest<'a> {
+    keyring: PathBuf,
+    id: &'a KeyId,
     yes: bool,
-    jobs: &JobsArg,
-    paths: &[PathBuf],
-    out: Output,
-) -> anyhow::Result<Outcome> {
+    jobs: &'a JobsArg,
+    audit: &'a AuditArg,
+    paths: &'a [PathBuf],
+}
+
+fn skipped(mut rec: AuditRecord, why: &'static str) -> AuditRecord {
+    rec.set_status(Status::Skipped);
+    rec.with_reason(Reason::code(why))
+}
+
+fn destroy(req: &DestroyRequest<'_>, out: Output) -> anyhow::Result<Outcome> {
+    let DestroyRequest {
+        keyring: ref path,
+        id,
+        yes,
+        jobs,
+        audit,
+        paths,
+    } = *req;
+    let audit = Audit::open(audit)?;
+    let started = now_ms();
     // Check the key exists and is live before scanning anything.
     {
         let ring = LocalKeyring::open(path)?;
@@ -418,6 +475,17 @@ fn destroy(
     let was_primary = ring.primary_key_id().ok().as_ref() == Some(id);
     ring.destroy_key(id)?;
     ring.save()?;
+    let mut rec = AuditRecord::new(Operation::DestroyKey, Status::Done)
+        .with_input(&path.display().to_string())
+        .with_key_id(id.clone())
+        .with_times(started, now_ms());
+    if let Some(n) = affected {
+        rec = rec
+            .with_count(Label::new("affected_instances"), n as u64)
+            .with_count(Label::new("unreadable_files"), unreadable.len() as u64);
+    }
+    audit.record(&rec)?;
+    audit.finish()?;
     out.line(format_args!(
         "destroyed key {id}: {what} are now unrecoverable"
     ));

@@ -17,6 +17,7 @@ use radguard_risk::{
 use serde::Serialize;
 
 use crate::Outcome;
+use crate::audit::{Audit, AuditArg, now_ms};
 use crate::output::Output;
 
 /// Arguments of `radguard risk`.
@@ -89,6 +90,8 @@ struct ScoreArgs {
     /// Exit with code 1 when any device is at or above this tier.
     #[arg(long, value_enum, value_name = "TIER")]
     fail_on: Option<FailOn>,
+    #[command(flatten)]
+    audit: AuditArg,
 }
 
 #[derive(Debug, clap::Args)]
@@ -218,6 +221,8 @@ fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> anyhow::Result<()
 }
 
 fn score(a: &ScoreArgs, out: Output) -> anyhow::Result<Outcome> {
+    let audit = Audit::open(&a.audit)?;
+    let started = now_ms();
     let inv = load_inventory(&a.inventory)?;
     let s = scorer(&a.common, &inv, out)?;
     let r = s.assess_inventory(&inv);
@@ -259,6 +264,8 @@ fn score(a: &ScoreArgs, out: Output) -> anyhow::Result<Outcome> {
         None if out.is_json() => out.json(&r)?,
         None => out.line(text.trim_end()),
     }
+    audit.record(&score_record(a, &r, started))?;
+    audit.finish()?;
     let threshold = a.fail_on.map(|f| match f {
         FailOn::Critical => Tier::Critical,
         FailOn::High => Tier::High,
@@ -268,6 +275,37 @@ fn score(a: &ScoreArgs, out: Output) -> anyhow::Result<Outcome> {
         Some(t) if r.devices.iter().any(|d| d.tier >= t) => Outcome::SomeFailed,
         _ => Outcome::AllDone,
     })
+}
+
+/// The audit record of a scoring run: counts only (devices, findings, one
+/// count per tier), never device names or addresses.
+fn score_record(
+    a: &ScoreArgs,
+    r: &radguard_risk::FleetReport,
+    started: u64,
+) -> radguard_core::AuditRecord {
+    use radguard_core::{AuditRecord, Label, Operation, Status};
+    let mut rec = AuditRecord::new(Operation::RiskScore, Status::Done)
+        .with_input(&a.inventory.display().to_string())
+        .with_count(Label::new("devices"), r.devices.len() as u64)
+        .with_count(
+            Label::new("findings"),
+            r.devices.iter().map(|d| d.findings.len() as u64).sum(),
+        );
+    for tier in [Tier::Critical, Tier::High, Tier::Medium, Tier::Low] {
+        let n = r.devices.iter().filter(|d| d.tier == tier).count() as u64;
+        let label = match tier {
+            Tier::Critical => "tier_critical",
+            Tier::High => "tier_high",
+            Tier::Medium => "tier_medium",
+            _ => "tier_low",
+        };
+        rec = rec.with_count(Label::new(label), n);
+    }
+    if let Some(o) = &a.output {
+        rec = rec.with_output(&o.display().to_string());
+    }
+    rec.with_times(started, now_ms())
 }
 
 #[derive(Serialize)]

@@ -16,6 +16,7 @@ use radguard_wipe::{
 use serde::Serialize;
 
 use crate::Outcome;
+use crate::audit::{Audit, AuditArg};
 use crate::output::Output;
 use crate::progress::{Progress, Unit};
 use crate::secrets::{parse_key, read_secret_file, secret_path};
@@ -95,6 +96,9 @@ pub(crate) struct Args {
     /// Phone or other contact.
     #[arg(long, value_name = "CONTACT")]
     contact: Option<String>,
+
+    #[command(flatten)]
+    audit: AuditArg,
 }
 
 fn parse_method(s: &str) -> Result<Method, String> {
@@ -172,8 +176,9 @@ pub(crate) fn run(
             out.warn(format_args!("{}: {w}", item.path.display()));
         }
     }
-    // Everything that can fail before writing does so now: the key and
-    // the certificate path.
+    // Everything that can fail before writing does so now: the key, the
+    // certificate path and the audit file.
+    let audit = Audit::open(&args.audit)?;
     let key = load_or_create_key(args.sign_key.as_deref(), out)?;
     let started = Certificate::now();
     let cert_path = match &args.cert {
@@ -248,6 +253,8 @@ pub(crate) fn run(
         &AtomicOptions::new().mode(0o644),
     )
     .with_context(|| format!("cannot write certificate {}", cert_path.display()))?;
+    audit.record_all(&audit_records(&cert))?;
+    audit.finish()?;
 
     if out.is_json() {
         out.json(&DoneJson {
@@ -298,6 +305,39 @@ pub(crate) fn run(
     } else {
         Outcome::SomeFailed
     })
+}
+
+/// One PHI-free audit record per certificate item: the target as the
+/// operator named it, the outcome and the byte counts.
+fn audit_records(cert: &Certificate) -> Vec<radguard_core::AuditRecord> {
+    use radguard_core::{AuditRecord, Label, Operation, Reason, Status as AuditStatus};
+    cert.items
+        .iter()
+        .map(|it| {
+            let status = if it.status == Status::Completed {
+                AuditStatus::Done
+            } else {
+                AuditStatus::Failed
+            };
+            let mut rec = AuditRecord::new(Operation::Wipe, status)
+                .with_input(&it.target.path)
+                .with_label(Label::new(match it.assurance.level {
+                    radguard_wipe::AssuranceLevel::ClearLogical => "clear_logical",
+                    _ => "not_assured",
+                }))
+                .with_count(Label::new("files"), it.target.files)
+                .with_count(Label::new("folders"), it.target.folders)
+                .with_count(Label::new("bytes"), it.target.bytes)
+                .with_count(Label::new("bytes_written"), it.bytes_written);
+            rec = match it.status {
+                Status::Completed => rec,
+                Status::Interrupted => rec.with_reason(Reason::code("interrupted")),
+                Status::NotStarted => rec.with_reason(Reason::code("not_started")),
+                _ => rec.with_reason(Reason::code("failed")),
+            };
+            rec
+        })
+        .collect()
 }
 
 fn print_plan(plan: &Plan, args: &Args, out: Output, dry_run: bool) -> anyhow::Result<()> {
