@@ -8,6 +8,19 @@ use std::io::{IsTerminal, Write};
 
 use serde::Serialize;
 
+/// An error and its causes on one line (`what: why: deeper why`): library
+/// errors keep their cause in `source()` rather than repeating it.
+pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = err.to_string();
+    let mut cur = err.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
 /// The output channel chosen on the command line.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Output {

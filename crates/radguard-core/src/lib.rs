@@ -66,3 +66,8 @@ pub use audit::{
 pub use key::{KeyError, KeyId, SecretKey};
 pub use path::{AttrPath, AttrTag, ParseTagError, PathStep};
 pub use redact::Redacted;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

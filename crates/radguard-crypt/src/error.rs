@@ -47,7 +47,7 @@ pub enum Error {
     NoPrimaryKey,
 
     /// A key provider's backend failed (network, HSM, KMS permission, ...).
-    #[error("key provider failed: {source}")]
+    #[error("key provider failed")]
     Provider {
         /// The backend's error. Providers must not put key material in it.
         #[source]
@@ -64,7 +64,7 @@ pub enum Error {
     },
 
     /// Reading or writing a keyring file failed.
-    #[error("keyring {path}: {op}: {source}")]
+    #[error("keyring {path}: {op}")]
     KeyringIo {
         /// What was being done.
         op: &'static str,
@@ -88,7 +88,7 @@ pub enum Error {
     Random,
 
     /// An I/O error on a stream that has no path.
-    #[error("I/O error while {op}: {source}")]
+    #[error("I/O error while {op}")]
     Io {
         /// What was being done.
         op: &'static str,

@@ -132,3 +132,8 @@ pub use exec::{Executor, Sequential, Threads};
 pub use keyring::{KeyInfo, KeyStatus, LocalKeyring};
 pub use layout::{Layout, Segment, TAG_LEN};
 pub use provider::{KeyProvider, LOCAL_WRAPPED_LEN, StaticKey, unwrap_data_key, wrap_data_key};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -212,7 +212,15 @@ pub fn patient_key(ds: &InMemDicomObject) -> String {
 ///
 /// let profile = Profile::builder().option(DeidOption::RetainLongModifiedDates).build()?;
 /// let deid = Deidentifier::new(profile, DeidKey::new(&SecretKey::from_bytes([7; 32])));
-/// let input = std::fs::read(radguard_testkit::sample("pydicom/MR_small.dcm"))?;
+/// # use dicom_core::{DataElement, VR};
+/// # use radguard_dicom::tags;
+/// # let obj = dicom_object::InMemDicomObject::from_element_iter([
+/// #     DataElement::new(tags::SOP_CLASS_UID, VR::UI, "1.2.840.10008.5.1.4.1.1.4"),
+/// #     DataElement::new(tags::SOP_INSTANCE_UID, VR::UI, "1.2.3.4"),
+/// #     DataElement::new(tags::STUDY_DATE, VR::DA, "20240131"),
+/// #     DataElement::new(tags::PATIENT_ID, VR::LO, "MRN0042"),
+/// # ]).with_meta(dicom_object::meta::FileMetaTableBuilder::new().transfer_syntax("1.2.840.10008.1.2.1"))?;
+/// let input: Vec<u8> = radguard_dicom::to_bytes(&obj)?; // an MR image file
 /// let (output, report) = deid.deidentify_bytes(&input)?;
 /// let out = radguard_dicom::from_bytes(&output)?;
 /// assert_eq!(out.dataset().get(dicom_dictionary_std::tags::PATIENT_IDENTITY_REMOVED).unwrap().to_str()?, "YES");

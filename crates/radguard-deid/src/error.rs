@@ -1,6 +1,7 @@
 //! The crate's error type.
 
 use radguard_core::{AttrTag, Reason};
+use radguard_dicom::tags::{self, to_attr};
 
 use crate::profile::DeidOption;
 
@@ -20,7 +21,7 @@ pub enum Error {
 
     /// The pixel data may show identifying text.
     #[error(
-        "refused: {reason}; radguard does not clean pixel data (use --allow-burned-in to de-identify the header only)"
+        "refused: {reason}; radguard does not clean pixel data (allow burned-in annotation in the profile to de-identify the header only)"
     )]
     BurnedInAnnotation {
         /// Why the file is considered to have burned-in annotation.
@@ -59,7 +60,7 @@ pub enum Error {
     },
 
     /// Reading or writing a stream failed.
-    #[error("I/O error: {0}")]
+    #[error("I/O error")]
     Io(#[from] std::io::Error),
 }
 
@@ -71,10 +72,10 @@ impl Error {
             Self::Dicom(e) => e.reason(),
             Self::Dicomdir => Reason::code("dicomdir"),
             Self::BurnedInAnnotation { .. } => {
-                Reason::code("burned_in_annotation").at_tag(AttrTag::new(0x0028, 0x0301))
+                Reason::code("burned_in_annotation").at_tag(to_attr(tags::BURNED_IN_ANNOTATION))
             }
             Self::NoInstanceUid => {
-                Reason::code("no_sop_instance_uid").at_tag(AttrTag::new(0x0008, 0x0018))
+                Reason::code("no_sop_instance_uid").at_tag(to_attr(tags::SOP_INSTANCE_UID))
             }
             Self::Truncated { offset, tag } => {
                 let r = Reason::code("truncated").at_offset(*offset);

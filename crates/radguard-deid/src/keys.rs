@@ -5,20 +5,7 @@
 //! without it can link outputs to inputs (unkeyed hashes of UIDs and IDs
 //! are open to dictionary attacks; PS3.15 E.1.1 warns against them).
 //!
-//! # Construction (version 1)
-//!
-//! Subkeys: `K_label = HKDF-SHA-256(IKM = secret, salt = "radguard deid v1",
-//! info = label)`, 32 bytes, for the labels `uid`, `pseudonym`, `date` and
-//! `digest`. Then, with `HMAC = HMAC-SHA-256`:
-//!
-//! | output | definition |
-//! |---|---|
-//! | replacement UID | `"2.25." + decimal(big-endian u128 of the first 16 bytes of HMAC(K_uid, uid))`, where `uid` has its trailing NUL/space padding removed; at most 44 characters, no leading zeros |
-//! | pseudonym | `"RG" + upper-case hex of the first 10 bytes of HMAC(K_pseudonym, patient)` (22 characters) |
-//! | date offset | `b = HMAC(K_date, patient)`; days = `-(365 + (u32 of b[0..4] mod 3288))` (about 1 to 10 years back), seconds = `u32 of b[4..8] mod 86400` |
-//! | digest | `HMAC(K_digest, label + "\0" + value)` |
-//!
-//! `patient` is the patient key of [`crate::PatientKey`].
+//! The construction is documented on [`DeidKey`].
 
 use hkdf::Hkdf;
 use hmac::{Hmac, KeyInit, Mac};
@@ -29,6 +16,41 @@ use zeroize::Zeroizing;
 type HmacSha256 = Hmac<Sha256>;
 
 /// The derived keys of one de-identification secret.
+///
+/// Everything radguard-deid derives comes from one 256-bit secret, so any
+/// number of machines holding it de-identify consistently with no shared
+/// state, and nobody without it can link outputs to inputs.
+///
+/// # Construction (version 1)
+///
+/// Subkeys: `K_label = HKDF-SHA-256(IKM = secret, salt = "radguard deid v1",
+/// info = label)`, 32 bytes, for the labels `uid`, `pseudonym`, `date` and
+/// `digest`. Then, with `HMAC = HMAC-SHA-256`:
+///
+/// | output | definition |
+/// |---|---|
+/// | replacement UID | `"2.25." + decimal(big-endian u128 of the first 16 bytes of HMAC(K_uid, uid))`, where `uid` has its leading and trailing NUL/space padding removed; at most 44 characters, no leading zeros |
+/// | pseudonym | `"RG" + upper-case hex of the first 10 bytes of HMAC(K_pseudonym, patient)` (22 characters) |
+/// | date offset | `b = HMAC(K_date, patient)`; days = `-(365 + (u32 of b[0..4] mod 3288))` (about 1 to 10 years back), seconds = `u32 of b[4..8] mod 86400` |
+/// | digest | `HMAC(K_digest, label + "\0" + value)` |
+///
+/// `patient` is the patient key of [`crate::patient_key`]: the Issuer of
+/// Patient ID and Patient ID, else the name and birth date, else the Study
+/// Instance UID, else the SOP Instance UID.
+///
+/// # Examples
+///
+/// ```
+/// use radguard_core::SecretKey;
+/// use radguard_deid::DeidKey;
+///
+/// let k = DeidKey::new(&SecretKey::from_bytes([0; 32]));
+/// // The known answers of the construction above (also checked against an
+/// // independent Python implementation in the crate's tests).
+/// assert_eq!(k.uid("1.2.3"), "2.25.212502939581056216892970406576733964713");
+/// assert_eq!(k.pseudonym("PID\\ISSUER"), "RG2EDE880839CF382FCDB5");
+/// assert_eq!(k.date_offset("PID\\ISSUER"), (-3277, 51327));
+/// ```
 ///
 /// # Security
 ///

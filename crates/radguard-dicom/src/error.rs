@@ -17,7 +17,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// Reading or writing a file failed.
-    #[error("{op} {path}: {source}")]
+    #[error("{op} {path}")]
     Io {
         /// What was being done: "cannot open", "cannot read", ...
         op: &'static str,
@@ -29,7 +29,7 @@ pub enum Error {
     },
 
     /// An I/O error on a reader or writer that has no path.
-    #[error("I/O error while {op}: {source}")]
+    #[error("I/O error while {op}")]
     Stream {
         /// What was being done.
         op: &'static str,
@@ -121,7 +121,7 @@ pub enum Error {
 
     /// Encoding the data set for writing failed (for example a value that
     /// the declared character set cannot represent).
-    #[error("cannot encode the data set: {source}")]
+    #[error("cannot encode the data set")]
     Encode {
         /// dicom-rs's error.
         #[source]

@@ -114,3 +114,8 @@ pub mod dicom {
     pub use dicom_dictionary_std as dictionary_std;
     pub use dicom_object as object;
 }
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

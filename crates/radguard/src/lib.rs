@@ -48,3 +48,8 @@ pub use radguard_risk as risk;
 #[cfg(feature = "wipe")]
 #[cfg_attr(docsrs, doc(cfg(feature = "wipe")))]
 pub use radguard_wipe as wipe;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::Outcome;
 use crate::audit::{Audit, AuditArg, now_ms};
 use crate::inputs::{self, FileId, Job};
-use crate::output::Output;
+use crate::output::{Output, chain};
 use crate::progress::{Progress, Unit};
 use crate::secrets;
 
@@ -156,7 +156,7 @@ pub(crate) fn run(args: &Args, out: Output) -> anyhow::Result<Outcome> {
             input: p.display().to_string(),
             output: None,
             status: Status::Failed,
-            reason: Some(e.to_string()),
+            reason: Some(format!("{e:#}")),
         })
         .collect();
     // Batches: workers write temporary files, then one file system sync
@@ -211,7 +211,11 @@ pub(crate) fn run(args: &Args, out: Output) -> anyhow::Result<Outcome> {
                         input,
                         output: None,
                         status,
-                        reason: Some(e.to_string()),
+                        reason: Some(if e.is_refusal() {
+                            format!("{}{}", chain(&e), burned_in_hint(&e))
+                        } else {
+                            chain(&e)
+                        }),
                     });
                 }
             }
@@ -225,7 +229,7 @@ pub(crate) fn run(args: &Args, out: Output) -> anyhow::Result<Outcome> {
                     .position(|x| x.output.as_deref() == Some(&path.display().to_string()))
             {
                 results[i].status = Status::Failed;
-                results[i].reason = Some(e.to_string());
+                results[i].reason = Some(chain(&e));
                 results[i].output = None;
                 if let Some((_, rec)) = records.iter_mut().find(|(j, _)| *j == i) {
                     rec.set_status(Status::Failed);
@@ -314,6 +318,15 @@ fn prepare(
         )));
     }
     deid.deidentify_file_pending(&job.input, &job.output, write)
+}
+
+/// The command-line way out of a burned-in refusal.
+fn burned_in_hint(e: &radguard_deid::Error) -> &'static str {
+    if matches!(e, radguard_deid::Error::BurnedInAnnotation { .. }) {
+        " (--allow-burned-in de-identifies the header only)"
+    } else {
+        ""
+    }
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

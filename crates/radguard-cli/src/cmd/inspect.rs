@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::Outcome;
 use crate::audit::{Audit, AuditArg, now_ms};
-use crate::output::Output;
+use crate::output::{Output, chain};
 use crate::progress::{Progress, Unit};
 
 /// Arguments of `radguard inspect`.
@@ -63,12 +63,12 @@ pub(crate) fn run(args: &Args, out: Output) -> anyhow::Result<Outcome> {
             Err(e) => {
                 failed += 1;
                 if !out.is_json() {
-                    out.line(format_args!("{file}\n  error: {e}"));
+                    out.line(format_args!("{file}\n  error: {}", chain(e)));
                 }
                 reports.push(Report {
                     file: file.clone(),
                     summary: None,
-                    error: Some(e.to_string()),
+                    error: Some(chain(e)),
                 });
             }
         }

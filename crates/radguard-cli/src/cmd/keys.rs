@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::Outcome;
 use crate::audit::{Audit, AuditArg, now_ms};
 use crate::cmd::crypt::{JobsArg, KeyringArg};
-use crate::output::Output;
+use crate::output::{Output, chain};
 use crate::progress::{Progress, Unit};
 
 /// Arguments of `radguard keys`.
@@ -271,7 +271,7 @@ fn failure(file: &std::path::Path, e: &radguard_crypt::Error) -> Failure {
     Failure {
         file: file.display().to_string(),
         reason: e.reason().code.as_str(),
-        error: e.to_string(),
+        error: chain(e),
     }
 }
 
@@ -342,7 +342,7 @@ fn rotate(
                 skipped(rec, "not_encrypted")
             }
             Err(e) => {
-                out.line(format_args!("failed    {}: {e}", f.display()));
+                out.line(format_args!("failed    {}: {}", f.display(), chain(e)));
                 report.failed.push(failure(f, e));
                 let mut rec = rec.with_reason(e.reason());
                 rec.set_status(Status::Failed);
@@ -444,7 +444,7 @@ fn destroy(req: &DestroyRequest<'_>, out: Output) -> anyhow::Result<Outcome> {
                 Ok(true) => n += 1,
                 Ok(false) => {}
                 Err(e) => {
-                    out.warn(format_args!("{}: {e}", f.display()));
+                    out.warn(format_args!("{}: {}", f.display(), chain(e)));
                     unreadable.push(failure(f, e));
                 }
             }
