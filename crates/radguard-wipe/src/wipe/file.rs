@@ -1,0 +1,164 @@
+//! One regular file: its safety rules, the bytes a pass writes, and the
+//! wipe itself (overwrite, truncate, rename, unlink).
+
+use std::collections::HashSet;
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{AtFlags, FileType, Mode, OFlags};
+
+use super::names::{open_dir_path, scramble_name, split_parent};
+use super::{PlanItem, Run, Wiper, io_mode};
+use crate::engine::{self, End, Observer, Outcome};
+use crate::error::Error;
+use crate::fdmedia::{FILE_ALIGN, FdMedia};
+
+impl Wiper {
+    pub(super) fn plan_file_entry(
+        &self,
+        item: &mut PlanItem,
+        path: &Path,
+        meta: &std::fs::Metadata,
+        open: &HashSet<(u64, u64)>,
+    ) {
+        item.files.push(path.to_path_buf());
+        file_rules(item, path, meta, open, self.options.force);
+    }
+}
+
+/// Bytes one pass will write to a file: its allocated extents, rounded to
+/// whole blocks (what [`FdMedia::file`] will list as regions).
+pub(super) fn data_bytes(path: &Path, len: u64) -> u64 {
+    use std::os::unix::fs::OpenOptionsExt;
+    let nofollow = (OFlags::NOFOLLOW | OFlags::NONBLOCK).bits();
+    File::options()
+        .read(true)
+        .custom_flags(i32::try_from(nofollow).unwrap_or(0))
+        .open(path)
+        .ok()
+        .and_then(|f| crate::fdmedia::data_regions(&f, len, FILE_ALIGN as u64).ok())
+        .map_or(len.div_ceil(FILE_ALIGN as u64) * FILE_ALIGN as u64, |r| {
+            r.iter().map(|x| x.end - x.start).sum()
+        })
+}
+
+/// Safety rules for one regular file.
+pub(super) fn file_rules(
+    item: &mut PlanItem,
+    path: &Path,
+    meta: &std::fs::Metadata,
+    open: &HashSet<(u64, u64)>,
+    force: bool,
+) {
+    if meta.nlink() > 1 {
+        item.overridable(
+            force,
+            format!(
+                "{} has {} other hard links: its data stays reachable under those names (forcing overwrites it for all of them and leaves them empty)",
+                path.display(),
+                meta.nlink() - 1
+            ),
+            false,
+        );
+    }
+    if open.contains(&(meta.dev(), meta.ino())) {
+        item.overridable(
+            force,
+            format!("{} is open in another process", path.display()),
+            true,
+        );
+    }
+}
+
+/// Opens `name` in `dir` as a regular file for wiping, without following
+/// symbolic links: `O_DIRECT` first, buffered if the filesystem refuses it.
+fn open_file_at(dir: impl AsFd, name: &OsStr) -> io::Result<(File, bool)> {
+    let base =
+        OFlags::RDWR | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
+    let fd: OwnedFd = match rustix::fs::openat(&dir, name, base | OFlags::DIRECT, Mode::empty()) {
+        Ok(fd) => return Ok((File::from(fd), true)),
+        Err(rustix::io::Errno::INVAL) => rustix::fs::openat(&dir, name, base, Mode::empty())?,
+        Err(e) => return Err(e.into()),
+    };
+    Ok((File::from(fd), false))
+}
+
+impl Wiper {
+    /// Wipes one open regular file in `dir`; on success truncates,
+    /// renames, unlinks and syncs the folder.
+    pub(super) fn wipe_file_at(
+        &self,
+        dir: &OwnedFd,
+        name: &OsStr,
+        expect: Option<(u64, u64)>,
+        index: usize,
+        observer: &mut dyn Observer,
+        post: &mut Vec<String>,
+    ) -> Result<(Outcome, bool), Error> {
+        let disp = PathBuf::from(name);
+        let (file, direct) = open_file_at(dir, name).map_err(|e| Error::io(&disp, e))?;
+        let meta = file.metadata().map_err(|e| Error::io(&disp, e))?;
+        if !meta.file_type().is_file() {
+            return Err(Error::Changed(disp));
+        }
+        if let Some(id) = expect
+            && id != (meta.dev(), meta.ino())
+        {
+            return Err(Error::Changed(disp));
+        }
+        let mut media = FdMedia::file(file, meta.len(), direct).map_err(|e| Error::io(&disp, e))?;
+        let passes = self.options.method.passes();
+        let outcome = engine::run(&mut media, &passes, self.options.verify, index, observer);
+        let direct = media.is_direct();
+        if outcome.end != End::Completed {
+            return Ok((outcome, direct));
+        }
+        let file = media.into_file();
+        let step = |e: io::Error| Error::io(&disp, e);
+        file.set_len(0).map_err(step)?;
+        file.sync_all().map_err(step)?;
+        drop(file);
+        let last = scramble_name(dir, name, self.options.renames).map_err(step)?;
+        rustix::fs::unlinkat(dir, &last, AtFlags::empty()).map_err(|e| step(e.into()))?;
+        rustix::fs::fsync(dir).map_err(|e| step(e.into()))?;
+        post.push(format!(
+            "truncated to 0 bytes, renamed {} times to random names, unlinked, folder synced",
+            self.options.renames
+        ));
+        Ok((outcome, direct))
+    }
+
+    pub(super) fn run_file_target(
+        &self,
+        item: &PlanItem,
+        index: usize,
+        observer: &mut dyn Observer,
+        open: &HashSet<(u64, u64)>,
+    ) -> Result<Run, Error> {
+        let (parent, name) = split_parent(&item.path).map_err(|e| Error::io(&item.path, e))?;
+        let dir = open_dir_path(&parent).map_err(|e| Error::io(&parent, e))?;
+        let meta = rustix::fs::statat(&dir, &name, AtFlags::SYMLINK_NOFOLLOW)
+            .map_err(|e| Error::io(&item.path, e.into()))?;
+        if FileType::from_raw_mode(meta.st_mode) != FileType::RegularFile {
+            return Err(Error::Changed(item.path.clone()));
+        }
+        if !self.options.force && open.contains(&item.identity) {
+            return Err(Error::refused(
+                &item.path,
+                "the file is now open in another process",
+            ));
+        }
+        let mut post = Vec::new();
+        let (outcome, direct) =
+            self.wipe_file_at(&dir, &name, Some(item.identity), index, observer, &mut post)?;
+        let mut run = Run::new(outcome);
+        run.post = post;
+        run.io_mode = io_mode(direct);
+        run.files = 1;
+        Ok(run)
+    }
+}

@@ -1,0 +1,372 @@
+//! What to wipe and how, and examining a target without writing.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+use super::Wiper;
+use super::file::data_bytes;
+use super::tree::walk_plan;
+use crate::assurance::{Facts, Forced, assess};
+use crate::engine;
+use crate::method::{Method, Verify};
+use crate::probe::{self, FsInfo};
+use crate::report::{Assurance, MediaInfo, TargetKind};
+
+/// How to wipe.
+///
+/// # Examples
+///
+/// ```
+/// use radguard_wipe::{Method, Options, Verify};
+///
+/// let o = Options::new().method(Method::ClearRandom).verify(Verify::All);
+/// assert_eq!(o.method_ref(), &Method::ClearRandom);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub(super) method: Method,
+    pub(super) verify: Verify,
+    pub(super) force: bool,
+    pub(super) renames: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Options {
+    /// NIST Clear (zeros), verify the last pass, no force, three renames.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            method: Method::Clear,
+            verify: Verify::Last,
+            force: false,
+            renames: 3,
+        }
+    }
+
+    /// Sets the method.
+    #[must_use]
+    pub fn method(mut self, method: Method) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// Sets the verification mode.
+    #[must_use]
+    pub fn verify(mut self, verify: Verify) -> Self {
+        self.verify = verify;
+        self
+    }
+
+    /// Overrides the safety rules that can be overridden (mounted or
+    /// in-use targets, the device holding `/`, files with other hard
+    /// links). Overridden rules are recorded, and most cost assurance.
+    ///
+    /// # Security
+    ///
+    /// Forcing a wipe of a mounted filesystem's device destroys it under
+    /// the running system.
+    #[must_use]
+    pub fn force(mut self, force: bool) -> Self {
+        self.force = force;
+        self
+    }
+
+    /// How many times a file is renamed to random names before it is
+    /// unlinked (default 3, at most 32).
+    #[must_use]
+    pub fn renames(mut self, n: u32) -> Self {
+        self.renames = n.min(32);
+        self
+    }
+
+    /// The method.
+    #[must_use]
+    pub fn method_ref(&self) -> &Method {
+        &self.method
+    }
+
+    /// The verification mode.
+    #[must_use]
+    pub fn verify_mode(&self) -> Verify {
+        self.verify
+    }
+}
+
+/// What to wipe.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Target {
+    /// A file, a folder or a block device, told apart by what the path is
+    /// (never following a symbolic link).
+    Path(PathBuf),
+    /// The free space of the mounted filesystem holding this folder.
+    FreeSpace(PathBuf),
+}
+
+impl Target {
+    pub(super) fn path(&self) -> &Path {
+        match self {
+            Self::Path(p) | Self::FreeSpace(p) => p,
+        }
+    }
+}
+
+/// The plan for one target: what would be wiped, what stops it, and the
+/// level it would reach if all goes well.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct PlanItem {
+    /// The target as given.
+    pub path: PathBuf,
+    /// What it is, when that could be established.
+    pub kind: Option<TargetKind>,
+    /// Data bytes that would be overwritten (per pass).
+    pub bytes: u64,
+    /// Every regular file that would be wiped (for a folder, all of them).
+    pub files: Vec<PathBuf>,
+    /// Folders that would be removed.
+    pub folders: u64,
+    /// Symbolic links that would be removed (never followed).
+    pub symlinks: u64,
+    /// Why the target is refused; empty when it can be wiped.
+    pub refusals: Vec<String>,
+    /// Safety rules overridden by `force`, and other warnings.
+    pub warnings: Vec<String>,
+    /// What is known about the media.
+    pub media: MediaInfo,
+    /// The level the wipe would reach if it completes and verifies.
+    pub expected: Assurance,
+    /// Bytes to write and read, for progress bars.
+    pub work_bytes: u64,
+    /// Bytes one pass writes (allocated extents, rounded to whole blocks).
+    pub pass_bytes: u64,
+    pub(super) identity: (u64, u64),
+    pub(super) fs: Option<FsInfo>,
+    pub(super) forced: Vec<Forced>,
+    pub(super) blockers: Vec<String>,
+    pub(super) notes: Vec<String>,
+    pub(super) backing_fs: Option<(String, String)>,
+}
+
+impl PlanItem {
+    fn new(path: &Path) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            kind: None,
+            bytes: 0,
+            files: Vec::new(),
+            folders: 0,
+            symlinks: 0,
+            refusals: Vec::new(),
+            warnings: Vec::new(),
+            media: MediaInfo::default(),
+            expected: Assurance {
+                level: crate::AssuranceLevel::NotAssured,
+                reasons: Vec::new(),
+                recommendations: Vec::new(),
+            },
+            work_bytes: 0,
+            pass_bytes: 0,
+            identity: (0, 0),
+            fs: None,
+            forced: Vec::new(),
+            blockers: Vec::new(),
+            notes: Vec::new(),
+            backing_fs: None,
+        }
+    }
+
+    /// `true` when nothing stops the wipe.
+    #[must_use]
+    pub fn is_allowed(&self) -> bool {
+        self.refusals.is_empty()
+    }
+
+    /// Records a rule that `force` may override.
+    pub(super) fn overridable(&mut self, force: bool, what: String, degrades: bool) {
+        if force {
+            self.warnings.push(format!("forced: {what}"));
+            self.forced.push(Forced { what, degrades });
+        } else {
+            self.refusals
+                .push(format!("{what} (use --force to override)"));
+        }
+    }
+
+    pub(super) fn facts<'a>(&'a self, o: &'a Options) -> Facts<'a> {
+        Facts {
+            kind: self.kind.unwrap_or(TargetKind::File),
+            fs: self
+                .fs
+                .as_ref()
+                .map(|f| (f.name.as_str(), f.super_options.as_str())),
+            media: &self.media,
+            method: &o.method,
+            verify: o.verify,
+            forced: &self.forced,
+            blockers: &self.blockers,
+            notes: &self.notes,
+            backing_fs: self
+                .backing_fs
+                .as_ref()
+                .map(|(a, b)| (a.as_str(), b.as_str())),
+        }
+    }
+}
+
+/// The plans for every target.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub(super) items: Vec<PlanItem>,
+}
+
+impl Plan {
+    /// One item per target, in order.
+    #[must_use]
+    pub fn items(&self) -> &[PlanItem] {
+        &self.items
+    }
+
+    /// `true` when every target may be wiped.
+    #[must_use]
+    pub fn all_allowed(&self) -> bool {
+        self.items.iter().all(PlanItem::is_allowed)
+    }
+
+    /// Total bytes to write and read, for progress bars.
+    #[must_use]
+    pub fn work_bytes(&self) -> u64 {
+        self.items.iter().map(|i| i.work_bytes).sum()
+    }
+}
+
+impl Wiper {
+    pub(super) fn plan_one(&self, target: &Target, open: &HashSet<(u64, u64)>) -> PlanItem {
+        let path = target.path();
+        let mut item = PlanItem::new(path);
+        let o = &self.options;
+        let meta = match std::fs::symlink_metadata(path) {
+            Ok(m) => m,
+            Err(e) => {
+                item.refusals.push(format!("cannot read: {e}"));
+                return item;
+            }
+        };
+        let ft = meta.file_type();
+        if ft.is_symlink() {
+            item.refusals.push(
+                "is a symbolic link, which is never followed; pass the resolved path".to_owned(),
+            );
+            return item;
+        }
+        match target {
+            Target::FreeSpace(_) => {
+                if !ft.is_dir() {
+                    item.refusals
+                        .push("a free-space target must be a folder on the filesystem".to_owned());
+                    return item;
+                }
+                item.identity = (meta.dev(), meta.ino());
+                self.plan_free_space(&mut item);
+            }
+            Target::Path(_) if ft.is_block_device() => {
+                item.kind = Some(TargetKind::BlockDevice);
+                item.identity = (meta.rdev(), meta.ino());
+                self.plan_block(&mut item, meta.rdev(), open, meta.dev(), meta.ino());
+            }
+            Target::Path(_) if ft.is_file() => {
+                item.kind = Some(TargetKind::File);
+                item.identity = (meta.dev(), meta.ino());
+                if o.method.block_only() {
+                    item.refusals
+                        .push(format!("method {} works only on block devices", o.method));
+                }
+                self.plan_file_entry(&mut item, path, &meta, open);
+                item.bytes = meta.len();
+                item.pass_bytes = data_bytes(path, meta.len());
+                fs_of(&mut item, path);
+            }
+            Target::Path(_) if ft.is_dir() => {
+                item.kind = Some(TargetKind::Folder);
+                item.identity = (meta.dev(), meta.ino());
+                if o.method.block_only() {
+                    item.refusals
+                        .push(format!("method {} works only on block devices", o.method));
+                }
+                let root_dev = meta.dev();
+                walk_plan(path, root_dev, &mut item, open, o.force);
+                item.folders += 1;
+                fs_of(&mut item, path);
+            }
+            Target::Path(_) => {
+                item.refusals.push(
+                    "not a regular file, folder or block device (sockets, pipes and character devices hold no stored data to sanitize)".to_owned(),
+                );
+                return item;
+            }
+        }
+        if matches!(item.kind, Some(TargetKind::File | TargetKind::Folder)) && !probe::is_root() {
+            item.warnings.push(
+                "not running as root: files held open by other users' processes cannot be detected"
+                    .to_owned(),
+            );
+        }
+        if let Some(fs) = &item.fs
+            && fs.super_options.split(',').any(|x| x == "ro")
+            && item.kind != Some(TargetKind::BlockDevice)
+        {
+            item.refusals.push(format!(
+                "the filesystem at {} is read-only",
+                fs.mount_point.as_deref().unwrap_or("?")
+            ));
+        }
+        if let Some(fs) = &item.fs {
+            item.media.filesystem = Some(fs.name.clone());
+            item.media.mount_point.clone_from(&fs.mount_point);
+            item.media.mount_options = Some(fs.super_options.clone());
+            if item.media.media_type.is_none() {
+                item.media.media_type = Some(format!(
+                    "{} on a {} filesystem",
+                    match item.kind {
+                        Some(TargetKind::Folder) => "folder",
+                        Some(TargetKind::FreeSpace) => "free space",
+                        _ => "file",
+                    },
+                    fs.name
+                ));
+            }
+        }
+        item.work_bytes = engine::work_bytes(item.pass_bytes, &o.method.passes(), o.verify);
+        if item.kind == Some(TargetKind::FreeSpace) {
+            // Claiming the space writes it once more.
+            item.work_bytes += item.pass_bytes;
+        }
+        item.expected = assess(&item.facts(o), None);
+        item
+    }
+}
+
+pub(super) fn fs_of(item: &mut PlanItem, path: &Path) {
+    let f = File::open(path);
+    if let Ok(f) = f {
+        let fs = probe::fs_info(&f, path);
+        let mut dev_info = MediaInfo::default();
+        probe::block_info(fs.dev, &mut dev_info);
+        item.media.rotational = dev_info.rotational;
+        item.media.virtual_device = dev_info.virtual_device;
+        item.media.removable = dev_info.removable;
+        item.media.device = dev_info.device;
+        item.media.manufacturer = dev_info.manufacturer;
+        item.media.model = dev_info.model;
+        item.media.serial = dev_info.serial;
+        item.blockers.extend(probe::snapshot_reasons(fs.dev));
+        item.fs = Some(fs);
+    }
+}

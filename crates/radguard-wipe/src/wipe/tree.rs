@@ -1,0 +1,337 @@
+//! A folder tree: planned without following links or crossing mounts,
+//! wiped through folder descriptors.
+
+use std::collections::HashSet;
+use std::ffi::OsStr;
+use std::io;
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use rustix::fs::{AtFlags, FileType};
+
+use super::file::{data_bytes, file_rules};
+use super::names::{open_dir_at, open_dir_path, scramble_name, split_parent};
+use super::{PlanItem, Run, Wiper, io_mode};
+use crate::engine::{End, Observer, Outcome, PassRecord, VerifyResult};
+use crate::error::Error;
+
+/// Plans a folder tree without following links or crossing mounts.
+pub(super) fn walk_plan(
+    dir: &Path,
+    root_dev: u64,
+    item: &mut PlanItem,
+    open: &HashSet<(u64, u64)>,
+    force: bool,
+) {
+    let rd = match std::fs::read_dir(dir) {
+        Ok(r) => r,
+        Err(e) => {
+            item.refusals
+                .push(format!("cannot list {}: {e}", dir.display()));
+            return;
+        }
+    };
+    let mut entries: Vec<_> = rd.flatten().collect();
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    for e in entries {
+        let p = e.path();
+        let meta = match std::fs::symlink_metadata(&p) {
+            Ok(m) => m,
+            Err(err) => {
+                item.refusals
+                    .push(format!("cannot read {}: {err}", p.display()));
+                continue;
+            }
+        };
+        let ft = meta.file_type();
+        if ft.is_symlink() {
+            item.symlinks += 1;
+        } else if meta.dev() != root_dev {
+            item.refusals.push(format!(
+                "{} is on another filesystem (a mount point); it is not crossed",
+                p.display()
+            ));
+        } else if ft.is_dir() {
+            item.folders += 1;
+            walk_plan(&p, root_dev, item, open, force);
+        } else if ft.is_file() {
+            item.bytes += meta.len();
+            item.pass_bytes += data_bytes(&p, meta.len());
+            item.files.push(p.clone());
+            file_rules(item, &p, &meta, open, force);
+        } else {
+            item.refusals.push(format!(
+                "{} is not a regular file, folder or symbolic link",
+                p.display()
+            ));
+        }
+    }
+}
+
+impl Wiper {
+    pub(super) fn run_folder(
+        &self,
+        item: &PlanItem,
+        index: usize,
+        observer: &mut dyn Observer,
+        open: &HashSet<(u64, u64)>,
+    ) -> Result<Run, Error> {
+        let (parent, name) = split_parent(&item.path).map_err(|e| Error::io(&item.path, e))?;
+        let pdir = open_dir_path(&parent).map_err(|e| Error::io(&parent, e))?;
+        let root = open_dir_at(&pdir, &name).map_err(|e| Error::io(&item.path, e))?;
+        let st = rustix::fs::fstat(&root).map_err(|e| Error::io(&item.path, e.into()))?;
+        if (st.st_dev, st.st_ino) != item.identity {
+            return Err(Error::Changed(item.path.clone()));
+        }
+        let mut acc = FolderAcc::default();
+        let stop = self.wipe_tree(
+            &root, &item.path, st.st_dev, index, observer, open, &mut acc,
+        );
+        let mut outcome = Outcome {
+            passes: acc.passes,
+            end: End::Completed,
+        };
+        if stop {
+            outcome.end = End::Interrupted;
+        } else if let Some(e) = acc.first_error.clone() {
+            outcome.end = End::Failed {
+                error: format!(
+                    "{} of {} entries failed; first: {e}",
+                    acc.failed,
+                    acc.files + acc.failed
+                ),
+                offset: None,
+            };
+        } else if acc.verify_failed {
+            outcome.end = End::VerifyFailed {
+                offset: acc.mismatch.unwrap_or(0),
+            };
+        }
+        let mut run = Run::new(outcome);
+        if !stop && acc.first_error.is_none() && !acc.verify_failed {
+            drop(root);
+            let step = |e: io::Error| Error::io(&item.path, e);
+            let last = scramble_name(&pdir, &name, self.options.renames).map_err(step)?;
+            rustix::fs::unlinkat(&pdir, &last, AtFlags::REMOVEDIR).map_err(|e| step(e.into()))?;
+            rustix::fs::fsync(&pdir).map_err(|e| step(e.into()))?;
+            acc.folders += 1;
+            run.post.push(format!(
+                "{} files truncated, renamed {} times and unlinked; {} symbolic links unlinked (not followed); {} folders renamed and removed; every folder synced",
+                acc.files, self.options.renames, acc.symlinks, acc.folders
+            ));
+        } else {
+            run.post.push(format!(
+                "{} files wiped and removed before stopping; the rest of the folder was left in place",
+                acc.files
+            ));
+        }
+        run.io_mode = io_mode(!acc.buffered);
+        run.files = acc.files;
+        run.folders = acc.folders;
+        Ok(run)
+    }
+
+    /// Wipes everything inside `dir`; returns `true` when interrupted.
+    fn wipe_tree(
+        &self,
+        dir: &OwnedFd,
+        path: &Path,
+        root_dev: u64,
+        index: usize,
+        observer: &mut dyn Observer,
+        open: &HashSet<(u64, u64)>,
+        acc: &mut FolderAcc,
+    ) -> bool {
+        let mut names = Vec::new();
+        match rustix::fs::Dir::read_from(dir) {
+            Ok(mut d) => {
+                while let Some(e) = d.read() {
+                    match e {
+                        Ok(e) => {
+                            let n = e.file_name().to_bytes();
+                            if n != b"." && n != b".." {
+                                names.push(OsStr::from_bytes(n).to_os_string());
+                            }
+                        }
+                        Err(err) => {
+                            acc.fail(format!("cannot list a folder: {err}"));
+                            return false;
+                        }
+                    }
+                }
+            }
+            Err(err) => {
+                acc.fail(format!("cannot list a folder: {err}"));
+                return false;
+            }
+        }
+        names.sort();
+        for name in names {
+            let p = path.join(&name);
+            // Certificates name entries by number, never by their names
+            // (file names inside an export may identify patients).
+            acc.seen += 1;
+            let label = format!("entry #{} of the folder walk", acc.seen);
+            let st = match rustix::fs::statat(dir, &name, AtFlags::SYMLINK_NOFOLLOW) {
+                Ok(s) => s,
+                Err(err) => {
+                    acc.fail(format!("cannot read {}: {err}", label));
+                    continue;
+                }
+            };
+            let ft = FileType::from_raw_mode(st.st_mode);
+            let is_dir = ft == FileType::Directory;
+            if ft == FileType::Symlink {
+                let r = scramble_name(dir, &name, 1).and_then(|last| {
+                    rustix::fs::unlinkat(dir, &last, AtFlags::empty()).map_err(io::Error::from)
+                });
+                match r {
+                    Ok(()) => acc.symlinks += 1,
+                    Err(err) => acc.fail(format!("cannot remove link {}: {err}", label)),
+                }
+                continue;
+            }
+            if st.st_dev != root_dev {
+                acc.fail(format!("{} is a mount point; not crossed", label));
+                continue;
+            }
+            if is_dir {
+                let sub = match open_dir_at(dir, &name) {
+                    Ok(s) => s,
+                    Err(err) => {
+                        acc.fail(format!("cannot open {}: {err}", label));
+                        continue;
+                    }
+                };
+                if self.wipe_tree(&sub, &p, root_dev, index, observer, open, acc) {
+                    return true;
+                }
+                drop(sub);
+                if acc.first_error.is_none() && !acc.verify_failed {
+                    let r = scramble_name(dir, &name, self.options.renames).and_then(|last| {
+                        rustix::fs::unlinkat(dir, &last, AtFlags::REMOVEDIR)
+                            .map_err(io::Error::from)
+                    });
+                    match r {
+                        Ok(()) => acc.folders += 1,
+                        Err(err) => acc.fail(format!("cannot remove {}: {err}", label)),
+                    }
+                }
+                continue;
+            }
+            if ft != FileType::RegularFile {
+                acc.fail(format!("{} is not a regular file", label));
+                continue;
+            }
+            if !self.options.force && (st.st_nlink > 1 || open.contains(&(st.st_dev, st.st_ino))) {
+                acc.fail(format!(
+                    "{} now has other hard links or is open elsewhere",
+                    label
+                ));
+                continue;
+            }
+            let mut post = Vec::new();
+            match self.wipe_file_at(
+                dir,
+                &name,
+                Some((st.st_dev, st.st_ino)),
+                index,
+                observer,
+                &mut post,
+            ) {
+                Ok((out, direct)) => {
+                    acc.buffered |= !direct;
+                    acc.merge(&out.passes);
+                    match out.end {
+                        End::Completed => acc.files += 1,
+                        End::Interrupted => return true,
+                        End::Failed { error, .. } => acc.fail(format!("{}: {error}", label)),
+                        End::VerifyFailed { offset } => {
+                            acc.verify_failed = true;
+                            acc.failed += 1;
+                            acc.mismatch.get_or_insert(offset);
+                            if acc.first_error.is_none() {
+                                acc.first_error = Some(format!(
+                                    "{}: verification failed at byte {offset}",
+                                    label
+                                ));
+                            }
+                        }
+                    }
+                }
+                Err(e) => acc.fail(format!("{}: {e}", label)),
+            }
+        }
+        false
+    }
+}
+
+#[derive(Default)]
+struct FolderAcc {
+    passes: Vec<PassRecord>,
+    seen: u64,
+    files: u64,
+    folders: u64,
+    symlinks: u64,
+    failed: u64,
+    first_error: Option<String>,
+    verify_failed: bool,
+    mismatch: Option<u64>,
+    buffered: bool,
+}
+
+impl FolderAcc {
+    fn fail(&mut self, msg: String) {
+        self.failed += 1;
+        if self.first_error.is_none() {
+            self.first_error = Some(msg);
+        }
+    }
+
+    /// Adds one file's passes to the folder's totals.
+    fn merge(&mut self, passes: &[PassRecord]) {
+        for p in passes {
+            let i = usize::try_from(p.number.saturating_sub(1)).unwrap_or(0);
+            if self.passes.len() <= i {
+                let mut fresh = p.clone();
+                fresh.bytes_written = 0;
+                fresh.bytes_planned = 0;
+                fresh.completed = true;
+                fresh.verification = p.verification.clone().map(|mut v| {
+                    v.bytes_read = 0;
+                    v.samples = v.samples.map(|_| 0);
+                    v.result = VerifyResult::Passed;
+                    v.first_mismatch_offset = None;
+                    v
+                });
+                self.passes.push(fresh);
+            }
+            let acc = &mut self.passes[i];
+            acc.bytes_written += p.bytes_written;
+            acc.bytes_planned += p.bytes_planned;
+            acc.completed &= p.completed;
+            match (&mut acc.verification, &p.verification) {
+                (Some(a), Some(v)) => {
+                    a.bytes_read += v.bytes_read;
+                    a.samples = match (a.samples, v.samples) {
+                        (Some(x), Some(y)) => Some(x + y),
+                        (x, y) => x.or(y),
+                    };
+                    if v.cache_bypass != crate::CacheBypass::Direct {
+                        a.cache_bypass = v.cache_bypass;
+                    }
+                    if v.result != VerifyResult::Passed {
+                        a.result = v.result;
+                        if a.first_mismatch_offset.is_none() {
+                            a.first_mismatch_offset = v.first_mismatch_offset;
+                        }
+                    }
+                }
+                (None, Some(v)) => acc.verification = Some(v.clone()),
+                _ => {}
+            }
+        }
+    }
+}
