@@ -84,6 +84,30 @@ pub(crate) struct Facts<'a> {
     pub(crate) backing_fs: Option<(&'a str, &'a str)>,
 }
 
+impl<'a> Facts<'a> {
+    /// The facts of a target with nothing forced and no extra blockers or
+    /// caveats.
+    pub(crate) fn new(
+        kind: TargetKind,
+        fs: Option<(&'a str, &'a str)>,
+        media: &'a MediaInfo,
+        method: &'a Method,
+        verify: Verify,
+    ) -> Self {
+        Self {
+            kind,
+            fs,
+            media,
+            method,
+            verify,
+            forced: &[],
+            blockers: &[],
+            notes: &[],
+            backing_fs: None,
+        }
+    }
+}
+
 /// The level reached. `outcome` is `None` for a prediction (dry run).
 pub(crate) fn assess(f: &Facts<'_>, outcome: Option<(Status, &str)>) -> Assurance {
     let mut not: Vec<String> = Vec::new();
@@ -204,50 +228,24 @@ fn device_caveats(m: &MediaInfo, caveats: &mut Vec<String>) {
 mod tests {
     use super::*;
 
-    fn facts<'a>(
-        kind: TargetKind,
-        fs: Option<(&'a str, &'a str)>,
-        media: &'a MediaInfo,
-        method: &'a Method,
-        verify: Verify,
-    ) -> Facts<'a> {
-        Facts {
-            kind,
-            fs,
-            media,
-            method,
-            verify,
-            forced: &[],
-            blockers: &[],
-            notes: &[],
-            backing_fs: None,
-        }
+    /// A file on ext4 mounted with `options`, cleared and verified.
+    fn ext4_file(options: &str) -> Assurance {
+        let m = MediaInfo::default();
+        let f = Facts::new(
+            TargetKind::File,
+            Some(("ext4", options)),
+            &m,
+            &Method::Clear,
+            Verify::Last,
+        );
+        assess(&f, Some((Status::Completed, "passed")))
     }
 
     #[test]
     fn ext4_default_is_clear_and_data_journal_is_not() {
-        let m = MediaInfo::default();
-        let a = assess(
-            &facts(
-                TargetKind::File,
-                Some(("ext4", "rw")),
-                &m,
-                &Method::Clear,
-                Verify::Last,
-            ),
-            Some((Status::Completed, "passed")),
-        );
+        let a = ext4_file("rw");
         assert_eq!(a.level, AssuranceLevel::ClearLogical);
-        let a = assess(
-            &facts(
-                TargetKind::File,
-                Some(("ext4", "rw,data=journal")),
-                &m,
-                &Method::Clear,
-                Verify::Last,
-            ),
-            Some((Status::Completed, "passed")),
-        );
+        let a = ext4_file("rw,data=journal");
         assert_eq!(a.level, AssuranceLevel::NotAssured);
         assert!(a.reasons[0].contains("journal"));
     }
@@ -257,7 +255,7 @@ mod tests {
         let m = MediaInfo::default();
         for fs in ["btrfs", "zfs", "overlay", "f2fs", "nfs", "whatever"] {
             let a = assess(
-                &facts(
+                &Facts::new(
                     TargetKind::Folder,
                     Some((fs, "")),
                     &m,
@@ -271,27 +269,25 @@ mod tests {
         }
     }
 
+    /// A block device cleared and verified as `verify` says.
+    fn device(m: &MediaInfo, verify: Verify) -> Facts<'_> {
+        Facts::new(TargetKind::BlockDevice, None, m, &Method::Clear, verify)
+    }
+
+    /// The level of a run that completed and passed verification.
+    fn level_if_passed(f: &Facts<'_>) -> AssuranceLevel {
+        assess(f, Some((Status::Completed, "passed"))).level
+    }
+
     #[test]
     fn unverified_failed_or_interrupted_is_not_assured() {
         let m = MediaInfo::default();
-        let f = facts(
-            TargetKind::BlockDevice,
-            None,
-            &m,
-            &Method::Clear,
-            Verify::None,
-        );
+        let f = device(&m, Verify::None);
         assert_eq!(
             assess(&f, Some((Status::Completed, "not_performed"))).level,
             AssuranceLevel::NotAssured
         );
-        let f = facts(
-            TargetKind::BlockDevice,
-            None,
-            &m,
-            &Method::Clear,
-            Verify::Last,
-        );
+        let f = device(&m, Verify::Last);
         assert_eq!(
             assess(&f, Some((Status::Completed, "failed"))).level,
             AssuranceLevel::NotAssured
@@ -300,27 +296,15 @@ mod tests {
             assess(&f, Some((Status::Interrupted, "incomplete"))).level,
             AssuranceLevel::NotAssured
         );
-        assert_eq!(
-            assess(&f, Some((Status::Completed, "passed"))).level,
-            AssuranceLevel::ClearLogical
-        );
+        assert_eq!(level_if_passed(&f), AssuranceLevel::ClearLogical);
     }
 
     #[test]
     fn loop_on_btrfs_backing_is_not_assured() {
         let m = MediaInfo::default();
-        let mut f = facts(
-            TargetKind::BlockDevice,
-            None,
-            &m,
-            &Method::Clear,
-            Verify::Last,
-        );
+        let mut f = device(&m, Verify::Last);
         f.backing_fs = Some(("btrfs", ""));
-        assert_eq!(
-            assess(&f, Some((Status::Completed, "passed"))).level,
-            AssuranceLevel::NotAssured
-        );
+        assert_eq!(level_if_passed(&f), AssuranceLevel::NotAssured);
     }
 
     #[test]
@@ -330,17 +314,8 @@ mod tests {
             what: "device was mounted".to_owned(),
             degrades: true,
         }];
-        let mut f = facts(
-            TargetKind::BlockDevice,
-            None,
-            &m,
-            &Method::Clear,
-            Verify::Last,
-        );
+        let mut f = device(&m, Verify::Last);
         f.forced = &forced;
-        assert_eq!(
-            assess(&f, Some((Status::Completed, "passed"))).level,
-            AssuranceLevel::NotAssured
-        );
+        assert_eq!(level_if_passed(&f), AssuranceLevel::NotAssured);
     }
 }

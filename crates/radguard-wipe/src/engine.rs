@@ -9,6 +9,7 @@ use crate::error::Error;
 use crate::media::{AlignedBuf, CacheBypass, Media};
 use crate::method::{PassKind, Verify};
 use crate::pattern::{Pattern, PatternStream};
+use crate::report::Status;
 
 /// Size of one write or read: 4 MiB, like `dd bs=4M`.
 pub(crate) const CHUNK: usize = 4 << 20;
@@ -149,6 +150,28 @@ pub(crate) enum End {
     Interrupted,
     Failed { error: String, offset: Option<u64> },
     VerifyFailed { offset: u64 },
+}
+
+impl End {
+    /// The report status of a target whose run ended so.
+    pub(crate) fn status(&self) -> Status {
+        match self {
+            Self::Completed => Status::Completed,
+            Self::Interrupted => Status::Interrupted,
+            Self::Failed { .. } | Self::VerifyFailed { .. } => Status::Failed,
+        }
+    }
+
+    /// The report's error text: the failure, else `extra`.
+    pub(crate) fn error(&self, extra: Option<String>) -> Option<String> {
+        match self {
+            Self::Completed | Self::Interrupted => extra,
+            Self::Failed { error, .. } => Some(error.clone()),
+            Self::VerifyFailed { offset } => Some(format!(
+                "verification failed: the data read back at byte {offset} differs from what was written"
+            )),
+        }
+    }
 }
 
 /// What the engine did.

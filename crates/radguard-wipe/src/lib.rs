@@ -159,29 +159,9 @@ pub fn wipe_media(
     let size = media.size();
     let passes = method.passes();
     let out = engine::run(media, &passes, verify, 0, observer);
-    let (status, error) = match &out.end {
-        engine::End::Completed => (Status::Completed, None),
-        engine::End::Interrupted => (Status::Interrupted, None),
-        engine::End::Failed { error, .. } => (Status::Failed, Some(error.clone())),
-        engine::End::VerifyFailed { offset } => (
-            Status::Failed,
-            Some(format!(
-                "verification failed: the data read back at byte {offset} differs from what was written"
-            )),
-        ),
-    };
+    let (status, error) = (out.end.status(), out.end.error(None));
     let verification = report::overall_verification(verify, &out.passes);
-    let facts = assurance::Facts {
-        kind: TargetKind::Media,
-        fs: None,
-        media: &info,
-        method,
-        verify,
-        forced: &[],
-        blockers: &[],
-        notes: &[],
-        backing_fs: None,
-    };
+    let facts = assurance::Facts::new(TargetKind::Media, None, &info, method, verify);
     let assurance = assurance::assess(&facts, Some((status, &verification)));
     let planned: u64 = media.regions().iter().map(|r| r.end - r.start).sum();
     TargetReport {

@@ -210,27 +210,37 @@ fn parse_dev(s: &str) -> Option<(u32, u32)> {
 /// and md `slaves` links, the device itself included.
 pub(crate) fn underlying_disks(dev: (u32, u32)) -> Vec<PathBuf> {
     let mut out = Vec::new();
+    walk_below(dev, |d, below| {
+        let disk = whole_disk(d);
+        below.extend(slaves(d));
+        below.extend(slaves(&disk));
+        out.push(disk);
+    });
+    out
+}
+
+/// The sysfs directories a device's `slaves` links point to.
+fn slaves(dir: &Path) -> Vec<PathBuf> {
+    fs::read_dir(dir.join("slaves")).map_or_else(
+        |_| Vec::new(),
+        |rd| {
+            rd.flatten()
+                .filter_map(|e| fs::canonicalize(e.path()).ok())
+                .collect()
+        },
+    )
+}
+
+/// Calls `visit` once for the sysfs directory of `dev` and once for every
+/// directory it names in its second argument, transitively.
+fn walk_below(dev: (u32, u32), mut visit: impl FnMut(&Path, &mut Vec<PathBuf>)) {
     let mut todo: Vec<PathBuf> = sysfs_dir(dev).into_iter().collect();
     let mut seen = HashSet::new();
     while let Some(d) = todo.pop() {
-        if !seen.insert(d.clone()) {
-            continue;
+        if seen.insert(d.clone()) {
+            visit(&d, &mut todo);
         }
-        let disk = whole_disk(&d);
-        let mut slaves = Vec::new();
-        for base in [&d, &disk] {
-            if let Ok(rd) = fs::read_dir(base.join("slaves")) {
-                for e in rd.flatten() {
-                    if let Ok(c) = fs::canonicalize(e.path()) {
-                        slaves.push(c);
-                    }
-                }
-            }
-        }
-        out.push(disk);
-        todo.extend(slaves);
     }
-    out
 }
 
 /// Fills media identity and properties from sysfs for the block device
@@ -359,19 +369,12 @@ pub(crate) fn snapshot_reasons(dev: (u32, u32)) -> Vec<String> {
 
 fn underlying_dm_names(dev: (u32, u32)) -> Vec<String> {
     let mut out = Vec::new();
-    let mut todo: Vec<PathBuf> = sysfs_dir(dev).into_iter().collect();
-    let mut seen = HashSet::new();
-    while let Some(d) = todo.pop() {
-        if !seen.insert(d.clone()) {
-            continue;
-        }
+    walk_below(dev, |d, below| {
         if let Some(n) = read_trim(d.join("dm/name")) {
             out.push(n);
         }
-        if let Ok(rd) = fs::read_dir(d.join("slaves")) {
-            todo.extend(rd.flatten().filter_map(|e| fs::canonicalize(e.path()).ok()));
-        }
-    }
+        below.extend(slaves(d));
+    });
     out
 }
 

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 
-use super::names::{open_dir_path, scramble_name, split_parent};
+use super::names::{open_parent, scramble_name};
 use super::{PlanItem, Run, Wiper, io_mode};
 use crate::engine::{self, End, Observer, Outcome};
 use crate::error::Error;
@@ -139,8 +139,7 @@ impl Wiper {
         observer: &mut dyn Observer,
         open: &HashSet<(u64, u64)>,
     ) -> Result<Run, Error> {
-        let (parent, name) = split_parent(&item.path).map_err(|e| Error::io(&item.path, e))?;
-        let dir = open_dir_path(&parent).map_err(|e| Error::io(&parent, e))?;
+        let (dir, name) = open_parent(&item.path)?;
         let meta = rustix::fs::statat(&dir, &name, AtFlags::SYMLINK_NOFOLLOW)
             .map_err(|e| Error::io(&item.path, e.into()))?;
         if FileType::from_raw_mode(meta.st_mode) != FileType::RegularFile {

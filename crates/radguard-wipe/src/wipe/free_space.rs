@@ -1,15 +1,14 @@
 //! The free space of a mounted filesystem: claimed with fill files,
 //! overwritten, verified and released.
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::fs::File;
 use std::io;
 use std::os::fd::OwnedFd;
-use std::os::unix::ffi::OsStrExt;
 
 use rustix::fs::{AtFlags, Mode, OFlags};
 
-use super::names::{open_dir_at, open_dir_path, random_name};
+use super::names::{list_names, open_dir_at, open_dir_path, random_name};
 use super::plan::fs_of;
 use super::{PlanItem, Run, Wiper, io_mode};
 use crate::engine::{self, End, Observer, Outcome};
@@ -22,12 +21,7 @@ use crate::report::TargetKind;
 impl Wiper {
     pub(super) fn plan_free_space(&self, item: &mut PlanItem) {
         item.kind = Some(TargetKind::FreeSpace);
-        if self.options.method.block_only() {
-            item.refusals.push(format!(
-                "method {} works only on block devices",
-                self.options.method
-            ));
-        }
+        item.refuse_block_only(&self.options.method);
         let path = item.path.clone();
         fs_of(item, &path);
         match rustix::fs::statvfs(&path) {
@@ -125,19 +119,7 @@ impl Wiper {
         ));
         // Release: unlink the fill files and the work folder, sync.
         let cleanup = (|| -> io::Result<()> {
-            let names: Vec<OsString> = {
-                let mut v = Vec::new();
-                let mut d = rustix::fs::Dir::read_from(&work)?;
-                while let Some(e) = d.read() {
-                    let e = e?;
-                    let n = e.file_name().to_bytes();
-                    if n != b"." && n != b".." {
-                        v.push(OsStr::from_bytes(n).to_os_string());
-                    }
-                }
-                v
-            };
-            for n in names {
+            for n in list_names(&work)? {
                 rustix::fs::unlinkat(&work, &n, AtFlags::empty())?;
             }
             rustix::fs::fsync(&work)?;

@@ -17,7 +17,7 @@ mod tree;
 use std::collections::HashSet;
 
 use crate::assurance::assess;
-use crate::engine::{End, Observer, Outcome, PassRecord};
+use crate::engine::{Observer, Outcome, PassRecord};
 use crate::error::Error;
 use crate::method::Method;
 use crate::probe;
@@ -124,8 +124,8 @@ impl Wiper {
                     item.pass_bytes = b;
                     item.bytes = b;
                 }
-                let status = status_of(&run.outcome.end);
-                let error = error_of(&run.outcome.end, run.error);
+                let status = run.outcome.end.status();
+                let error = run.outcome.end.error(run.error);
                 let mut rep =
                     self.report(&item, Some(&run.outcome), status, error, started, run.post);
                 rep.io_mode = run.io_mode;
@@ -220,24 +220,6 @@ impl Run {
             media: None,
             pass_bytes: None,
         }
-    }
-}
-
-fn status_of(end: &End) -> Status {
-    match end {
-        End::Completed => Status::Completed,
-        End::Interrupted => Status::Interrupted,
-        End::Failed { .. } | End::VerifyFailed { .. } => Status::Failed,
-    }
-}
-
-fn error_of(end: &End, extra: Option<String>) -> Option<String> {
-    match end {
-        End::Completed | End::Interrupted => extra,
-        End::Failed { error, .. } => Some(error.clone()),
-        End::VerifyFailed { offset } => Some(format!(
-            "verification failed: the data read back at byte {offset} differs from what was written"
-        )),
     }
 }
 

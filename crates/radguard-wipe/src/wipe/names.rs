@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, Mode, OFlags, RenameFlags};
 
+use crate::error::Error;
+
 pub(super) fn open_dir_path(p: &Path) -> io::Result<OwnedFd> {
     Ok(rustix::fs::open(
         p,
@@ -26,7 +28,30 @@ pub(super) fn open_dir_at(dir: impl AsFd, name: &OsStr) -> io::Result<OwnedFd> {
     )?)
 }
 
-pub(super) fn split_parent(path: &Path) -> io::Result<(PathBuf, OsString)> {
+/// Opens the folder holding `path` (without following a link) and returns
+/// it with the final name of `path`.
+pub(super) fn open_parent(path: &Path) -> Result<(OwnedFd, OsString), Error> {
+    let (parent, name) = split_parent(path).map_err(|e| Error::io(path, e))?;
+    let dir = open_dir_path(&parent).map_err(|e| Error::io(&parent, e))?;
+    Ok((dir, name))
+}
+
+/// The names in the folder `dir`, without `.` and `..`, in the order the
+/// filesystem lists them.
+pub(super) fn list_names(dir: impl AsFd) -> io::Result<Vec<OsString>> {
+    let mut names = Vec::new();
+    let mut d = rustix::fs::Dir::read_from(dir)?;
+    while let Some(e) = d.read() {
+        let e = e?;
+        let n = e.file_name().to_bytes();
+        if n != b"." && n != b".." {
+            names.push(OsStr::from_bytes(n).to_os_string());
+        }
+    }
+    Ok(names)
+}
+
+fn split_parent(path: &Path) -> io::Result<(PathBuf, OsString)> {
     let name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no final name"))?;

@@ -200,6 +200,15 @@ impl PlanItem {
         }
     }
 
+    /// Refuses a method that works only on block devices (this item is
+    /// not one).
+    pub(super) fn refuse_block_only(&mut self, method: &Method) {
+        if method.block_only() {
+            self.refusals
+                .push(format!("method {method} works only on block devices"));
+        }
+    }
+
     pub(super) fn facts<'a>(&'a self, o: &'a Options) -> Facts<'a> {
         Facts {
             kind: self.kind.unwrap_or(TargetKind::File),
@@ -284,10 +293,7 @@ impl Wiper {
             Target::Path(_) if ft.is_file() => {
                 item.kind = Some(TargetKind::File);
                 item.identity = (meta.dev(), meta.ino());
-                if o.method.block_only() {
-                    item.refusals
-                        .push(format!("method {} works only on block devices", o.method));
-                }
+                item.refuse_block_only(&o.method);
                 self.plan_file_entry(&mut item, path, &meta, open);
                 item.bytes = meta.len();
                 item.pass_bytes = data_bytes(path, meta.len());
@@ -296,10 +302,7 @@ impl Wiper {
             Target::Path(_) if ft.is_dir() => {
                 item.kind = Some(TargetKind::Folder);
                 item.identity = (meta.dev(), meta.ino());
-                if o.method.block_only() {
-                    item.refusals
-                        .push(format!("method {} works only on block devices", o.method));
-                }
+                item.refuse_block_only(&o.method);
                 let root_dev = meta.dev();
                 walk_plan(path, root_dev, &mut item, open, o.force);
                 item.folders += 1;

@@ -2,17 +2,15 @@
 //! wiped through folder descriptors.
 
 use std::collections::HashSet;
-use std::ffi::OsStr;
 use std::io;
 use std::os::fd::OwnedFd;
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use rustix::fs::{AtFlags, FileType};
 
 use super::file::{data_bytes, file_rules};
-use super::names::{open_dir_at, open_dir_path, scramble_name, split_parent};
+use super::names::{list_names, open_dir_at, open_parent, scramble_name};
 use super::{PlanItem, Run, Wiper, io_mode};
 use crate::engine::{End, Observer, Outcome, PassRecord, VerifyResult};
 use crate::error::Error;
@@ -78,8 +76,7 @@ impl Wiper {
         observer: &mut dyn Observer,
         open: &HashSet<(u64, u64)>,
     ) -> Result<Run, Error> {
-        let (parent, name) = split_parent(&item.path).map_err(|e| Error::io(&item.path, e))?;
-        let pdir = open_dir_path(&parent).map_err(|e| Error::io(&parent, e))?;
+        let (pdir, name) = open_parent(&item.path)?;
         let root = open_dir_at(&pdir, &name).map_err(|e| Error::io(&item.path, e))?;
         let st = rustix::fs::fstat(&root).map_err(|e| Error::io(&item.path, e.into()))?;
         if (st.st_dev, st.st_ino) != item.identity {
@@ -144,29 +141,13 @@ impl Wiper {
         open: &HashSet<(u64, u64)>,
         acc: &mut FolderAcc,
     ) -> bool {
-        let mut names = Vec::new();
-        match rustix::fs::Dir::read_from(dir) {
-            Ok(mut d) => {
-                while let Some(e) = d.read() {
-                    match e {
-                        Ok(e) => {
-                            let n = e.file_name().to_bytes();
-                            if n != b"." && n != b".." {
-                                names.push(OsStr::from_bytes(n).to_os_string());
-                            }
-                        }
-                        Err(err) => {
-                            acc.fail(format!("cannot list a folder: {err}"));
-                            return false;
-                        }
-                    }
-                }
-            }
+        let mut names = match list_names(dir) {
+            Ok(names) => names,
             Err(err) => {
                 acc.fail(format!("cannot list a folder: {err}"));
                 return false;
             }
-        }
+        };
         names.sort();
         for name in names {
             let p = path.join(&name);
