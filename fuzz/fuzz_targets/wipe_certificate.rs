@@ -6,7 +6,7 @@
 
 use libfuzzer_sys::{Corpus, fuzz_target};
 use radguard_core::SecretKey;
-use radguard_wipe::{SignedCertificate, SigningKey};
+use radguard_wipe::{SignatureAlgorithm, SignedCertificate, SigningKey};
 
 fuzz_target!(|data: &[u8]| -> Corpus {
     let Ok(parsed) = SignedCertificate::from_json(data) else {
@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| -> Corpus {
     let mut record = parsed.unverified().clone();
     record.signer.public_key = public.to_hex();
     record.signer.key_id = public.key_id().to_string();
-    record.signer.algorithm = "ed25519".to_owned();
+    record.signer.algorithm = SignatureAlgorithm::Ed25519;
     record.format = radguard_wipe::FORMAT.to_owned();
     let signed = record.clone().sign(&key).expect("the named key signs");
     let reparsed = SignedCertificate::from_json(signed.to_json().as_bytes()).expect("re-parses");

@@ -7,7 +7,9 @@
 //! place.
 
 use crate::method::{Method, Verify};
-use crate::report::{Assurance, AssuranceLevel, MediaInfo, Status, TargetKind};
+use crate::report::{
+    Assurance, AssuranceLevel, MediaInfo, Status, TargetKind, VerificationOutcome,
+};
 
 /// How a filesystem treats an in-place overwrite of file data.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -109,7 +111,7 @@ impl<'a> Facts<'a> {
 }
 
 /// The level reached. `outcome` is `None` for a prediction (dry run).
-pub(crate) fn assess(f: &Facts<'_>, outcome: Option<(Status, &str)>) -> Assurance {
+pub(crate) fn assess(f: &Facts<'_>, outcome: Option<(Status, VerificationOutcome)>) -> Assurance {
     let mut not: Vec<String> = Vec::new();
     let mut caveats: Vec<String> = Vec::new();
     let mut recs: Vec<String> = Vec::new();
@@ -118,7 +120,7 @@ pub(crate) fn assess(f: &Facts<'_>, outcome: Option<(Status, &str)>) -> Assuranc
     if let Some((status, verification)) = outcome {
         if status != Status::Completed {
             not.push(format!("the wipe did not complete ({status})"));
-        } else if f.verify != Verify::None && verification != "passed" {
+        } else if f.verify != Verify::None && verification != VerificationOutcome::Passed {
             not.push(format!("verification {verification}"));
         }
     }
@@ -238,7 +240,7 @@ mod tests {
             &Method::Clear,
             Verify::Last,
         );
-        assess(&f, Some((Status::Completed, "passed")))
+        assess(&f, Some((Status::Completed, VerificationOutcome::Passed)))
     }
 
     #[test]
@@ -262,7 +264,7 @@ mod tests {
                     &Method::Clear,
                     Verify::All,
                 ),
-                Some((Status::Completed, "passed")),
+                Some((Status::Completed, VerificationOutcome::Passed)),
             );
             assert_eq!(a.level, AssuranceLevel::NotAssured, "{fs}");
             assert!(a.recommendations.iter().any(|r| r.contains("crypto-erase")));
@@ -276,7 +278,7 @@ mod tests {
 
     /// The level of a run that completed and passed verification.
     fn level_if_passed(f: &Facts<'_>) -> AssuranceLevel {
-        assess(f, Some((Status::Completed, "passed"))).level
+        assess(f, Some((Status::Completed, VerificationOutcome::Passed))).level
     }
 
     #[test]
@@ -284,16 +286,24 @@ mod tests {
         let m = MediaInfo::default();
         let f = device(&m, Verify::None);
         assert_eq!(
-            assess(&f, Some((Status::Completed, "not_performed"))).level,
+            assess(
+                &f,
+                Some((Status::Completed, VerificationOutcome::NotPerformed))
+            )
+            .level,
             AssuranceLevel::NotAssured
         );
         let f = device(&m, Verify::Last);
         assert_eq!(
-            assess(&f, Some((Status::Completed, "failed"))).level,
+            assess(&f, Some((Status::Completed, VerificationOutcome::Failed))).level,
             AssuranceLevel::NotAssured
         );
         assert_eq!(
-            assess(&f, Some((Status::Interrupted, "incomplete"))).level,
+            assess(
+                &f,
+                Some((Status::Interrupted, VerificationOutcome::Incomplete))
+            )
+            .level,
             AssuranceLevel::NotAssured
         );
         assert_eq!(level_if_passed(&f), AssuranceLevel::ClearLogical);

@@ -237,13 +237,61 @@ impl fmt::Display for Outcome {
     }
 }
 
+/// The signature algorithm a certificate names.
+///
+/// Any name parses, so that a certificate from another version can be
+/// shown and refused by name ([`SignedCertificate::verify`] accepts only
+/// [`SignatureAlgorithm::Ed25519`]).
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[non_exhaustive]
+pub enum SignatureAlgorithm {
+    /// Ed25519 (RFC 8032), named `ed25519`.
+    Ed25519,
+    /// Any other name, as written.
+    Unknown(String),
+}
+
+impl SignatureAlgorithm {
+    /// The name, as in certificates.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Ed25519 => "ed25519",
+            Self::Unknown(name) => name,
+        }
+    }
+}
+
+impl fmt::Display for SignatureAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for SignatureAlgorithm {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for SignatureAlgorithm {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Ok(if name == Self::Ed25519.as_str() {
+            Self::Ed25519
+        } else {
+            Self::Unknown(name)
+        })
+    }
+}
+
 /// The signer as named inside the signed record.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct SignerInfo {
-    /// Always `ed25519`.
-    pub algorithm: String,
+    /// The signature algorithm.
+    pub algorithm: SignatureAlgorithm,
     /// Hex of the 32-byte public key.
     pub public_key: String,
     /// The key's id ([`PublicKey::key_id`]).
@@ -348,7 +396,7 @@ impl Certificate {
             assurance_level,
             items,
             signer: SignerInfo {
-                algorithm: "ed25519".to_owned(),
+                algorithm: SignatureAlgorithm::Ed25519,
                 public_key: signer.to_hex(),
                 key_id: signer.key_id().to_string(),
             },
@@ -559,7 +607,7 @@ impl SignedCertificate {
         if c.format != FORMAT {
             return Err(Error::CertificateInvalid("unknown certificate format"));
         }
-        if c.signer.algorithm != "ed25519" {
+        if c.signer.algorithm != SignatureAlgorithm::Ed25519 {
             return Err(Error::CertificateInvalid("unsupported signature algorithm"));
         }
         let key = PublicKey::from_hex(&c.signer.public_key)

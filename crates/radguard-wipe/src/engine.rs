@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::media::{AlignedBuf, CacheBypass, Media};
 use crate::method::{PassKind, Verify};
 use crate::pattern::{Pattern, PatternStream};
-use crate::report::Status;
+use crate::report::{Status, VerifyScope};
 
 /// Size of one write or read: 4 MiB, like `dd bs=4M`.
 pub(crate) const CHUNK: usize = 4 << 20;
@@ -107,8 +107,8 @@ pub enum VerifyResult {
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct VerificationRecord {
-    /// `full` or `sampled`.
-    pub scope: String,
+    /// The whole pass or samples of it.
+    pub scope: VerifyScope,
     /// Bytes read back and compared.
     pub bytes_read: u64,
     /// Number of sampled ranges (sampled scope only).
@@ -472,7 +472,11 @@ fn verify_pass(
     };
     let total: u64 = ranges.iter().map(|r| r.end - r.start).sum();
     let mut v = VerificationRecord {
-        scope: if sampled { "sampled" } else { "full" }.to_owned(),
+        scope: if sampled {
+            VerifyScope::Sampled
+        } else {
+            VerifyScope::Full
+        },
         bytes_read: 0,
         samples: sampled.then_some(ranges.len() as u64),
         cache_bypass: bypass,

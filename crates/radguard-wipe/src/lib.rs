@@ -98,8 +98,8 @@ mod sys;
 mod wipe;
 
 pub use cert::{
-    Certificate, FORMAT, MAX_CERTIFICATE_LEN, Operator, Outcome, PublicKey, SignedCertificate,
-    SignerInfo, SigningKey, Tool,
+    Certificate, FORMAT, MAX_CERTIFICATE_LEN, Operator, Outcome, PublicKey, SignatureAlgorithm,
+    SignedCertificate, SignerInfo, SigningKey, Tool,
 };
 pub use engine::{Observer, PassRecord, Phase, Progress, Silent, VerificationRecord, VerifyResult};
 pub use error::Error;
@@ -107,7 +107,8 @@ pub use media::{CacheBypass, Media};
 pub use method::{Method, PassKind, Verify};
 pub use pattern::{MAX_PATTERN_LEN, Pattern, PatternStream};
 pub use report::{
-    Assurance, AssuranceLevel, MediaInfo, Status, TargetInfo, TargetKind, TargetReport,
+    Assurance, AssuranceLevel, IoMode, MediaInfo, Status, TargetInfo, TargetKind, TargetReport,
+    Technique, VerificationOutcome, VerifyScope,
 };
 
 #[cfg(target_os = "linux")]
@@ -162,7 +163,7 @@ pub fn wipe_media(
     let (status, error) = (out.end.status(), out.end.error(None));
     let verification = report::overall_verification(verify, &out.passes);
     let facts = assurance::Facts::new(TargetKind::Media, None, &info, method, verify);
-    let assurance = assurance::assess(&facts, Some((status, &verification)));
+    let assurance = assurance::assess(&facts, Some((status, verification)));
     let planned: u64 = media.regions().iter().map(|r| r.end - r.start).sum();
     TargetReport {
         target: TargetInfo {
@@ -173,17 +174,12 @@ pub fn wipe_media(
             bytes: size,
         },
         media: info,
-        method: method.to_string(),
+        method: method.clone(),
         method_description: method.description(),
-        technique: match method {
-            Method::ZeroOut => "block_zeroout",
-            Method::Discard => "block_discard",
-            _ => "overwrite",
-        }
-        .to_owned(),
+        technique: Technique::of(method),
         verification_mode: verify,
         verification_result: verification,
-        io_mode: "caller-defined".to_owned(),
+        io_mode: IoMode::CallerDefined,
         bytes_written: out.bytes_written(),
         bytes_planned: planned * passes.len() as u64,
         passes: out.passes,

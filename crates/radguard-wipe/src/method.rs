@@ -178,6 +178,53 @@ impl core::str::FromStr for Method {
     }
 }
 
+/// In reports and certificates a method is its name (its `Display`).
+impl Serialize for Method {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Reads a method name as [`Method`]'s `Display` writes it, and only
+/// that: a certificate re-serializes to exactly the text that was signed.
+impl<'de> Deserialize<'de> for Method {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Self::from_report_name(&s)
+            .filter(|m| m.to_string() == s)
+            .ok_or_else(|| serde::de::Error::custom(format_args!("unknown method {s:?}")))
+    }
+}
+
+impl Method {
+    /// The inverse of `Display`, over everything `Display` can write: the
+    /// names [`FromStr`](core::str::FromStr) takes, and also the patterns
+    /// it would refuse or rewrite (a [`Pattern::Random`] method, a
+    /// [`Pattern::Repeat`] built directly with an unusual length or one
+    /// repeated byte), which a report may still name.
+    fn from_report_name(s: &str) -> Option<Self> {
+        if let Some(hex) = s.strip_prefix("pattern:") {
+            if !hex.len().is_multiple_of(2)
+                || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            {
+                return None;
+            }
+            let bytes: Vec<u8> = (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+                .collect::<Option<_>>()?;
+            return Some(Self::Pattern(match bytes.as_slice() {
+                [b] => Pattern::Byte(*b),
+                _ => Pattern::Repeat(bytes),
+            }));
+        }
+        if s == Pattern::Random.to_string() {
+            return Some(Self::Pattern(Pattern::Random));
+        }
+        s.parse().ok()
+    }
+}
+
 /// Which passes are read back and compared.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -244,6 +291,45 @@ mod tests {
         }
         assert!("gutmann".parse::<Method>().is_err());
         assert!("pattern:x".parse::<Method>().is_err());
+    }
+
+    #[test]
+    fn every_method_name_reads_back_as_written() {
+        let mut methods = vec![
+            Method::Clear,
+            Method::ClearRandom,
+            Method::Dod3,
+            Method::Dod7,
+            Method::ZeroOut,
+            Method::Discard,
+            Method::Pattern(Pattern::Byte(0)),
+            Method::Pattern(Pattern::Byte(0xa5)),
+            Method::Pattern(Pattern::Repeat(vec![1, 2])),
+            // Not what parsing a name gives, but constructible and named.
+            Method::Pattern(Pattern::Random),
+            Method::Pattern(Pattern::Repeat(vec![5, 5])),
+            Method::Pattern(Pattern::Repeat(vec![7])),
+            Method::Pattern(Pattern::Repeat(Vec::new())),
+            Method::Pattern(Pattern::Repeat(vec![0xfe; 600])),
+        ];
+        methods.extend((0..=255).map(|b| Method::Pattern(Pattern::Byte(b))));
+        for m in methods {
+            let json = serde_json::to_string(&m).unwrap();
+            assert_eq!(json, format!("\"{m}\""));
+            let back: Method = serde_json::from_str(&json).unwrap();
+            assert_eq!(serde_json::to_string(&back).unwrap(), json);
+        }
+        for bad in [
+            "clear-random",
+            "pattern:A5",
+            "pattern:a",
+            "Clear",
+            "zeros",
+            "",
+        ] {
+            let json = format!("\"{bad}\"");
+            assert!(serde_json::from_str::<Method>(&json).is_err(), "{bad}");
+        }
     }
 
     #[test]

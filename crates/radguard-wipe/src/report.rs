@@ -6,7 +6,172 @@ use core::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{PassRecord, VerifyResult};
-use crate::method::Verify;
+use crate::method::{Method, Verify};
+
+/// Gives a report enum whose every variant has one fixed name its text
+/// forms: `as_str`, `Display`, comparison with `str`, and serde as that
+/// name (so the certificate JSON holds the same text as when these fields
+/// were strings, and only those names parse).
+macro_rules! named_enum {
+    ($t:ident { $($v:ident => $s:literal),+ $(,)? }) => {
+        impl $t {
+            /// Every name, in declaration order.
+            const NAMES: &'static [&'static str] = &[$($s),+];
+
+            /// The name, as in certificates.
+            #[must_use]
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$v => $s),+
+                }
+            }
+
+            fn from_name(s: &str) -> Option<Self> {
+                match s {
+                    $($s => Some(Self::$v),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl PartialEq<str> for $t {
+            fn eq(&self, other: &str) -> bool {
+                self.as_str() == other
+            }
+        }
+
+        impl PartialEq<&str> for $t {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+
+        impl Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                Self::from_name(&s)
+                    .ok_or_else(|| serde::de::Error::unknown_variant(&s, Self::NAMES))
+            }
+        }
+    };
+}
+
+/// The overall verification outcome of a target, from its passes'
+/// read-backs.
+///
+/// # Examples
+///
+/// ```
+/// use radguard_wipe::VerificationOutcome;
+///
+/// assert_eq!(VerificationOutcome::NotPerformed.as_str(), "not_performed");
+/// assert_eq!(VerificationOutcome::Passed, "passed");
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[non_exhaustive]
+pub enum VerificationOutcome {
+    /// Every read-back asked for matched (`passed`).
+    Passed,
+    /// A read-back found a difference or could not read (`failed`).
+    Failed,
+    /// A read-back did not reach its end, or none was made although one
+    /// was asked for (`incomplete`).
+    Incomplete,
+    /// No read-back was asked for ([`Verify::None`]; `not_performed`).
+    NotPerformed,
+}
+
+named_enum!(VerificationOutcome {
+    Passed => "passed",
+    Failed => "failed",
+    Incomplete => "incomplete",
+    NotPerformed => "not_performed",
+});
+
+/// The sanitization technique, in NIST SP 800-88 Appendix G terms.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[non_exhaustive]
+pub enum Technique {
+    /// Ordinary writes of the method's patterns (`overwrite`).
+    Overwrite,
+    /// The kernel's `BLKZEROOUT` (`block_zeroout`).
+    BlockZeroout,
+    /// The kernel's `BLKDISCARD` (`block_discard`).
+    BlockDiscard,
+}
+
+named_enum!(Technique {
+    Overwrite => "overwrite",
+    BlockZeroout => "block_zeroout",
+    BlockDiscard => "block_discard",
+});
+
+impl Technique {
+    /// The technique `method` uses.
+    #[must_use]
+    pub fn of(method: &Method) -> Self {
+        match method {
+            Method::ZeroOut => Self::BlockZeroout,
+            Method::Discard => Self::BlockDiscard,
+            _ => Self::Overwrite,
+        }
+    }
+}
+
+/// How the data was written and read back.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[non_exhaustive]
+pub enum IoMode {
+    /// `O_DIRECT`, past the page cache (`direct`).
+    Direct,
+    /// Through the page cache, synced and dropped before reading back
+    /// (`buffered`).
+    Buffered,
+    /// A caller-supplied [`Media`](crate::Media) decides
+    /// (`caller-defined`).
+    CallerDefined,
+}
+
+named_enum!(IoMode {
+    Direct => "direct",
+    Buffered => "buffered",
+    CallerDefined => "caller-defined",
+});
+
+impl IoMode {
+    /// [`IoMode::Direct`] when `direct`, else [`IoMode::Buffered`].
+    #[must_use]
+    pub fn direct_if(direct: bool) -> Self {
+        if direct { Self::Direct } else { Self::Buffered }
+    }
+}
+
+/// What a verification read back.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[non_exhaustive]
+pub enum VerifyScope {
+    /// Every byte of the pass (`full`).
+    Full,
+    /// Pseudorandom samples ([`Verify::Sample`]; `sampled`).
+    Sampled,
+}
+
+named_enum!(VerifyScope {
+    Full => "full",
+    Sampled => "sampled",
+});
 
 /// The kind of a target.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
@@ -190,20 +355,19 @@ pub struct TargetReport {
     pub target: TargetInfo,
     /// The media it lives on.
     pub media: MediaInfo,
-    /// Method name (`clear`, `dod3`, `pattern:HEX`, ...).
-    pub method: String,
+    /// The method (named `clear`, `dod3`, `pattern:HEX`, ... in the
+    /// certificate).
+    pub method: Method,
     /// Method description, with the NIST category.
     pub method_description: String,
-    /// Technique, in Appendix G terms: `overwrite`, `block_zeroout`,
-    /// `block_discard`.
-    pub technique: String,
+    /// Technique, in Appendix G terms.
+    pub technique: Technique,
     /// Verification asked for.
     pub verification_mode: Verify,
-    /// Overall verification outcome: passed, failed, incomplete, or
-    /// not performed.
-    pub verification_result: String,
-    /// `direct` (O_DIRECT) or `buffered` writes.
-    pub io_mode: String,
+    /// Overall verification outcome.
+    pub verification_result: VerificationOutcome,
+    /// Direct (`O_DIRECT`) or buffered I/O.
+    pub io_mode: IoMode,
     /// Every pass, as it happened.
     pub passes: Vec<PassRecord>,
     /// How it ended.
@@ -231,24 +395,25 @@ impl TargetReport {
     #[must_use]
     pub fn succeeded(&self) -> bool {
         self.status == Status::Completed
-            && (self.verification_mode == Verify::None || self.verification_result == "passed")
+            && (self.verification_mode == Verify::None
+                || self.verification_result == VerificationOutcome::Passed)
     }
 }
 
 /// The overall verification outcome from the pass records.
-pub(crate) fn overall_verification(mode: Verify, passes: &[PassRecord]) -> String {
+pub(crate) fn overall_verification(mode: Verify, passes: &[PassRecord]) -> VerificationOutcome {
     if mode == Verify::None {
-        return "not_performed".to_owned();
+        return VerificationOutcome::NotPerformed;
     }
     let results: Vec<VerifyResult> = passes
         .iter()
         .filter_map(|p| p.verification.as_ref().map(|v| v.result))
         .collect();
     if results.contains(&VerifyResult::Failed) {
-        "failed".to_owned()
+        VerificationOutcome::Failed
     } else if results.contains(&VerifyResult::Incomplete) || results.is_empty() {
-        "incomplete".to_owned()
+        VerificationOutcome::Incomplete
     } else {
-        "passed".to_owned()
+        VerificationOutcome::Passed
     }
 }

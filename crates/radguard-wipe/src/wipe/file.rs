@@ -12,10 +12,11 @@ use std::path::{Path, PathBuf};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 
 use super::names::{open_parent, scramble_name};
-use super::{PlanItem, Run, Wiper, io_mode};
+use super::{PlanItem, Run, Wiper};
 use crate::engine::{self, End, Observer, Outcome};
 use crate::error::Error;
 use crate::fdmedia::{FILE_ALIGN, FdMedia};
+use crate::report::IoMode;
 
 impl Wiper {
     pub(super) fn plan_file_entry(
@@ -156,7 +157,7 @@ impl Wiper {
             self.wipe_file_at(&dir, &name, Some(item.identity), index, observer, &mut post)?;
         let mut run = Run::new(outcome);
         run.post = post;
-        run.io_mode = io_mode(direct);
+        run.io_mode = IoMode::direct_if(direct);
         run.files = 1;
         Ok(run)
     }

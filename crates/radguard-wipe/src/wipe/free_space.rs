@@ -10,12 +10,13 @@ use rustix::fs::{AtFlags, Mode, OFlags};
 
 use super::names::{list_names, open_dir_at, open_dir_path, random_name};
 use super::plan::fs_of;
-use super::{PlanItem, Run, Wiper, io_mode};
+use super::{PlanItem, Run, Wiper};
 use crate::engine::{self, End, Observer, Outcome};
 use crate::error::Error;
 use crate::fdmedia::{FILE_ALIGN, FdMedia};
 use crate::media::{Concat, Media};
 use crate::probe;
+use crate::report::IoMode;
 use crate::report::TargetKind;
 
 impl Wiper {
@@ -96,7 +97,7 @@ impl Wiper {
             let passes = self.options.method.passes();
             let outcome = engine::run(&mut media, &passes, self.options.verify, index, observer);
             run = Run::new(outcome);
-            run.io_mode = io_mode(media_direct(&media));
+            run.io_mode = IoMode::direct_if(media_direct(&media));
             run.files = media.into_parts().len() as u64;
         }
         run.pass_bytes = Some(filled);

@@ -19,10 +19,10 @@ use std::collections::HashSet;
 use crate::assurance::assess;
 use crate::engine::{Observer, Outcome, PassRecord};
 use crate::error::Error;
-use crate::method::Method;
 use crate::probe;
 use crate::report::{
-    MediaInfo, Status, TargetInfo, TargetKind, TargetReport, overall_verification,
+    IoMode, MediaInfo, Status, TargetInfo, TargetKind, TargetReport, Technique,
+    overall_verification,
 };
 
 pub use plan::{Options, Plan, PlanItem, Target};
@@ -156,7 +156,7 @@ impl Wiper {
         let o = &self.options;
         let passes: Vec<PassRecord> = outcome.map(|x| x.passes.clone()).unwrap_or_default();
         let verification = overall_verification(o.verify, &passes);
-        let assurance = assess(&item.facts(o), Some((status, &verification)));
+        let assurance = assess(&item.facts(o), Some((status, verification)));
         let planned = item.pass_bytes * o.method.passes().len() as u64;
         TargetReport {
             target: TargetInfo {
@@ -167,17 +167,12 @@ impl Wiper {
                 bytes: item.bytes,
             },
             media: item.media.clone(),
-            method: o.method.to_string(),
+            method: o.method.clone(),
             method_description: o.method.description(),
-            technique: match o.method {
-                Method::ZeroOut => "block_zeroout",
-                Method::Discard => "block_discard",
-                _ => "overwrite",
-            }
-            .to_owned(),
+            technique: Technique::of(&o.method),
             verification_mode: o.verify,
             verification_result: verification,
-            io_mode: "direct".to_owned(),
+            io_mode: IoMode::Direct,
             bytes_written: outcome.map_or(0, Outcome::bytes_written),
             bytes_planned: planned,
             passes,
@@ -195,7 +190,7 @@ impl Wiper {
 struct Run {
     outcome: Outcome,
     post: Vec<String>,
-    io_mode: String,
+    io_mode: IoMode,
     error: Option<String>,
     files: u64,
     folders: u64,
@@ -211,7 +206,7 @@ impl Run {
         Self {
             outcome,
             post: Vec::new(),
-            io_mode: "direct".to_owned(),
+            io_mode: IoMode::Direct,
             error: None,
             files: 0,
             folders: 0,
@@ -221,8 +216,4 @@ impl Run {
             pass_bytes: None,
         }
     }
-}
-
-fn io_mode(direct: bool) -> String {
-    if direct { "direct" } else { "buffered" }.to_owned()
 }

@@ -11,9 +11,10 @@ use rustix::fs::{AtFlags, FileType};
 
 use super::file::{data_bytes, file_rules};
 use super::names::{list_names, open_dir_at, open_parent, scramble_name};
-use super::{PlanItem, Run, Wiper, io_mode};
+use super::{PlanItem, Run, Wiper};
 use crate::engine::{End, Observer, Outcome, PassRecord, VerifyResult};
 use crate::error::Error;
+use crate::report::IoMode;
 
 /// Plans a folder tree without following links or crossing mounts.
 pub(super) fn walk_plan(
@@ -124,7 +125,7 @@ impl Wiper {
                 acc.files
             ));
         }
-        run.io_mode = io_mode(!acc.buffered);
+        run.io_mode = IoMode::direct_if(!acc.buffered);
         run.files = acc.files;
         run.folders = acc.folders;
         Ok(run)
