@@ -59,7 +59,7 @@ pub(crate) fn classify_fs(name: &str, super_options: &str) -> FsClass {
     }
 }
 
-/// A safety rule that `--force` overrode, and whether it costs assurance.
+/// A safety rule that forcing overrode, and whether it costs assurance.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Forced {
     pub(crate) what: String,
@@ -126,7 +126,7 @@ pub(crate) fn assess(f: &Facts<'_>, outcome: Option<(Status, VerificationOutcome
     }
     if f.verify == Verify::None {
         not.push(
-            "not verified: NIST SP 800-88 requires verification of every Clear (use --verify last, all or sample)"
+            "not verified: NIST SP 800-88 requires verification of every Clear (verify the last pass, all passes or a sample)"
                 .to_owned(),
         );
     }

@@ -28,7 +28,8 @@ pub enum Error {
     /// The operating system could not provide randomness.
     #[error("the operating system random number generator failed")]
     Random,
-    /// The target was refused by a safety rule; `--force` may override some.
+    /// The target was refused by a safety rule (forcing, `Options::force`,
+    /// overrides some).
     #[error("{path}: refused: {reason}")]
     Refused {
         /// The target.
@@ -48,8 +49,8 @@ pub enum Error {
     /// into a symbolic link, ...).
     #[error("{0}: the target changed since it was planned; nothing was written")]
     Changed(PathBuf),
-    /// An I/O error while inspecting a target.
-    #[error("{path}: {source}")]
+    /// An I/O error while inspecting or wiping a target.
+    #[error("I/O error on {path}")]
     Io {
         /// The target or file involved.
         path: PathBuf,
@@ -67,6 +68,18 @@ pub enum Error {
     /// Key material that is not a valid key.
     #[error("invalid key: {0}")]
     InvalidKey(&'static str),
+}
+
+/// `err` and its sources, joined by `: `, for a report's one-line error.
+pub(crate) fn chain_text(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 impl Error {
@@ -107,5 +120,21 @@ impl Error {
             Self::CertificateInvalid(_) => "certificate_invalid",
             Self::InvalidKey(_) => "invalid_key",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_errors_keep_the_cause_in_source_and_reports_show_it_once() {
+        let e = Error::io("/dev/sdz", io::Error::from(io::ErrorKind::PermissionDenied));
+        let cause = std::error::Error::source(&e).map(ToString::to_string);
+        let cause = cause.unwrap_or_default();
+        assert!(!cause.is_empty());
+        assert!(!e.to_string().contains(&cause), "{e}");
+        let text = chain_text(&e);
+        assert_eq!(text, format!("I/O error on /dev/sdz: {cause}"));
     }
 }

@@ -112,9 +112,16 @@ pub use report::{
 };
 
 #[cfg(target_os = "linux")]
+#[cfg_attr(docsrs, doc(cfg(target_os = "linux")))]
 pub use probe::{current_user, host_name};
 #[cfg(target_os = "linux")]
+#[cfg_attr(docsrs, doc(cfg(target_os = "linux")))]
 pub use wipe::{Options, Plan, PlanItem, Target, Wiper};
+
+/// The README's example, compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 /// Overwrites and verifies any [`Media`] with `method`, and reports it
 /// like any other target (kind [`TargetKind::Media`]).

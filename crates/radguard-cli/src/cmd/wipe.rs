@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{Context, bail};
 use radguard_core::SecretKey;
 use radguard_wipe::{
-    Certificate, Method, Operator, Options, Plan, Progress as WipeProgress, SigningKey, Status,
-    Target, Verify, Wiper,
+    Certificate, Method, Operator, Options, Plan, PlanItem, Progress as WipeProgress, SigningKey,
+    Status, Target, Verify, Wiper,
 };
 use serde::Serialize;
 
@@ -126,7 +126,7 @@ struct PlanItemJson<'a> {
     folders: u64,
     symlinks: u64,
     allowed: bool,
-    refusals: &'a [String],
+    refusals: Vec<String>,
     warnings: &'a [String],
     expected_assurance: &'a radguard_wipe::Assurance,
 }
@@ -340,6 +340,20 @@ fn audit_records(cert: &Certificate) -> Vec<radguard_core::AuditRecord> {
         .collect()
 }
 
+/// The item's refusals, with a hint on those `--force` overrides.
+fn refusals(item: &PlanItem) -> Vec<String> {
+    item.refusals
+        .iter()
+        .map(|r| {
+            if item.force_overrides(r) {
+                format!("{r} (use --force to override)")
+            } else {
+                r.clone()
+            }
+        })
+        .collect()
+}
+
 fn print_plan(plan: &Plan, args: &Args, out: Output, dry_run: bool) -> anyhow::Result<()> {
     if out.is_json() {
         let items = plan
@@ -353,7 +367,7 @@ fn print_plan(plan: &Plan, args: &Args, out: Output, dry_run: bool) -> anyhow::R
                 folders: i.folders,
                 symlinks: i.symlinks,
                 allowed: i.is_allowed(),
-                refusals: &i.refusals,
+                refusals: refusals(i),
                 warnings: &i.warnings,
                 expected_assurance: &i.expected,
             })
@@ -394,7 +408,7 @@ fn print_plan(plan: &Plan, args: &Args, out: Output, dry_run: bool) -> anyhow::R
             i.path.display(),
             i.bytes
         ));
-        for r in &i.refusals {
+        for r in refusals(i) {
             out.line(format_args!("  refused: {r}"));
         }
         for w in &i.warnings {

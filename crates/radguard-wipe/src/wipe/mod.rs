@@ -18,7 +18,7 @@ use std::collections::HashSet;
 
 use crate::assurance::assess;
 use crate::engine::{Observer, Outcome, PassRecord};
-use crate::error::Error;
+use crate::error::{Error, chain_text};
 use crate::probe;
 use crate::report::{
     IoMode, MediaInfo, Status, TargetInfo, TargetKind, TargetReport, Technique,
@@ -137,7 +137,7 @@ impl Wiper {
                 item,
                 None,
                 Status::Failed,
-                Some(e.to_string()),
+                Some(chain_text(&e)),
                 started,
                 Vec::new(),
             ),

@@ -135,7 +135,8 @@ pub struct PlanItem {
     pub folders: u64,
     /// Symbolic links that would be removed (never followed).
     pub symlinks: u64,
-    /// Why the target is refused; empty when it can be wiped.
+    /// Why the target is refused; empty when it can be wiped. Those that
+    /// forcing would override are told by [`PlanItem::force_overrides`].
     pub refusals: Vec<String>,
     /// Safety rules overridden by `force`, and other warnings.
     pub warnings: Vec<String>,
@@ -153,6 +154,8 @@ pub struct PlanItem {
     pub(super) blockers: Vec<String>,
     pub(super) notes: Vec<String>,
     pub(super) backing_fs: Option<(String, String)>,
+    /// The refusals that [`Options::force`] overrides.
+    overridable: Vec<String>,
 }
 
 impl PlanItem {
@@ -180,6 +183,7 @@ impl PlanItem {
             blockers: Vec::new(),
             notes: Vec::new(),
             backing_fs: None,
+            overridable: Vec::new(),
         }
     }
 
@@ -189,14 +193,33 @@ impl PlanItem {
         self.refusals.is_empty()
     }
 
+    /// `true` when `refusal` (one of [`PlanItem::refusals`]) is a safety
+    /// rule that [`Options::force`] would override.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use radguard_wipe::{Options, Target, Wiper};
+    ///
+    /// let plan = Wiper::new(Options::new()).plan(&[Target::Path("/dev/sdb".into())]);
+    /// for r in &plan.items()[0].refusals {
+    ///     let hint = if plan.items()[0].force_overrides(r) { " (forcing overrides it)" } else { "" };
+    ///     println!("refused: {r}{hint}");
+    /// }
+    /// ```
+    #[must_use]
+    pub fn force_overrides(&self, refusal: &str) -> bool {
+        self.overridable.iter().any(|r| r == refusal)
+    }
+
     /// Records a rule that `force` may override.
     pub(super) fn overridable(&mut self, force: bool, what: String, degrades: bool) {
         if force {
             self.warnings.push(format!("forced: {what}"));
             self.forced.push(Forced { what, degrades });
         } else {
-            self.refusals
-                .push(format!("{what} (use --force to override)"));
+            self.overridable.push(what.clone());
+            self.refusals.push(what);
         }
     }
 
