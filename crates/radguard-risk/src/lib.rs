@@ -11,7 +11,7 @@
 //!
 //! | piece | what |
 //! |---|---|
-//! | [`cvss`] | strict CVSS v3.0/v3.1/v4.0 parsing, canonical printing, scoring (FIRST conformance-tested) |
+//! | [`cvss`] | strict CVSS v3.0/v3.1/v4.0 parsing, canonical printing, scoring (FIRST conformance-tested; the `radguard-cvss` crate, re-exported) |
 //! | [`KevCatalog`], [`EpssSnapshot`] | offline threat data (KEV JSON/CSV, EPSS CSV) with provenance |
 //! | [`OsLifecycle`] | bundled OS end-of-life table, overridable |
 //! | [`ssvc`] | SSVC deployer, supplier, Human Impact and CISA BOD 26-04 tables |
@@ -114,8 +114,10 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+/// CVSS v3.0/v3.1/v4.0 vectors: the [`radguard_cvss`] crate.
+pub use radguard_cvss as cvss;
+
 mod assess;
-pub mod cvss;
 mod date;
 mod fleet;
 mod inventory;

@@ -12,6 +12,7 @@
 //! | `dicom` | `radguard-dicom` | `dicom` (default) | safe DICOM file I/O for untrusted input |
 //! | `deid` | `radguard-deid` | `deid` | DICOM de-identification per PS3.15 Annex E (2026c) |
 //! | `crypt` | `radguard-crypt` | `crypt` (default) | at-rest encryption of pixel data: envelope keys, rotation, crypto-erase (its DICOM part with `dicom` too) |
+//! | `cvss` | `radguard-cvss` | `cvss` (or `risk`) | strict CVSS v3.0/v3.1/v4.0 parsing and scoring |
 //! | `risk` | `radguard-risk` | `risk` | explainable risk scoring of imaging devices (MIRS) |
 //! | `wipe` | `radguard-wipe` | `wipe` | NIST SP 800-88 sanitization with signed certificates |
 //!
@@ -41,6 +42,10 @@ pub use radguard_deid as deid;
 #[cfg(feature = "crypt")]
 #[cfg_attr(docsrs, doc(cfg(feature = "crypt")))]
 pub use radguard_crypt as crypt;
+
+#[cfg(feature = "cvss")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cvss")))]
+pub use radguard_cvss as cvss;
 
 #[cfg(feature = "risk")]
 #[cfg_attr(docsrs, doc(cfg(feature = "risk")))]

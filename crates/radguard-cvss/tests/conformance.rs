@@ -4,7 +4,7 @@
 //! own tests run Red Hat's reference corpora.
 
 use proptest::prelude::*;
-use radguard_risk::cvss::{AttackVector, Cvss, CvssError, Severity};
+use radguard_cvss::{AttackVector, Cvss, CvssError, Severity};
 
 /// FIRST, "Common Vulnerability Scoring System v3.1: Examples"
 /// (<https://www.first.org/cvss/v3.1/examples>): (example, vector, base score).

@@ -6,16 +6,12 @@ use core::fmt;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use super::{
-    AttackVector, CvssError, ExploitMaturity, MetricDef, parse_components, write_components,
-};
+use crate::error::CvssError;
+use crate::metrics::{AttackVector, ExploitMaturity};
+use crate::parse::{MetricDef, parse_components, write_components};
 
 const fn m(name: &'static str, values: &'static [&'static str], mandatory: bool) -> MetricDef {
-    MetricDef {
-        name,
-        values,
-        mandatory,
-    }
+    MetricDef::new(name, values, mandatory)
 }
 
 const N_METRICS: usize = 32;
@@ -70,7 +66,7 @@ fn idx(name: &str) -> usize {
 /// # Examples
 ///
 /// ```
-/// use radguard_risk::cvss::Cvss;
+/// use radguard_cvss::Cvss;
 ///
 /// // CVE-2022-41741 (nginx mp4 module), FIRST CVSS v4.0 examples document.
 /// let v = Cvss::parse("CVSS:4.0/AV:L/AC:L/AT:P/PR:L/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N")?;
@@ -92,8 +88,8 @@ struct Tables {
     eq5: Vec<Vec<String>>,
 }
 
-static LOOKUP_CSV: &str = include_str!("../../data/cvss4/cvss4_macrovector_lookup.csv");
-static MAX_COMPOSED_JSON: &str = include_str!("../../data/cvss4/cvss4_max_composed.json");
+static LOOKUP_CSV: &str = include_str!("../data/cvss4/cvss4_macrovector_lookup.csv");
+static MAX_COMPOSED_JSON: &str = include_str!("../data/cvss4/cvss4_max_composed.json");
 
 fn tables() -> &'static Tables {
     static T: OnceLock<Tables> = OnceLock::new();

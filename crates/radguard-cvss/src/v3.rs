@@ -2,9 +2,9 @@
 
 use core::fmt;
 
-use super::{
-    AttackVector, CvssError, ExploitMaturity, MetricDef, parse_components, write_components,
-};
+use crate::error::CvssError;
+use crate::metrics::{AttackVector, ExploitMaturity};
+use crate::parse::{MetricDef, parse_components, write_components};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Minor {
@@ -13,11 +13,7 @@ pub(crate) enum Minor {
 }
 
 const fn m(name: &'static str, values: &'static [&'static str], mandatory: bool) -> MetricDef {
-    MetricDef {
-        name,
-        values,
-        mandatory,
-    }
+    MetricDef::new(name, values, mandatory)
 }
 
 // Indices into DEFS.
@@ -77,7 +73,7 @@ static DEFS: [MetricDef; N_METRICS] = [
 /// # Examples
 ///
 /// ```
-/// use radguard_risk::cvss::Cvss;
+/// use radguard_cvss::Cvss;
 ///
 /// // CVE-2013-1937 with temporal metrics: base 6.1, temporal 5.5.
 /// let Cvss::V3(v) = Cvss::parse("CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N/E:P/RL:O/RC:C")? else {
