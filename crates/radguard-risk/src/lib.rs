@@ -121,7 +121,6 @@ mod assess;
 mod date;
 mod fleet;
 mod inventory;
-mod inventory_csv;
 mod lifecycle;
 pub mod mds2;
 mod model;

@@ -1,94 +1,17 @@
-//! Device inventories in JSON, YAML or CSV.
-//!
-//! The schema is strict: an unknown field (or CSV column) is an error, so a
-//! typo such as `defualt_credentials` can never silently leave a control
-//! "unknown". Values that are not known are written `unknown` (or left
-//! out), and the model counts each one as a data gap and scores it at the
-//! midpoint between its best and worst known value, never as the best.
-//!
-//! # Examples
-//!
-//! ```
-//! use radguard_risk::{Inventory, Tri, Zone};
-//!
-//! let yaml = r#"
-//! devices:
-//!   - id: CT-ED-01
-//!     class: ct
-//!     os: { product: Windows 7, version: SP1, esu_enrolled: no }
-//!     findings:
-//!       - id: CVE-2019-0708
-//!         cvss_v3: CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H
-//!         component: os
-//!     exposure: { zone: clinical_vlan_no_acl, remote_access: vendor_always_on }
-//!     controls: { default_credentials: unknown }
-//! "#;
-//! let inv = Inventory::from_yaml(yaml)?;
-//! assert_eq!(inv.devices[0].exposure.zone, Zone::ClinicalVlanNoAcl);
-//! assert_eq!(inv.devices[0].controls.default_credentials, Tri::Unknown);
-//!
-//! // A misspelt field is an error, not an unknown value.
-//! assert!(Inventory::from_yaml("devices: [{id: X, controls: {defualt_credentials: yes}}]").is_err());
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! The inventory's data model: devices and what is known about them.
 
 use core::fmt;
-use std::collections::{BTreeMap, HashSet};
-use std::io::Read;
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
-use serde::de::Error as _;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
+use super::serde::{de_cvss, de_mds2, de_nets, ser_cvss, ser_nets};
 use crate::cvss::Cvss;
 use crate::date::Date;
 use crate::sbom::Bom;
 use crate::ssvc::{MissionImpact, SafetyImpact};
-
-/// Limits on inventory size, so that a hostile file cannot make scoring
-/// quadratic or exhaust memory.
-pub const MAX_DEVICES: usize = 1_000_000;
-/// At most this many findings per device (after merging the SBOM).
-pub const MAX_FINDINGS_PER_DEVICE: usize = 10_000;
-/// Longest identifier or free-text field, in bytes.
-pub const MAX_TEXT: usize = 1_024;
-
-/// Why an inventory was rejected.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum InventoryError {
-    /// JSON syntax or schema error (with line and column).
-    #[error("inventory JSON: {0}")]
-    Json(#[source] serde_json::Error),
-    /// YAML syntax or schema error (with line and column).
-    #[error("inventory YAML: {0}")]
-    Yaml(#[source] serde_norway::Error),
-    /// A CSV record could not be read.
-    #[error("inventory CSV, line {line}: {source}")]
-    Csv {
-        /// 1-based line number.
-        line: u64,
-        /// The underlying error.
-        #[source]
-        source: csv::Error,
-    },
-    /// A value is present but not acceptable.
-    #[error("inventory, {location}: {problem}")]
-    Invalid {
-        /// Where: `device "X", field` or `CSV line N, column C`.
-        location: String,
-        /// What is wrong.
-        problem: String,
-    },
-}
-
-fn invalid(location: impl Into<String>, problem: impl Into<String>) -> InventoryError {
-    InventoryError::Invalid {
-        location: location.into(),
-        problem: problem.into(),
-    }
-}
 
 /// Yes, no or unknown. Accepts `yes`/`no`/`unknown` and JSON/YAML booleans;
 /// an absent field is `unknown`.
@@ -115,7 +38,7 @@ impl Tri {
         }
     }
 
-    fn parse(s: &str) -> Option<Self> {
+    pub(super) fn parse(s: &str) -> Option<Self> {
         match s {
             "yes" | "true" => Some(Self::Yes),
             "no" | "false" => Some(Self::No),
@@ -148,51 +71,6 @@ impl fmt::Display for Tri {
     }
 }
 
-/// Deserializes a JSON/YAML boolean (`yes`/`no`) or a word that `parse`
-/// accepts; anything else is an error starting with `expected`.
-fn yes_no_or_word<'de, D: Deserializer<'de>, T>(
-    d: D,
-    yes: T,
-    no: T,
-    parse: fn(&str) -> Option<T>,
-    expected: &str,
-) -> Result<T, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        B(bool),
-        S(String),
-    }
-    match Raw::deserialize(d)? {
-        Raw::B(true) => Ok(yes),
-        Raw::B(false) => Ok(no),
-        Raw::S(s) => parse(&s)
-            .ok_or_else(|| D::Error::custom(format!("{expected}, found {:?}", clip(&s, 32)))),
-    }
-}
-
-impl Serialize for Tri {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.label())
-    }
-}
-
-impl<'de> Deserialize<'de> for Tri {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        yes_no_or_word(
-            d,
-            Self::Yes,
-            Self::No,
-            Self::parse,
-            "expected yes, no or unknown",
-        )
-    }
-}
-
-fn clip(s: &str, n: usize) -> String {
-    s.chars().take(n).collect()
-}
-
 macro_rules! snake_enum {
     ($(#[$m:meta])* $name:ident default $def:ident { $($(#[$vm:meta])* $v:ident = $s:literal),+ $(,)? }) => {
         $(#[$m])*
@@ -211,7 +89,7 @@ macro_rules! snake_enum {
             pub fn label(self) -> &'static str {
                 match self { $(Self::$v => $s,)+ Self::$def => "unknown" }
             }
-            fn parse(s: &str) -> Option<Self> {
+            pub(super) fn parse(s: &str) -> Option<Self> {
                 match s { $($s => Some(Self::$v),)+ "unknown" | "" => Some(Self::$def), _ => None }
             }
             /// Every accepted label.
@@ -400,7 +278,7 @@ impl VexState {
         }
     }
 
-    fn parse(s: &str) -> Option<Self> {
+    pub(super) fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "exploitable" | "affected" => Self::Exploitable,
             "in_triage" | "under_investigation" => Self::InTriage,
@@ -411,46 +289,6 @@ impl VexState {
             _ => return None,
         })
     }
-}
-
-fn de_cvss<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cvss>, D::Error> {
-    let s: Option<String> = Option::deserialize(d)?;
-    s.map(|s| Cvss::parse(&s).map_err(D::Error::custom))
-        .transpose()
-}
-
-fn ser_cvss<S: Serializer>(v: &Option<Cvss>, s: S) -> Result<S::Ok, S::Error> {
-    match v {
-        Some(c) => s.collect_str(c),
-        None => s.serialize_none(),
-    }
-}
-
-fn de_nets<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<IpNet>>, D::Error> {
-    let v: Option<Vec<String>> = Option::deserialize(d)?;
-    v.map(|v| {
-        v.iter()
-            .map(|s| parse_net(s).map_err(D::Error::custom))
-            .collect()
-    })
-    .transpose()
-}
-
-fn ser_nets<S: Serializer>(v: &Option<Vec<IpNet>>, s: S) -> Result<S::Ok, S::Error> {
-    match v {
-        Some(v) => s.collect_seq(v.iter().map(ToString::to_string)),
-        None => s.serialize_none(),
-    }
-}
-
-fn parse_net(s: &str) -> Result<IpNet, String> {
-    let t = s.trim();
-    if let Ok(n) = t.parse::<IpNet>() {
-        return Ok(n.trunc());
-    }
-    t.parse::<IpAddr>()
-        .map(IpNet::from)
-        .map_err(|_| format!("{:?} is not an IP address or CIDR block", clip(s, 64)))
 }
 
 /// The operating system.
@@ -754,7 +592,7 @@ pub enum Mds2Answer {
 }
 
 impl Mds2Answer {
-    fn parse(s: &str) -> Option<Self> {
+    pub(super) fn parse(s: &str) -> Option<Self> {
         Some(match s.trim().to_ascii_lowercase().as_str() {
             "yes" | "y" | "true" => Self::Yes,
             "no" | "n" | "false" => Self::No,
@@ -763,70 +601,6 @@ impl Mds2Answer {
             _ => return None,
         })
     }
-}
-
-impl<'de> Deserialize<'de> for Mds2Answer {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        yes_no_or_word(
-            d,
-            Self::Yes,
-            Self::No,
-            Self::parse,
-            "MDS2 answer must be yes, no, n/a or unknown",
-        )
-    }
-}
-
-/// The section prefixes of ANSI/NEMA HN 1-2019 (MDS2).
-pub const MDS2_SECTIONS: [&str; 23] = [
-    "DOC", "MPII", "ALOF", "AUDT", "AUTH", "CSUP", "DIDT", "DTBK", "EMRG", "IGAU", "MLDP", "NAUT",
-    "CONN", "PAUT", "PLOK", "RDMP", "SBOM", "SAHD", "SGUD", "STCF", "TXCF", "TXIG", "RMOT",
-];
-
-/// Normalises an MDS2 question id: upper case, the known `SHAD` typo for
-/// `SAHD`, a known section prefix and a numeric suffix (`PAUT-5`,
-/// `CSUP-2.4`).
-///
-/// # Errors
-///
-/// A message when the id is not of that form.
-pub fn normalize_mds2_id(id: &str) -> Result<String, String> {
-    let up = id.trim().to_ascii_uppercase();
-    let up = if let Some(rest) = up.strip_prefix("SHAD-") {
-        format!("SAHD-{rest}")
-    } else {
-        up
-    };
-    let ok = up.split_once('-').is_some_and(|(sec, num)| {
-        MDS2_SECTIONS.contains(&sec)
-            && !num.is_empty()
-            && num.len() <= 12
-            && num
-                .split('.')
-                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-    });
-    if ok {
-        Ok(up)
-    } else {
-        Err(format!(
-            "{:?} is not an MDS2 (HN 1-2019) question id such as PAUT-5 or CSUP-2.4",
-            clip(id, 32)
-        ))
-    }
-}
-
-fn de_mds2<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Mds2Answer>, D::Error> {
-    let raw: BTreeMap<String, Mds2Answer> = BTreeMap::deserialize(d)?;
-    let mut out = BTreeMap::new();
-    for (k, v) in raw {
-        let id = normalize_mds2_id(&k).map_err(D::Error::custom)?;
-        if out.insert(id.clone(), v).is_some() {
-            return Err(D::Error::custom(format!(
-                "MDS2 question {id} answered twice"
-            )));
-        }
-    }
-    Ok(out)
 }
 
 /// One device.
@@ -933,33 +707,6 @@ pub struct Inventory {
     pub devices: Vec<Device>,
 }
 
-/// Inventory file formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum InventoryFormat {
-    /// JSON.
-    Json,
-    /// YAML.
-    Yaml,
-    /// CSV, one device per row.
-    Csv,
-}
-
-impl InventoryFormat {
-    /// The format for a file name's extension (`.json`, `.yaml`/`.yml`,
-    /// `.csv`), case-insensitive.
-    #[must_use]
-    pub fn from_extension(name: &str) -> Option<Self> {
-        let ext = name.rsplit_once('.')?.1.to_ascii_lowercase();
-        match ext.as_str() {
-            "json" => Some(Self::Json),
-            "yaml" | "yml" => Some(Self::Yaml),
-            "csv" => Some(Self::Csv),
-            _ => None,
-        }
-    }
-}
-
 impl Inventory {
     /// An inventory of `devices`.
     #[must_use]
@@ -969,256 +716,5 @@ impl Inventory {
             as_of: None,
             devices,
         }
-    }
-
-    /// Parses text in `format`.
-    ///
-    /// # Errors
-    ///
-    /// [`InventoryError`] naming the field, line or device at fault.
-    pub fn parse(text: &str, format: InventoryFormat) -> Result<Self, InventoryError> {
-        match format {
-            InventoryFormat::Json => Self::from_json(text),
-            InventoryFormat::Yaml => Self::from_yaml(text),
-            InventoryFormat::Csv => Self::from_csv(text.as_bytes()),
-        }
-    }
-
-    /// Parses a JSON inventory (`{"devices": [...]}`).
-    ///
-    /// # Errors
-    ///
-    /// [`InventoryError`] for a syntax error, an unknown field, a value the
-    /// field does not allow, a malformed CVSS vector, date or address, or a
-    /// duplicate device id.
-    pub fn from_json(text: &str) -> Result<Self, InventoryError> {
-        let inv: Self = serde_json::from_str(text).map_err(InventoryError::Json)?;
-        inv.validated()
-    }
-
-    /// Parses a YAML inventory (same schema as JSON).
-    ///
-    /// # Errors
-    ///
-    /// As [`Inventory::from_json`].
-    pub fn from_yaml(text: &str) -> Result<Self, InventoryError> {
-        let inv: Self = serde_norway::from_str(text).map_err(InventoryError::Yaml)?;
-        inv.validated()
-    }
-
-    /// Parses a CSV inventory: one device per row, columns as documented in
-    /// [`CSV_COLUMNS`]; only `id` is required. Lists inside a cell are
-    /// separated by `;`. A finding is `ID` followed by space-separated
-    /// `key=value` pairs (`cvss_v3=`, `cvss_v4=`, `vex=`, `fix_available=`,
-    /// `component=`), e.g.
-    /// `CVE-2019-0708 cvss_v3=CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H component=os`.
-    ///
-    /// # Errors
-    ///
-    /// [`InventoryError`] for an unknown column (naming it), a bad value
-    /// (naming line and column), or a duplicate device id.
-    pub fn from_csv<R: Read>(reader: R) -> Result<Self, InventoryError> {
-        crate::inventory_csv::parse(reader)?.validated()
-    }
-
-    /// Serialises to JSON (the same schema [`Inventory::from_json`] reads).
-    #[must_use]
-    pub fn to_json(&self) -> String {
-        // Every field type serialises infallibly to JSON.
-        serde_json::to_string_pretty(self).unwrap_or_default()
-    }
-
-    fn validated(mut self) -> Result<Self, InventoryError> {
-        for d in &mut self.devices {
-            if let Some(b) = &d.sbom {
-                let found = b
-                    .findings()
-                    .map_err(|m| invalid(format!("device {:?}, sbom", clip(&d.id, 64)), m))?;
-                crate::sbom::merge(&mut d.findings, found);
-            }
-        }
-        if self.devices.len() > MAX_DEVICES {
-            return Err(invalid(
-                "devices",
-                format!("{} devices (at most {MAX_DEVICES})", self.devices.len()),
-            ));
-        }
-        let mut ids = HashSet::with_capacity(self.devices.len());
-        for d in &self.devices {
-            let loc = |field: &str| format!("device {:?}, {field}", clip(&d.id, 64));
-            if d.id.trim().is_empty() || d.id.len() > MAX_TEXT {
-                return Err(invalid(
-                    "device id",
-                    format!(
-                        "id must be 1 to {MAX_TEXT} bytes and not blank, found {:?}",
-                        clip(&d.id, 64)
-                    ),
-                ));
-            }
-            if !ids.insert(d.id.as_str()) {
-                return Err(invalid(loc("id"), "duplicate device id"));
-            }
-            let texts = [
-                d.site.as_deref(),
-                d.manufacturer.as_deref(),
-                d.model.as_deref(),
-                d.serial.as_deref(),
-                d.software_version.as_deref(),
-                d.governance.owner.as_deref(),
-            ];
-            if texts.iter().flatten().any(|t| t.len() > MAX_TEXT) {
-                return Err(invalid(
-                    loc("text"),
-                    format!("a field exceeds {MAX_TEXT} bytes"),
-                ));
-            }
-            if d.findings.len() > MAX_FINDINGS_PER_DEVICE {
-                return Err(invalid(
-                    loc("findings"),
-                    format!("more than {MAX_FINDINGS_PER_DEVICE} findings"),
-                ));
-            }
-            let mut fids = HashSet::new();
-            for f in &d.findings {
-                if f.id.trim().is_empty() || f.id.len() > 128 {
-                    return Err(invalid(
-                        loc("findings"),
-                        "finding id must be 1 to 128 bytes",
-                    ));
-                }
-                if !fids.insert(f.id.as_str()) {
-                    return Err(invalid(
-                        loc("findings"),
-                        format!("finding {:?} is listed twice", clip(&f.id, 64)),
-                    ));
-                }
-                if matches!(f.cvss_v3, Some(Cvss::V4(_))) {
-                    return Err(invalid(
-                        loc(&format!("finding {}", clip(&f.id, 64))),
-                        "cvss_v3 holds a CVSS:4.0 vector (use cvss_v4)",
-                    ));
-                }
-                if matches!(f.cvss_v4, Some(Cvss::V3(_))) {
-                    return Err(invalid(
-                        loc(&format!("finding {}", clip(&f.id, 64))),
-                        "cvss_v4 holds a CVSS:3.x vector (use cvss_v3)",
-                    ));
-                }
-            }
-            if let Some(p) = d.data.phi_patients
-                && p > 0
-                && d.data.stores_phi == Tri::No
-            {
-                return Err(invalid(
-                    loc("data"),
-                    "phi_patients is above 0 but stores_phi is no",
-                ));
-            }
-        }
-        Ok(self)
-    }
-}
-
-/// The CSV columns an inventory may have (`id` is required).
-pub const CSV_COLUMNS: &[&str] = &[
-    "id",
-    "class",
-    "site",
-    "manufacturer",
-    "model",
-    "serial",
-    "software_version",
-    "os_product",
-    "os_version",
-    "os_esu_enrolled",
-    "findings",
-    "zone",
-    "internet_reachable",
-    "remote_access",
-    "wireless",
-    "legacy_services",
-    "expected_peers",
-    "observed_peers",
-    "default_credentials",
-    "unique_accounts",
-    "malware_protection",
-    "app_allowlisting",
-    "encryption_in_transit",
-    "encryption_at_rest",
-    "audit_logging",
-    "mfa_remote",
-    "stores_phi",
-    "phi_patients",
-    "phi_archive",
-    "safety_impact",
-    "mission_impact",
-    "owner",
-    "patch_responsibility",
-    "vendor_support_end",
-    "depreciation_end",
-    "planned_disposal",
-    "decommissioning",
-    "wipe_verified",
-];
-
-pub(crate) mod parse_helpers {
-    use super::*;
-
-    pub(crate) fn tri(s: &str) -> Result<Tri, String> {
-        Tri::parse(s.trim())
-            .ok_or_else(|| format!("expected yes, no or unknown, found {:?}", clip(s, 32)))
-    }
-
-    macro_rules! enum_parser {
-        ($f:ident, $t:ty) => {
-            pub(crate) fn $f(s: &str) -> Result<$t, String> {
-                <$t>::parse(s.trim()).ok_or_else(|| {
-                    format!(
-                        "{:?} is not one of {}",
-                        clip(s, 32),
-                        <$t>::LABELS.join(", ")
-                    )
-                })
-            }
-        };
-    }
-    enum_parser!(class, DeviceClass);
-    enum_parser!(zone, Zone);
-    enum_parser!(remote, RemoteAccess);
-    enum_parser!(patch, PatchResponsibility);
-    enum_parser!(component, Component);
-
-    pub(crate) fn vex(s: &str) -> Result<VexState, String> {
-        VexState::parse(s.trim()).ok_or_else(|| format!("{:?} is not a VEX state", clip(s, 32)))
-    }
-
-    pub(crate) fn net(s: &str) -> Result<IpNet, String> {
-        parse_net(s)
-    }
-
-    pub(crate) fn safety(s: &str) -> Result<Option<SafetyImpact>, String> {
-        let s = s.trim();
-        if s.is_empty() || s == "unknown" {
-            return Ok(None);
-        }
-        SafetyImpact::ALL
-            .iter()
-            .copied()
-            .find(|v| v.label() == s)
-            .map(Some)
-            .ok_or_else(|| format!("{:?} is not an SSVC safety impact", clip(s, 32)))
-    }
-
-    pub(crate) fn mission(s: &str) -> Result<Option<MissionImpact>, String> {
-        let s = s.trim();
-        if s.is_empty() || s == "unknown" {
-            return Ok(None);
-        }
-        MissionImpact::ALL
-            .iter()
-            .copied()
-            .find(|v| v.label() == s || v.label().replace(' ', "_") == s)
-            .map(Some)
-            .ok_or_else(|| format!("{:?} is not an SSVC mission impact", clip(s, 32)))
     }
 }

@@ -1,14 +1,12 @@
-//! CSV inventories: one device per row.
+//! CSV inventories: one device per row, in the columns of [`CSV_COLUMNS`].
 
 use std::io::Read;
 use std::net::IpAddr;
 
+use super::InventoryError;
+use super::model::{Device, Finding, Flow, Inventory, OsInfo, Tri};
 use crate::cvss::Cvss;
 use crate::date::Date;
-use crate::inventory::parse_helpers as p;
-use crate::inventory::{
-    CSV_COLUMNS, Device, Finding, Flow, Inventory, InventoryError, OsInfo, Tri,
-};
 
 fn bad(line: u64, column: &str, problem: impl Into<String>) -> InventoryError {
     InventoryError::Invalid {
@@ -45,9 +43,9 @@ fn parse_finding(spec: &str) -> Result<Finding, String> {
                 }
                 f = f.with_cvss(c);
             }
-            "vex" => f.vex = Some(p::vex(v)?),
-            "fix_available" => f.fix_available = p::tri(v)?,
-            "component" => f.component = p::component(v)?,
+            "vex" => f.vex = Some(cell::vex(v)?),
+            "fix_available" => f.fix_available = cell::tri(v)?,
+            "component" => f.component = cell::component(v)?,
             "vex_justification" => f.vex_justification = Some(v.to_owned()),
             other => {
                 return Err(format!(
@@ -117,7 +115,7 @@ pub(crate) fn parse<R: Read>(reader: R) -> Result<Inventory, InventoryError> {
             };
             match *col {
                 "id" => d.id = cell.trim().to_owned(),
-                "class" => d.class = p::class(cell).map_err(e)?,
+                "class" => d.class = cell::class(cell).map_err(e)?,
                 "site" => d.site = opt_text(cell),
                 "manufacturer" => d.manufacturer = opt_text(cell),
                 "model" => d.model = opt_text(cell),
@@ -125,16 +123,18 @@ pub(crate) fn parse<R: Read>(reader: R) -> Result<Inventory, InventoryError> {
                 "software_version" => d.software_version = opt_text(cell),
                 "os_product" => os_product = opt_text(cell),
                 "os_version" => os_version = opt_text(cell),
-                "os_esu_enrolled" => os_esu = p::tri(cell).map_err(e)?,
+                "os_esu_enrolled" => os_esu = cell::tri(cell).map_err(e)?,
                 "findings" => {
                     for spec in list(cell) {
                         d.findings.push(parse_finding(spec).map_err(e)?);
                     }
                 }
-                "zone" => d.exposure.zone = p::zone(cell).map_err(e)?,
-                "internet_reachable" => d.exposure.internet_reachable = p::tri(cell).map_err(e)?,
-                "remote_access" => d.exposure.remote_access = p::remote(cell).map_err(e)?,
-                "wireless" => d.exposure.wireless = p::tri(cell).map_err(e)?,
+                "zone" => d.exposure.zone = cell::zone(cell).map_err(e)?,
+                "internet_reachable" => {
+                    d.exposure.internet_reachable = cell::tri(cell).map_err(e)?
+                }
+                "remote_access" => d.exposure.remote_access = cell::remote(cell).map_err(e)?,
+                "wireless" => d.exposure.wireless = cell::tri(cell).map_err(e)?,
                 "legacy_services" => {
                     d.exposure.legacy_services = match cell.trim() {
                         "" | "unknown" => None,
@@ -145,7 +145,12 @@ pub(crate) fn parse<R: Read>(reader: R) -> Result<Inventory, InventoryError> {
                 "expected_peers" => {
                     d.exposure.expected_peers = match cell.trim() {
                         "" | "unknown" => None,
-                        c => Some(list(c).map(p::net).collect::<Result<_, _>>().map_err(e)?),
+                        c => Some(
+                            list(c)
+                                .map(cell::net)
+                                .collect::<Result<_, _>>()
+                                .map_err(e)?,
+                        ),
                     }
                 }
                 "observed_peers" => {
@@ -179,18 +184,22 @@ pub(crate) fn parse<R: Read>(reader: R) -> Result<Inventory, InventoryError> {
                     }
                 }
                 "default_credentials" => {
-                    d.controls.default_credentials = p::tri(cell).map_err(e)?
+                    d.controls.default_credentials = cell::tri(cell).map_err(e)?
                 }
-                "unique_accounts" => d.controls.unique_accounts = p::tri(cell).map_err(e)?,
-                "malware_protection" => d.controls.malware_protection = p::tri(cell).map_err(e)?,
-                "app_allowlisting" => d.controls.app_allowlisting = p::tri(cell).map_err(e)?,
+                "unique_accounts" => d.controls.unique_accounts = cell::tri(cell).map_err(e)?,
+                "malware_protection" => {
+                    d.controls.malware_protection = cell::tri(cell).map_err(e)?
+                }
+                "app_allowlisting" => d.controls.app_allowlisting = cell::tri(cell).map_err(e)?,
                 "encryption_in_transit" => {
-                    d.controls.encryption_in_transit = p::tri(cell).map_err(e)?;
+                    d.controls.encryption_in_transit = cell::tri(cell).map_err(e)?;
                 }
-                "encryption_at_rest" => d.controls.encryption_at_rest = p::tri(cell).map_err(e)?,
-                "audit_logging" => d.controls.audit_logging = p::tri(cell).map_err(e)?,
-                "mfa_remote" => d.controls.mfa_remote = p::tri(cell).map_err(e)?,
-                "stores_phi" => d.data.stores_phi = p::tri(cell).map_err(e)?,
+                "encryption_at_rest" => {
+                    d.controls.encryption_at_rest = cell::tri(cell).map_err(e)?
+                }
+                "audit_logging" => d.controls.audit_logging = cell::tri(cell).map_err(e)?,
+                "mfa_remote" => d.controls.mfa_remote = cell::tri(cell).map_err(e)?,
+                "stores_phi" => d.data.stores_phi = cell::tri(cell).map_err(e)?,
                 "phi_patients" => {
                     d.data.phi_patients = match cell.trim() {
                         "" | "unknown" => None,
@@ -202,20 +211,20 @@ pub(crate) fn parse<R: Read>(reader: R) -> Result<Inventory, InventoryError> {
                         })?),
                     }
                 }
-                "phi_archive" => d.data.phi_archive = p::tri(cell).map_err(e)?,
-                "safety_impact" => d.clinical.safety_impact = p::safety(cell).map_err(e)?,
-                "mission_impact" => d.clinical.mission_impact = p::mission(cell).map_err(e)?,
+                "phi_archive" => d.data.phi_archive = cell::tri(cell).map_err(e)?,
+                "safety_impact" => d.clinical.safety_impact = cell::safety(cell).map_err(e)?,
+                "mission_impact" => d.clinical.mission_impact = cell::mission(cell).map_err(e)?,
                 "owner" => d.governance.owner = opt_text(cell),
                 "patch_responsibility" => {
-                    d.governance.patch_responsibility = p::patch(cell).map_err(e)?;
+                    d.governance.patch_responsibility = cell::patch(cell).map_err(e)?;
                 }
                 "vendor_support_end" => d.governance.vendor_support_end = date(cell)?,
                 "depreciation_end" => d.governance.depreciation_end = date(cell)?,
                 "planned_disposal" => d.governance.planned_disposal = date(cell)?,
                 "decommissioning" => {
-                    d.governance.decommissioning = p::tri(cell).map_err(e)?.is_yes();
+                    d.governance.decommissioning = cell::tri(cell).map_err(e)?.is_yes();
                 }
-                "wipe_verified" => d.governance.wipe_verified = p::tri(cell).map_err(e)?,
+                "wipe_verified" => d.governance.wipe_verified = cell::tri(cell).map_err(e)?,
                 _ => {}
             }
         }
@@ -239,4 +248,116 @@ pub(crate) fn parse<R: Read>(reader: R) -> Result<Inventory, InventoryError> {
         devices.push(d);
     }
     Ok(Inventory::new(devices))
+}
+
+/// The CSV columns an inventory may have (`id` is required).
+pub const CSV_COLUMNS: &[&str] = &[
+    "id",
+    "class",
+    "site",
+    "manufacturer",
+    "model",
+    "serial",
+    "software_version",
+    "os_product",
+    "os_version",
+    "os_esu_enrolled",
+    "findings",
+    "zone",
+    "internet_reachable",
+    "remote_access",
+    "wireless",
+    "legacy_services",
+    "expected_peers",
+    "observed_peers",
+    "default_credentials",
+    "unique_accounts",
+    "malware_protection",
+    "app_allowlisting",
+    "encryption_in_transit",
+    "encryption_at_rest",
+    "audit_logging",
+    "mfa_remote",
+    "stores_phi",
+    "phi_patients",
+    "phi_archive",
+    "safety_impact",
+    "mission_impact",
+    "owner",
+    "patch_responsibility",
+    "vendor_support_end",
+    "depreciation_end",
+    "planned_disposal",
+    "decommissioning",
+    "wipe_verified",
+];
+
+/// Parsers for one CSV cell.
+mod cell {
+    use ipnet::IpNet;
+
+    use crate::inventory::clip;
+    use crate::inventory::model::{
+        Component, DeviceClass, PatchResponsibility, RemoteAccess, Tri, VexState, Zone,
+    };
+    use crate::inventory::serde::parse_net;
+    use crate::ssvc::{MissionImpact, SafetyImpact};
+
+    pub(crate) fn tri(s: &str) -> Result<Tri, String> {
+        Tri::parse(s.trim())
+            .ok_or_else(|| format!("expected yes, no or unknown, found {:?}", clip(s, 32)))
+    }
+
+    macro_rules! enum_parser {
+        ($f:ident, $t:ty) => {
+            pub(crate) fn $f(s: &str) -> Result<$t, String> {
+                <$t>::parse(s.trim()).ok_or_else(|| {
+                    format!(
+                        "{:?} is not one of {}",
+                        clip(s, 32),
+                        <$t>::LABELS.join(", ")
+                    )
+                })
+            }
+        };
+    }
+    enum_parser!(class, DeviceClass);
+    enum_parser!(zone, Zone);
+    enum_parser!(remote, RemoteAccess);
+    enum_parser!(patch, PatchResponsibility);
+    enum_parser!(component, Component);
+
+    pub(crate) fn vex(s: &str) -> Result<VexState, String> {
+        VexState::parse(s.trim()).ok_or_else(|| format!("{:?} is not a VEX state", clip(s, 32)))
+    }
+
+    pub(crate) fn net(s: &str) -> Result<IpNet, String> {
+        parse_net(s)
+    }
+
+    pub(crate) fn safety(s: &str) -> Result<Option<SafetyImpact>, String> {
+        let s = s.trim();
+        if s.is_empty() || s == "unknown" {
+            return Ok(None);
+        }
+        SafetyImpact::ALL
+            .iter()
+            .copied()
+            .find(|v| v.label() == s)
+            .map(Some)
+            .ok_or_else(|| format!("{:?} is not an SSVC safety impact", clip(s, 32)))
+    }
+
+    pub(crate) fn mission(s: &str) -> Result<Option<MissionImpact>, String> {
+        let s = s.trim();
+        if s.is_empty() || s == "unknown" {
+            return Ok(None);
+        }
+        MissionImpact::ALL
+            .iter()
+            .copied()
+            .find(|v| v.label() == s || v.label().replace(' ', "_") == s)
+            .map(Some)
+            .ok_or_else(|| format!("{:?} is not an SSVC mission impact", clip(s, 32)))
+    }
 }
