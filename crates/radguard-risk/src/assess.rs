@@ -10,7 +10,7 @@ use crate::cvss::Severity;
 use crate::date::Date;
 use crate::inventory::{Device, DeviceClass, PatchResponsibility, RemoteAccess, Tri, Zone};
 use crate::lifecycle::{OsLifecycle, OsStatus};
-use crate::model::{self, Breakdown, Context, FloorRule, Prepared, Tier, VectorCache};
+use crate::model::{self, Breakdown, Context, FindingInfo, FloorRule, Prepared, Tier, VectorCache};
 use crate::plan::{self, PlannedAction};
 use crate::ssvc::{self, Bod2604, Decision, Exploitation, HumanImpact, SystemExposure};
 use crate::threat::ThreatContext;
@@ -370,25 +370,6 @@ fn r1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
-fn push(
-    out: &mut Vec<Factor>,
-    group: &'static str,
-    code: &'static str,
-    points: f64,
-    reason: String,
-    evidence: Vec<String>,
-) {
-    if points > 0.0 {
-        out.push(Factor {
-            group,
-            code,
-            points: r1(points),
-            reason,
-            evidence,
-        });
-    }
-}
-
 fn explain(
     s: &Scorer,
     p: &Prepared<'_>,
@@ -399,15 +380,74 @@ fn explain(
 ) -> Assessment {
     let w = &s.weights;
     let d = p.device;
-    let k = &p.knobs;
-    let mut factors = Vec::new();
-    let mut gaps: Vec<Cow<'static, str>> = Vec::new();
+    let mut factors = vulnerability_factors(p, b, w);
+    factors.extend(exposure_factors(p, b));
+    factors.extend(hygiene_factors(p, b));
+    factors.extend(governance_factors(p, b));
+    let floors = floor_hits(s, p, b);
+    let deciding = deciding(b, &factors);
+    let tier = Tier::of(b.score, w);
+    let (findings, ssvc) = findings_and_ssvc(p, b, w, &deciding, &floors, tier);
+    Assessment {
+        model_version: MODEL_VERSION,
+        as_of: s.as_of,
+        device_id: d.id.clone(),
+        class: d.class,
+        site: d.site.clone().or_else(|| default_site.map(str::to_owned)),
+        owner: d.governance.owner.clone(),
+        patch_responsibility: p.patch_owner,
+        score: b.score,
+        tier,
+        sla: tier.sla(),
+        deciding,
+        components: components(b),
+        factors,
+        floors,
+        impact: impact_text(p),
+        os_status: b.os_status,
+        findings,
+        ssvc,
+        plan,
+        data_gaps: data_gaps(s, p, b),
+        provenance: provenance.clone(),
+    }
+}
 
-    // V.
-    if let Some(top) = b.v_top {
+/// A factor, when it has points.
+fn factor(
+    group: &'static str,
+    code: &'static str,
+    points: f64,
+    reason: String,
+    evidence: Vec<String>,
+) -> Option<Factor> {
+    (points > 0.0).then(|| Factor {
+        group,
+        code,
+        points: r1(points),
+        reason,
+        evidence,
+    })
+}
+
+fn components(b: &Breakdown) -> Components {
+    Components {
+        v: r1(b.v),
+        x: r1(b.x),
+        h: r1(b.h),
+        g: r1(b.g),
+        likelihood: r1(b.l),
+        impact_multiplier: b.m,
+        raw: r1(b.raw),
+    }
+}
+
+/// V: the worst counted finding (or the default-credentials
+/// pseudo-finding) and the other High/Critical findings.
+fn vulnerability_factors(p: &Prepared<'_>, b: &Breakdown, w: &Weights) -> Vec<Factor> {
+    let top = b.v_top.and_then(|top| {
         if top == usize::MAX {
-            push(
-                &mut factors,
+            factor(
                 "V",
                 "default_credentials",
                 b.v_top_points,
@@ -417,82 +457,93 @@ fn explain(
                     model::DEFAULT_CREDS_VECTOR
                 ),
                 vec!["controls.default_credentials = yes".to_owned()],
-            );
+            )
         } else {
-            let f = &p.findings[p.counted[top].idx];
-            let mut ev = vec![format!(
-                "CVSS {:.1} {}",
-                f.score,
-                f.vector.as_ref().map_or_else(
-                    || "(no vector: midpoint score)".to_owned(),
-                    ToString::to_string
-                )
-            )];
-            if let Some((added, ransomware)) = &f.kev {
-                ev.push(format!(
-                    "in CISA KEV (added {added}{})",
-                    if *ransomware {
-                        ", known ransomware use"
-                    } else {
-                        ""
-                    }
-                ));
-            }
-            if let Some(e) = f.epss {
-                ev.push(format!("EPSS {e:.3}"));
-            }
-            push(
-                &mut factors,
-                "V",
-                "worst_finding",
-                b.v_top_points,
-                format!(
-                    "{}: exploitation weight {:.2}, reach {} ({} points of {})",
-                    f.id,
-                    f.w,
-                    if p.counted[top].remote {
-                        if b.reachable {
-                            "network"
-                        } else {
-                            "network, but the device is standalone"
-                        }
-                    } else {
-                        "local/physical"
-                    },
-                    r1(b.v_top_points),
-                    w.vulnerability.max_points
-                ),
-                ev,
-            );
+            worst_finding_factor(p, b, w, top)
         }
-    }
-    push(
-        &mut factors,
+    });
+    let others = factor(
         "V",
         "other_high_findings",
         b.v_bonus,
         format!("{} other High/Critical findings", b.v_bonus_count),
         Vec::new(),
     );
+    [top, others].into_iter().flatten().collect()
+}
 
-    // X.
+/// The factor of the worst counted finding, `top` in `p.counted`.
+fn worst_finding_factor(
+    p: &Prepared<'_>,
+    b: &Breakdown,
+    w: &Weights,
+    top: usize,
+) -> Option<Factor> {
+    let f = &p.findings[p.counted[top].idx];
+    let mut ev = vec![format!(
+        "CVSS {:.1} {}",
+        f.score,
+        f.vector.as_ref().map_or_else(
+            || "(no vector: midpoint score)".to_owned(),
+            ToString::to_string
+        )
+    )];
+    if let Some((added, ransomware)) = &f.kev {
+        ev.push(format!(
+            "in CISA KEV (added {added}{})",
+            if *ransomware {
+                ", known ransomware use"
+            } else {
+                ""
+            }
+        ));
+    }
+    if let Some(e) = f.epss {
+        ev.push(format!("EPSS {e:.3}"));
+    }
+    factor(
+        "V",
+        "worst_finding",
+        b.v_top_points,
+        format!(
+            "{}: exploitation weight {:.2}, reach {} ({} points of {})",
+            f.id,
+            f.w,
+            if p.counted[top].remote {
+                if b.reachable {
+                    "network"
+                } else {
+                    "network, but the device is standalone"
+                }
+            } else {
+                "local/physical"
+            },
+            r1(b.v_top_points),
+            w.vulnerability.max_points
+        ),
+        ev,
+    )
+}
+
+/// X: the zone or remote access (whichever is larger), wireless, legacy
+/// services.
+fn exposure_factors(p: &Prepared<'_>, b: &Breakdown) -> Vec<Factor> {
+    let k = &p.knobs;
     let zone_label = if k.internet_reachable == Tri::Yes && k.zone != Zone::Internet {
         format!("{} (reachable from the internet)", k.zone)
     } else {
         k.zone.to_string()
     };
-    if b.x_zone >= b.x_remote {
-        push(
-            &mut factors,
+    let reach = if b.x_zone >= b.x_remote {
+        factor(
             "X",
             "zone",
             b.x_zone,
             format!("network zone {zone_label}"),
             vec![format!("exposure.zone = {}", k.zone)],
-        );
+        )
     } else {
-        push(
-            &mut factors,
+        factor(
             "X",
             "remote_access",
             b.x_remote,
@@ -502,143 +553,145 @@ fn explain(
                 r1(b.x_zone)
             ),
             vec![format!("exposure.remote_access = {}", k.remote)],
-        );
-    }
-    push(
-        &mut factors,
-        "X",
-        "wireless",
-        b.x_wireless,
-        format!("wireless interface: {}", k.wireless),
-        Vec::new(),
-    );
-    push(
-        &mut factors,
-        "X",
-        "legacy_services",
-        b.x_legacy,
-        match &d.exposure.legacy_services {
-            Some(v) => format!("legacy services enabled: {}", v.join(", ")),
-            None => "legacy services unknown".to_owned(),
-        },
-        Vec::new(),
-    );
+        )
+    };
+    [
+        reach,
+        factor(
+            "X",
+            "wireless",
+            b.x_wireless,
+            format!("wireless interface: {}", k.wireless),
+            Vec::new(),
+        ),
+        factor(
+            "X",
+            "legacy_services",
+            b.x_legacy,
+            match &p.device.exposure.legacy_services {
+                Some(v) => format!("legacy services enabled: {}", v.join(", ")),
+                None => "legacy services unknown".to_owned(),
+            },
+            Vec::new(),
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
 
-    // H.
-    push(
-        &mut factors,
-        "H",
-        "os_status",
-        b.h_os,
-        format!(
-            "operating system {}",
-            match (&d.os, &p.os_release) {
-                (Some(o), Some(_)) =>
-                    format!("{} {}: {}", o.product, o.version, b.os_status.label()),
-                (Some(o), None) =>
-                    format!("{} {}: not in the lifecycle table", o.product, o.version),
-                (None, _) => "unknown".to_owned(),
-            }
+/// H: OS status, credentials, malware protection, PHI encryption.
+fn hygiene_factors(p: &Prepared<'_>, b: &Breakdown) -> Vec<Factor> {
+    let k = &p.knobs;
+    let os = match (&p.device.os, &p.os_release) {
+        (Some(o), Some(_)) => format!("{} {}: {}", o.product, o.version, b.os_status.label()),
+        (Some(o), None) => format!("{} {}: not in the lifecycle table", o.product, o.version),
+        (None, _) => "unknown".to_owned(),
+    };
+    [
+        factor(
+            "H",
+            "os_status",
+            b.h_os,
+            format!("operating system {os}"),
+            Vec::new(),
         ),
-        Vec::new(),
-    );
-    push(
-        &mut factors,
-        "H",
-        "credentials_unknown",
-        b.h_creds,
-        "whether default credentials are in use is unknown".to_owned(),
-        Vec::new(),
-    );
-    push(
-        &mut factors,
-        "H",
-        "malware_protection",
-        b.h_malware,
-        format!("malware protection or allowlisting: {}", k.malware),
-        Vec::new(),
-    );
-    push(
-        &mut factors,
-        "H",
-        "phi_unencrypted_in_transit",
-        b.h_transit,
-        format!(
-            "PHI ({}) without encryption in transit ({})",
-            tri_phi(p.phi),
-            k.enc_transit
+        factor(
+            "H",
+            "credentials_unknown",
+            b.h_creds,
+            "whether default credentials are in use is unknown".to_owned(),
+            Vec::new(),
         ),
-        Vec::new(),
-    );
-    push(
-        &mut factors,
-        "H",
-        "phi_unencrypted_at_rest",
-        b.h_rest,
-        format!(
-            "PHI ({}) without encryption at rest ({})",
-            tri_phi(p.phi),
-            k.enc_rest
+        factor(
+            "H",
+            "malware_protection",
+            b.h_malware,
+            format!("malware protection or allowlisting: {}", k.malware),
+            Vec::new(),
         ),
-        Vec::new(),
-    );
+        factor(
+            "H",
+            "phi_unencrypted_in_transit",
+            b.h_transit,
+            format!(
+                "PHI ({}) without encryption in transit ({})",
+                tri_phi(p.phi),
+                k.enc_transit
+            ),
+            Vec::new(),
+        ),
+        factor(
+            "H",
+            "phi_unencrypted_at_rest",
+            b.h_rest,
+            format!(
+                "PHI ({}) without encryption at rest ({})",
+                tri_phi(p.phi),
+                k.enc_rest
+            ),
+            Vec::new(),
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
 
-    // G.
-    push(
-        &mut factors,
-        "G",
-        "owner_unknown",
-        b.g_owner,
-        "no accountable owner recorded".to_owned(),
-        Vec::new(),
-    );
-    push(
-        &mut factors,
-        "G",
-        "patch_responsibility_unknown",
-        b.g_patch,
-        "patch responsibility (vendor or HDO) unknown".to_owned(),
-        Vec::new(),
-    );
-    push(
-        &mut factors,
-        "G",
-        "vendor_support_ended",
-        b.g_vendor,
-        format!(
-            "manufacturer support ended {}",
-            d.governance
-                .vendor_support_end
-                .map_or_else(String::new, |x| x.to_string())
+/// G: owner, patch responsibility, manufacturer support, disposal, wipe.
+fn governance_factors(p: &Prepared<'_>, b: &Breakdown) -> Vec<Factor> {
+    let g = &p.device.governance;
+    let date = |d: Option<Date>| d.map_or_else(String::new, |x| x.to_string());
+    [
+        factor(
+            "G",
+            "owner_unknown",
+            b.g_owner,
+            "no accountable owner recorded".to_owned(),
+            Vec::new(),
         ),
-        Vec::new(),
-    );
-    push(
-        &mut factors,
-        "G",
-        "past_planned_disposal",
-        b.g_disposal,
-        format!(
-            "past the planned disposal date {} but still in service",
-            d.governance
-                .planned_disposal
-                .map_or_else(String::new, |x| x.to_string())
+        factor(
+            "G",
+            "patch_responsibility_unknown",
+            b.g_patch,
+            "patch responsibility (vendor or HDO) unknown".to_owned(),
+            Vec::new(),
         ),
-        Vec::new(),
-    );
-    push(
-        &mut factors,
-        "G",
-        "unverified_wipe",
-        b.g_wipe,
-        format!(
-            "leaving service with PHI and media sanitisation not verified ({})",
-            k.wipe_verified
+        factor(
+            "G",
+            "vendor_support_ended",
+            b.g_vendor,
+            format!("manufacturer support ended {}", date(g.vendor_support_end)),
+            Vec::new(),
         ),
-        Vec::new(),
-    );
+        factor(
+            "G",
+            "past_planned_disposal",
+            b.g_disposal,
+            format!(
+                "past the planned disposal date {} but still in service",
+                date(g.planned_disposal)
+            ),
+            Vec::new(),
+        ),
+        factor(
+            "G",
+            "unverified_wipe",
+            b.g_wipe,
+            format!(
+                "leaving service with PHI and media sanitisation not verified ({})",
+                p.knobs.wipe_verified
+            ),
+            Vec::new(),
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
 
-    // Floors.
+/// Every floor that fired, highest first.
+fn floor_hits(s: &Scorer, p: &Prepared<'_>, b: &Breakdown) -> Vec<FloorHit> {
     let mut floors: Vec<FloorHit> = Vec::new();
     for (i, v) in b.floors.iter().enumerate() {
         if *v <= 0.0 {
@@ -655,8 +708,12 @@ fn explain(
         });
     }
     floors.sort_by_key(|f| core::cmp::Reverse(f.value));
+    floors
+}
 
-    let deciding = match b.deciding_floor() {
+/// The floor above likelihood × impact, else the largest factor.
+fn deciding(b: &Breakdown, factors: &[Factor]) -> Deciding {
+    match b.deciding_floor() {
         Some(rule) => Deciding::Floor { rule },
         None => factors
             .iter()
@@ -671,123 +728,180 @@ fn explain(
                     code: f.code,
                 },
             ),
-    };
+    }
+}
 
-    // Findings and SSVC.
-    let sys_exposure_device = if b.internet {
-        SystemExposure::Open
-    } else if !b.reachable || k.zone == Zone::Isolated && matches!(k.remote, RemoteAccess::None) {
-        SystemExposure::Small
-    } else {
-        SystemExposure::Controlled
-    };
-    let concentrated = d.data.phi_archive == Tri::Yes
-        || d.class.is_archive()
-        || p.phi_patients
-            .is_some_and(|n| n >= w.impact.phi_patients_threshold);
-    let public_safety = d.clinical.safety_impact.map_or(
-        ssvc::PublicSafetyImpact::Significant,
-        ssvc::public_safety_impact,
-    );
-    let mut views = Vec::new();
-    let mut device_decision = Decision::Defer;
-    let mut bod: Option<Bod2604> = None;
-    for f in &p.findings {
-        let (remote, automatable, total) = (f.remote, f.automatable, f.total);
-        let exposure = if remote {
-            sys_exposure_device
-        } else {
+/// What SSVC needs to know about the device, whatever the finding.
+struct SsvcDevice {
+    /// System Exposure of a network-reachable finding.
+    exposure: SystemExposure,
+    /// PHI of many patients, or an archive (SSVC Utility: concentrated).
+    concentrated: bool,
+    public_safety: ssvc::PublicSafetyImpact,
+}
+
+fn ssvc_device(p: &Prepared<'_>, b: &Breakdown, w: &Weights) -> SsvcDevice {
+    let (d, k) = (p.device, &p.knobs);
+    SsvcDevice {
+        exposure: if b.internet {
+            SystemExposure::Open
+        } else if !b.reachable || k.zone == Zone::Isolated && matches!(k.remote, RemoteAccess::None)
+        {
             SystemExposure::Small
-        };
-        let dep = ssvc::deployer_decision(f.exploitation, exposure, automatable, p.human_impact);
-        let sup = ssvc::supplier_decision(
+        } else {
+            SystemExposure::Controlled
+        },
+        concentrated: d.data.phi_archive == Tri::Yes
+            || d.class.is_archive()
+            || p.phi_patients
+                .is_some_and(|n| n >= w.impact.phi_patients_threshold),
+        public_safety: d.clinical.safety_impact.map_or(
+            ssvc::PublicSafetyImpact::Significant,
+            ssvc::public_safety_impact,
+        ),
+    }
+}
+
+/// One finding as the model saw it, with its SSVC decisions.
+fn finding_view(
+    f: &FindingInfo<'_>,
+    p: &Prepared<'_>,
+    b: &Breakdown,
+    sd: &SsvcDevice,
+) -> FindingView {
+    let (remote, automatable, total) = (f.remote, f.automatable, f.total);
+    let exposure = if remote {
+        sd.exposure
+    } else {
+        SystemExposure::Small
+    };
+    FindingView {
+        id: f.id.to_owned(),
+        vector: f.vector_text.clone(),
+        cvss: f.score,
+        severity: Severity::from_score(f.score),
+        kev_added: f.kev.map(|(a, _)| a),
+        kev_ransomware: f.kev.as_ref().is_some_and(|(_, r)| *r),
+        epss: f.epss,
+        exploitation_weight: r1(f.w * 100.0) / 100.0,
+        vex: f.vex.map(crate::inventory::VexState::label),
+        vex_justification: f.vex_justification.map(str::to_owned),
+        component: f.component,
+        counted: f.counted,
+        ssvc_deployer: ssvc::deployer_decision(
             f.exploitation,
-            ssvc::utility(automatable, concentrated),
-            total,
-            public_safety,
-        );
-        let bd = ssvc::bod_26_04(f.kev.is_some(), b.internet && remote, automatable, total);
-        if f.counted {
-            device_decision = device_decision.max(dep);
-            bod = Some(bod.map_or(bd, |x| x.max(bd)));
-        }
-        views.push(FindingView {
-            id: f.id.to_owned(),
-            vector: f.vector_text.clone(),
-            cvss: f.score,
-            severity: Severity::from_score(f.score),
-            kev_added: f.kev.map(|(a, _)| a),
-            kev_ransomware: f.kev.as_ref().is_some_and(|(_, r)| *r),
-            epss: f.epss,
-            exploitation_weight: r1(f.w * 100.0) / 100.0,
-            vex: f.vex.map(crate::inventory::VexState::label),
-            vex_justification: f.vex_justification.map(str::to_owned),
-            component: f.component,
-            counted: f.counted,
-            ssvc_deployer: dep,
-            ssvc_supplier: sup,
-            bod_26_04: bd,
-            exploitation: f.exploitation,
             exposure,
             automatable,
-        });
+            p.human_impact,
+        ),
+        ssvc_supplier: ssvc::supplier_decision(
+            f.exploitation,
+            ssvc::utility(automatable, sd.concentrated),
+            total,
+            sd.public_safety,
+        ),
+        bod_26_04: ssvc::bod_26_04(f.kev.is_some(), b.internet && remote, automatable, total),
+        exploitation: f.exploitation,
+        exposure,
+        automatable,
     }
-    if k.default_creds == Tri::Yes && b.reachable {
-        // The configuration weakness as the pseudo-finding the score uses.
-        let dep = ssvc::deployer_decision(
+}
+
+/// Default credentials on a reachable device, as the pseudo-finding the
+/// score uses.
+fn default_credentials_view(
+    p: &Prepared<'_>,
+    b: &Breakdown,
+    w: &Weights,
+    sd: &SsvcDevice,
+) -> FindingView {
+    FindingView {
+        id: model::DEFAULT_CREDS_ID.to_owned(),
+        vector: Some(Arc::from(model::DEFAULT_CREDS_VECTOR)),
+        cvss: 9.8,
+        severity: Severity::Critical,
+        kev_added: None,
+        kev_ransomware: false,
+        epss: None,
+        exploitation_weight: w.vulnerability.exploit_poc,
+        vex: None,
+        vex_justification: None,
+        component: crate::inventory::Component::Application,
+        counted: true,
+        ssvc_deployer: ssvc::deployer_decision(
             Exploitation::PublicPoc,
-            sys_exposure_device,
+            sd.exposure,
             true,
             p.human_impact,
-        );
-        let sup = ssvc::supplier_decision(
+        ),
+        ssvc_supplier: ssvc::supplier_decision(
             Exploitation::PublicPoc,
-            ssvc::utility(true, concentrated),
+            ssvc::utility(true, sd.concentrated),
             true,
-            public_safety,
-        );
-        let bd = ssvc::bod_26_04(false, b.internet, true, true);
-        device_decision = device_decision.max(dep);
-        bod = Some(bod.map_or(bd, |x| x.max(bd)));
-        views.push(FindingView {
-            id: model::DEFAULT_CREDS_ID.to_owned(),
-            vector: Some(Arc::from(model::DEFAULT_CREDS_VECTOR)),
-            cvss: 9.8,
-            severity: Severity::Critical,
-            kev_added: None,
-            kev_ransomware: false,
-            epss: None,
-            exploitation_weight: w.vulnerability.exploit_poc,
-            vex: None,
-            vex_justification: None,
-            component: crate::inventory::Component::Application,
-            counted: true,
-            ssvc_deployer: dep,
-            ssvc_supplier: sup,
-            bod_26_04: bd,
-            exploitation: Exploitation::PublicPoc,
-            exposure: sys_exposure_device,
-            automatable: true,
-        });
+            sd.public_safety,
+        ),
+        bod_26_04: ssvc::bod_26_04(false, b.internet, true, true),
+        exploitation: Exploitation::PublicPoc,
+        exposure: sd.exposure,
+        automatable: true,
     }
-    let mut ssvc_reason = if views.iter().any(|f| f.counted) {
+}
+
+/// Every finding with its SSVC decisions, and the SSVC view of the device.
+fn findings_and_ssvc(
+    p: &Prepared<'_>,
+    b: &Breakdown,
+    w: &Weights,
+    deciding: &Deciding,
+    floors: &[FloorHit],
+    tier: Tier,
+) -> (Vec<FindingView>, SsvcView) {
+    let sd = ssvc_device(p, b, w);
+    let mut views: Vec<FindingView> = p
+        .findings
+        .iter()
+        .map(|f| finding_view(f, p, b, &sd))
+        .collect();
+    if p.knobs.default_creds == Tri::Yes && b.reachable {
+        views.push(default_credentials_view(p, b, w, &sd));
+    }
+    let ssvc = ssvc_view(p, &views, deciding, floors, tier);
+    (views, ssvc)
+}
+
+/// The device's SSVC decision (the most urgent among counted findings, or
+/// immediate on a compromise indicator) and where it disagrees with the
+/// tier.
+fn ssvc_view(
+    p: &Prepared<'_>,
+    views: &[FindingView],
+    deciding: &Deciding,
+    floors: &[FloorHit],
+    tier: Tier,
+) -> SsvcView {
+    let k = &p.knobs;
+    let counted = || views.iter().filter(|f| f.counted);
+    let mut device_decision = counted()
+        .map(|f| f.ssvc_deployer)
+        .fold(Decision::Defer, Decision::max);
+    let bod = counted().map(|f| f.bod_26_04).max();
+    let mut reason = if counted().next().is_some() {
         "most urgent deployer decision among counted findings".to_owned()
     } else {
         "no counted findings".to_owned()
     };
     if k.compromise_external || k.compromise_internal {
         device_decision = Decision::Immediate;
-        ssvc_reason =
+        reason =
             "compromise indicator: immediate (incident response), whatever the findings".to_owned();
     }
-    let tier = Tier::of(b.score, w);
     let ssvc_tier = match device_decision {
         Decision::Immediate => Tier::Critical,
         Decision::OutOfCycle => Tier::High,
         Decision::Scheduled => Tier::Medium,
         _ => Tier::Low,
     };
-    let disagreement = (ssvc_tier != tier).then(|| match &deciding {
+    let disagreement = (ssvc_tier != tier).then(|| match deciding {
         Deciding::Floor { rule } => format!(
             "SSVC says {device_decision}, the tier is {tier} because of floor {} ({})",
             rule.code(),
@@ -797,8 +911,37 @@ fn explain(
             "SSVC says {device_decision} from findings alone; the tier {tier} also weighs exposure, hygiene and governance (largest factor {group}:{code})"
         ),
     });
+    SsvcView {
+        device: device_decision,
+        reason,
+        human_impact: p.human_impact,
+        bod_26_04: bod,
+        disagreement,
+    }
+}
 
-    // Data gaps.
+/// The impact multiplier's reason, with the MDS2 answers it used.
+fn impact_text(p: &Prepared<'_>) -> String {
+    let mut impact = p.m_reason.clone();
+    if !p.mds2.evidence.is_empty() {
+        impact.push_str("; MDS2 filled: ");
+        impact.push_str(&p.mds2.evidence.join("; "));
+    }
+    impact
+}
+
+/// Unknown values and missing inputs, each with how it was scored.
+fn data_gaps(s: &Scorer, p: &Prepared<'_>, b: &Breakdown) -> Vec<Cow<'static, str>> {
+    let mut gaps = exposure_gaps(p, &s.weights);
+    gaps.extend(os_and_control_gaps(s, p, b));
+    gaps.extend(data_impact_and_governance_gaps(p));
+    gaps.extend(input_gaps(s, p));
+    gaps
+}
+
+fn exposure_gaps(p: &Prepared<'_>, w: &Weights) -> Vec<Cow<'static, str>> {
+    let (d, k) = (p.device, &p.knobs);
+    let mut gaps = Vec::new();
     if d.exposure.zone == Zone::Unknown {
         gaps.push(Cow::Owned(format!(
             "exposure.zone unknown: scored {} of 0–{}",
@@ -831,7 +974,13 @@ fn explain(
         (_, None) => gaps.push(Cow::Borrowed("exposure.observed_flows unknown: no network monitoring data")),
         _ => {}
     }
-    if d.os.is_none() {
+    gaps
+}
+
+fn os_and_control_gaps(s: &Scorer, p: &Prepared<'_>, b: &Breakdown) -> Vec<Cow<'static, str>> {
+    let (w, k) = (&s.weights, &p.knobs);
+    let mut gaps = Vec::new();
+    if p.device.os.is_none() {
         gaps.push(Cow::Owned(format!(
             "os unknown: scored {}",
             w.hygiene.os_unknown
@@ -858,6 +1007,12 @@ fn explain(
             gaps.push(Cow::Owned(format!("{name} unknown")));
         }
     }
+    gaps
+}
+
+fn data_impact_and_governance_gaps(p: &Prepared<'_>) -> Vec<Cow<'static, str>> {
+    let k = &p.knobs;
+    let mut gaps = Vec::new();
     if p.phi == 0.5 {
         gaps.push(Cow::Borrowed(
             "data.stores_phi unknown: PHI-dependent points halved, breach floors apply",
@@ -876,6 +1031,13 @@ fn explain(
     if !k.patch_known {
         gaps.push(Cow::Borrowed("governance.patch_responsibility unknown"));
     }
+    gaps
+}
+
+/// Missing or stale inputs: vectors, KEV, EPSS, MDS2, SBOM.
+fn input_gaps(s: &Scorer, p: &Prepared<'_>) -> Vec<Cow<'static, str>> {
+    let (w, d) = (&s.weights, p.device);
+    let mut gaps = Vec::new();
     for f in &p.findings {
         if f.vector.is_none() {
             gaps.push(Cow::Owned(format!(
@@ -921,50 +1083,7 @@ fn explain(
             s.as_of.days_since(e.score_date())
         )));
     }
-
-    let mut impact = p.m_reason.clone();
-    if !p.mds2.evidence.is_empty() {
-        impact.push_str("; MDS2 filled: ");
-        impact.push_str(&p.mds2.evidence.join("; "));
-    }
-
-    Assessment {
-        model_version: MODEL_VERSION,
-        as_of: s.as_of,
-        device_id: d.id.clone(),
-        class: d.class,
-        site: d.site.clone().or_else(|| default_site.map(str::to_owned)),
-        owner: d.governance.owner.clone(),
-        patch_responsibility: p.patch_owner,
-        score: b.score,
-        tier,
-        sla: tier.sla(),
-        deciding,
-        components: Components {
-            v: r1(b.v),
-            x: r1(b.x),
-            h: r1(b.h),
-            g: r1(b.g),
-            likelihood: r1(b.l),
-            impact_multiplier: b.m,
-            raw: r1(b.raw),
-        },
-        factors,
-        floors,
-        impact,
-        os_status: b.os_status,
-        findings: views,
-        ssvc: SsvcView {
-            device: device_decision,
-            reason: ssvc_reason,
-            human_impact: p.human_impact,
-            bod_26_04: bod,
-            disagreement,
-        },
-        plan,
-        data_gaps: gaps,
-        provenance: provenance.clone(),
-    }
+    gaps
 }
 
 fn tri_phi(phi: f64) -> &'static str {
