@@ -9,7 +9,9 @@ use serde::Serialize;
 
 use crate::cvss::{Cvss, ExploitMaturity};
 use crate::date::Date;
-use crate::inventory::{Component, Device, PatchResponsibility, RemoteAccess, Tri, VexState, Zone};
+use crate::inventory::{
+    Component, Device, Finding, PatchResponsibility, RemoteAccess, Tri, VexState, Zone,
+};
 use crate::lifecycle::{OsLifecycle, OsStatus};
 use crate::ssvc::{self, HumanImpact};
 use crate::threat::ThreatContext;
@@ -339,51 +341,124 @@ pub(crate) fn prepare<'a>(
     device: &'a Device,
     cache: &mut RunCache<'a>,
 ) -> Prepared<'a> {
-    let w = ctx.weights;
     let fill = crate::mds2::fill(device);
-    let c = &device.controls;
-    let pick = |own: Tri, filled: Option<Tri>| {
-        if own == Tri::Unknown {
-            filled.unwrap_or(own)
-        } else {
-            own
-        }
-    };
-    let default_creds = pick(c.default_credentials, fill.default_credentials);
-    let malware_p = pick(c.malware_protection, fill.malware_protection);
-    let allowlist = pick(c.app_allowlisting, fill.app_allowlisting);
-    let malware = match (malware_p, allowlist) {
-        (Tri::Yes, _) | (_, Tri::Yes) => Tri::Yes,
-        (Tri::No, Tri::No) => Tri::No,
-        _ => Tri::Unknown,
-    };
-    let enc_transit = pick(c.encryption_in_transit, fill.encryption_in_transit);
-    let enc_rest = pick(c.encryption_at_rest, fill.encryption_at_rest);
-    let mut stores_phi = pick(device.data.stores_phi, fill.stores_phi);
-    if device.data.phi_patients.is_some_and(|p| p > 0) {
-        stores_phi = Tri::Yes;
-    }
-    let phi = stores_phi.weight();
-    let wireless = pick(device.exposure.wireless, fill.wireless);
-    let remote = if device.exposure.remote_access == RemoteAccess::Unknown {
-        fill.remote_access.unwrap_or(RemoteAccess::Unknown)
-    } else {
-        device.exposure.remote_access
-    };
-    let legacy = match &device.exposure.legacy_services {
-        None => Tri::Unknown,
-        Some(v) if v.is_empty() => Tri::No,
-        Some(_) => Tri::Yes,
-    };
-    let patch_owner = if device.governance.patch_responsibility == PatchResponsibility::Unknown {
-        fill.patch_responsibility
-            .unwrap_or(PatchResponsibility::Unknown)
-    } else {
-        device.governance.patch_responsibility
-    };
+    let known = Known::of(device, &fill);
+    let (os_status, os_release, esu_window_open) = os_facts(ctx, device, cache);
+    let unexpected = unexpected_peers(device);
+    let impact = Impact::of(ctx.weights, device);
+    let (findings, counted) = findings(ctx, device, cache);
+    // The pseudo-finding: 9.8, public exploit (E:H) weight, never KEV.
+    let vw = &ctx.weights.vulnerability;
+    let default_creds_base = vw.max_points * 0.98 * vw.exploit_poc;
 
-    // OS lifecycle.
-    let (os_status, os_release, esu_window_open) = match &device.os {
+    let g = &device.governance;
+    let knobs = Knobs {
+        zone: device.exposure.zone,
+        remote: known.remote,
+        internet_reachable: device.exposure.internet_reachable,
+        wireless: known.wireless,
+        legacy: known.legacy,
+        default_creds: known.default_creds,
+        malware: known.malware,
+        enc_transit: known.enc_transit,
+        enc_rest: known.enc_rest,
+        os_status,
+        os_upgraded: false,
+        owner_known: g.owner.as_deref().is_some_and(|o| !o.trim().is_empty()),
+        patch_known: known.patch_owner != PatchResponsibility::Unknown,
+        vendor_support_ended: g.vendor_support_end.is_some_and(|d| d < ctx.as_of),
+        past_disposal: g.planned_disposal.is_some_and(|d| d < ctx.as_of),
+        decommissioning: g.decommissioning,
+        wipe_verified: g.wipe_verified,
+        compromise_external: unexpected.iter().any(|(_, ext)| *ext),
+        compromise_internal: unexpected.iter().any(|(_, ext)| !*ext),
+    };
+    Prepared {
+        device,
+        findings,
+        counted,
+        knobs,
+        phi: known.stores_phi.weight(),
+        phi_patients: device.data.phi_patients,
+        human_impact: impact.human,
+        human_impact_known: impact.known,
+        m: impact.m,
+        m_reason: impact.reason,
+        esu_window_open,
+        os_release,
+        patch_owner: known.patch_owner,
+        unexpected,
+        mds2: fill,
+        default_creds_base,
+        threat_kev: ctx.threat.kev.is_some(),
+        threat_epss: ctx.threat.epss.is_some(),
+    }
+}
+
+/// The device's own values, with unknown ones taken from its MDS2 answers
+/// where they say more.
+struct Known {
+    default_creds: Tri,
+    malware: Tri,
+    enc_transit: Tri,
+    enc_rest: Tri,
+    stores_phi: Tri,
+    wireless: Tri,
+    remote: RemoteAccess,
+    legacy: Tri,
+    patch_owner: PatchResponsibility,
+}
+
+impl Known {
+    fn of(device: &Device, fill: &crate::mds2::Fill) -> Self {
+        let c = &device.controls;
+        let pick = |own: Tri, filled: Option<Tri>| {
+            if own == Tri::Unknown {
+                filled.unwrap_or(own)
+            } else {
+                own
+            }
+        };
+        let malware_p = pick(c.malware_protection, fill.malware_protection);
+        let allowlist = pick(c.app_allowlisting, fill.app_allowlisting);
+        let mut stores_phi = pick(device.data.stores_phi, fill.stores_phi);
+        if device.data.phi_patients.is_some_and(|p| p > 0) {
+            stores_phi = Tri::Yes;
+        }
+        Self {
+            default_creds: pick(c.default_credentials, fill.default_credentials),
+            malware: match (malware_p, allowlist) {
+                (Tri::Yes, _) | (_, Tri::Yes) => Tri::Yes,
+                (Tri::No, Tri::No) => Tri::No,
+                _ => Tri::Unknown,
+            },
+            enc_transit: pick(c.encryption_in_transit, fill.encryption_in_transit),
+            enc_rest: pick(c.encryption_at_rest, fill.encryption_at_rest),
+            stores_phi,
+            wireless: pick(device.exposure.wireless, fill.wireless),
+            remote: if device.exposure.remote_access == RemoteAccess::Unknown {
+                fill.remote_access.unwrap_or(RemoteAccess::Unknown)
+            } else {
+                device.exposure.remote_access
+            },
+            legacy: match &device.exposure.legacy_services {
+                None => Tri::Unknown,
+                Some(v) if v.is_empty() => Tri::No,
+                Some(_) => Tri::Yes,
+            },
+            patch_owner: if device.governance.patch_responsibility == PatchResponsibility::Unknown {
+                fill.patch_responsibility
+                    .unwrap_or(PatchResponsibility::Unknown)
+            } else {
+                device.governance.patch_responsibility
+            },
+        }
+    }
+}
+
+/// The OS's lifecycle status on `as_of` (looked up once per run).
+fn os_facts<'a>(ctx: &Context<'_>, device: &'a Device, cache: &mut RunCache<'a>) -> OsFacts {
+    match &device.os {
         None => (OsStatus::Unknown, None, false),
         Some(o) => cache
             .os
@@ -402,9 +477,12 @@ pub(crate) fn prepare<'a>(
                 )
             })
             .clone(),
-    };
+    }
+}
 
-    // Unexpected peers.
+/// Observed peers outside the allowlist, each once, with `true` for an
+/// external one.
+fn unexpected_peers(device: &Device) -> Vec<(IpAddr, bool)> {
     let mut unexpected = Vec::new();
     if let (Some(allowed), Some(flows)) = (
         &device.exposure.expected_peers,
@@ -418,180 +496,170 @@ pub(crate) fn prepare<'a>(
             }
         }
     }
-    let compromise_external = unexpected.iter().any(|(_, ext)| *ext);
-    let compromise_internal = unexpected.iter().any(|(_, ext)| !*ext);
+    unexpected
+}
 
-    // Human impact and the multiplier.
-    let (human_impact, known) = match (
-        device.clinical.safety_impact,
-        device.clinical.mission_impact,
-    ) {
-        (Some(s), Some(m)) => (ssvc::human_impact(s, m), true),
-        _ => (HumanImpact::High, false),
-    };
-    let mut m = if known {
-        match human_impact {
-            HumanImpact::Low => w.impact.low,
-            HumanImpact::Medium => w.impact.medium,
-            HumanImpact::High => w.impact.high,
-            _ => w.impact.very_high,
+/// SSVC Human Impact and the impact multiplier, with its reason.
+struct Impact {
+    human: HumanImpact,
+    known: bool,
+    m: f64,
+    reason: String,
+}
+
+impl Impact {
+    fn of(w: &Weights, device: &Device) -> Self {
+        let (human_impact, known) = match (
+            device.clinical.safety_impact,
+            device.clinical.mission_impact,
+        ) {
+            (Some(s), Some(m)) => (ssvc::human_impact(s, m), true),
+            _ => (HumanImpact::High, false),
+        };
+        let mut m = if known {
+            match human_impact {
+                HumanImpact::Low => w.impact.low,
+                HumanImpact::Medium => w.impact.medium,
+                HumanImpact::High => w.impact.high,
+                _ => w.impact.very_high,
+            }
+        } else {
+            w.impact.unknown
+        };
+        let mut m_reason = if known {
+            format!("SSVC Human Impact {human_impact}")
+        } else {
+            "Human Impact unknown (safety or mission impact not given): treated as high".to_owned()
+        };
+        let phi_patients = device.data.phi_patients;
+        if phi_patients.is_some_and(|p| p >= w.impact.phi_patients_threshold)
+            && m < w.impact.phi_large_min
+        {
+            m = w.impact.phi_large_min;
+            m_reason.push_str(&format!(
+                "; raised to {m:.2}: PHI of {} patients or more",
+                w.impact.phi_patients_threshold
+            ));
         }
-    } else {
-        w.impact.unknown
-    };
-    let mut m_reason = if known {
-        format!("SSVC Human Impact {human_impact}")
-    } else {
-        "Human Impact unknown (safety or mission impact not given): treated as high".to_owned()
-    };
-    let phi_patients = device.data.phi_patients;
-    if phi_patients.is_some_and(|p| p >= w.impact.phi_patients_threshold)
-        && m < w.impact.phi_large_min
-    {
-        m = w.impact.phi_large_min;
-        m_reason.push_str(&format!(
-            "; raised to {m:.2}: PHI of {} patients or more",
-            w.impact.phi_patients_threshold
-        ));
+        let archive = device.data.phi_archive == Tri::Yes || device.class.is_archive();
+        if archive && m < w.impact.archive_min {
+            m = w.impact.archive_min;
+            m_reason.push_str(&format!("; raised to {m:.2}: PHI archive"));
+        }
+        Self {
+            human: human_impact,
+            known,
+            m,
+            reason: m_reason,
+        }
     }
-    let archive = device.data.phi_archive == Tri::Yes || device.class.is_archive();
-    if archive && m < w.impact.archive_min {
-        m = w.impact.archive_min;
-        m_reason.push_str(&format!("; raised to {m:.2}: PHI archive"));
-    }
+}
 
-    // Findings.
-    let vw = &w.vulnerability;
+/// Every finding with its score and threat data, and the counted ones
+/// (not excluded by VEX) with their base points.
+fn findings<'a>(
+    ctx: &Context<'_>,
+    device: &'a Device,
+    cache: &mut RunCache<'a>,
+) -> (Vec<FindingInfo<'a>>, Vec<PFinding>) {
+    let vw = &ctx.weights.vulnerability;
     let mut findings = Vec::with_capacity(device.findings.len());
     let mut counted = Vec::with_capacity(device.findings.len());
     for f in &device.findings {
-        let vector = f.vector();
-        let facts = vector.map(|v| {
-            cache
-                .vectors
-                .entry(v)
-                .or_insert_with(|| VectorFacts {
-                    score: v.score(),
-                    remote: v.attack_vector().is_remote(),
-                    maturity: v.exploit_maturity(),
-                    automatable: v.automatable(),
-                    total: v.total_technical_impact(),
-                    text: std::sync::Arc::from(v.to_string()),
-                })
-                .clone()
-        });
-        let (score, remote, maturity, automatable, total, vector_text) = match facts {
-            Some(f) => (
-                f.score,
-                f.remote,
-                f.maturity,
-                f.automatable,
-                f.total,
-                Some(f.text),
-            ),
-            None => (
-                vw.unknown_score,
-                true,
-                ExploitMaturity::NotDefined,
-                false,
-                true,
-                None,
-            ),
-        };
-        let kev = ctx
-            .threat
-            .kev
-            .as_ref()
-            .and_then(|k| k.listed(&f.id, ctx.as_of))
-            .map(|e| (e.date_added, e.known_ransomware));
-        let epss = ctx
-            .threat
-            .epss
-            .as_ref()
-            .and_then(|e| e.get(&f.id))
-            .map(|s| s.epss);
-        let (exploitation, mut wt) = if kev.is_some() || maturity == ExploitMaturity::Attacked {
-            (ssvc::Exploitation::Active, vw.exploit_active)
-        } else if maturity == ExploitMaturity::PublicPoc {
-            (ssvc::Exploitation::PublicPoc, vw.exploit_poc)
-        } else {
-            (ssvc::Exploitation::None, vw.exploit_none)
-        };
-        wt = wt.max(vw.epss_base + vw.epss_slope * epss.unwrap_or(0.0));
-        let is_counted = !f.vex.is_some_and(VexState::excludes);
-        if is_counted {
+        let info = finding_info(ctx, f, cache);
+        if info.counted {
             counted.push(PFinding {
                 idx: findings.len(),
-                base: vw.max_points * (score / 10.0) * wt,
-                remote,
-                high: score >= 7.0,
-                kev: kev.is_some(),
+                base: vw.max_points * (info.score / 10.0) * info.w,
+                remote: info.remote,
+                high: info.score >= 7.0,
+                kev: info.kev.is_some(),
                 os: f.component == Component::Os,
             });
         }
-        findings.push(FindingInfo {
-            id: &f.id,
-            vector,
-            vector_text,
-            score,
-            kev,
-            epss,
-            w: wt,
-            exploitation,
-            vex: f.vex,
-            vex_justification: f.vex_justification.as_deref(),
-            counted: is_counted,
-            component: f.component,
-            fix_available: f.fix_available,
-            remote,
-            automatable,
-            total,
-        });
+        findings.push(info);
     }
-    // The pseudo-finding: 9.8, public exploit (E:H) weight, never KEV.
-    let default_creds_base = vw.max_points * 0.98 * vw.exploit_poc;
+    (findings, counted)
+}
 
-    let g = &device.governance;
-    let knobs = Knobs {
-        zone: device.exposure.zone,
-        remote,
-        internet_reachable: device.exposure.internet_reachable,
-        wireless,
-        legacy,
-        default_creds,
-        malware,
-        enc_transit,
-        enc_rest,
-        os_status,
-        os_upgraded: false,
-        owner_known: g.owner.as_deref().is_some_and(|o| !o.trim().is_empty()),
-        patch_known: patch_owner != PatchResponsibility::Unknown,
-        vendor_support_ended: g.vendor_support_end.is_some_and(|d| d < ctx.as_of),
-        past_disposal: g.planned_disposal.is_some_and(|d| d < ctx.as_of),
-        decommissioning: g.decommissioning,
-        wipe_verified: g.wipe_verified,
-        compromise_external,
-        compromise_internal,
+/// One finding: its vector's facts (computed once per run), KEV and EPSS,
+/// SSVC Exploitation and the exploitation weight.
+fn finding_info<'a>(
+    ctx: &Context<'_>,
+    f: &'a Finding,
+    cache: &mut RunCache<'a>,
+) -> FindingInfo<'a> {
+    let vw = &ctx.weights.vulnerability;
+    let vector = f.vector();
+    let facts = vector.map(|v| {
+        cache
+            .vectors
+            .entry(v)
+            .or_insert_with(|| VectorFacts {
+                score: v.score(),
+                remote: v.attack_vector().is_remote(),
+                maturity: v.exploit_maturity(),
+                automatable: v.automatable(),
+                total: v.total_technical_impact(),
+                text: std::sync::Arc::from(v.to_string()),
+            })
+            .clone()
+    });
+    let (score, remote, maturity, automatable, total, vector_text) = match facts {
+        Some(f) => (
+            f.score,
+            f.remote,
+            f.maturity,
+            f.automatable,
+            f.total,
+            Some(f.text),
+        ),
+        None => (
+            vw.unknown_score,
+            true,
+            ExploitMaturity::NotDefined,
+            false,
+            true,
+            None,
+        ),
     };
-    Prepared {
-        device,
-        findings,
-        counted,
-        knobs,
-        phi,
-        phi_patients,
-        human_impact,
-        human_impact_known: known,
-        m,
-        m_reason,
-        esu_window_open,
-        os_release,
-        patch_owner,
-        unexpected,
-        mds2: fill,
-        default_creds_base,
-        threat_kev: ctx.threat.kev.is_some(),
-        threat_epss: ctx.threat.epss.is_some(),
+    let kev = ctx
+        .threat
+        .kev
+        .as_ref()
+        .and_then(|k| k.listed(&f.id, ctx.as_of))
+        .map(|e| (e.date_added, e.known_ransomware));
+    let epss = ctx
+        .threat
+        .epss
+        .as_ref()
+        .and_then(|e| e.get(&f.id))
+        .map(|s| s.epss);
+    let (exploitation, mut wt) = if kev.is_some() || maturity == ExploitMaturity::Attacked {
+        (ssvc::Exploitation::Active, vw.exploit_active)
+    } else if maturity == ExploitMaturity::PublicPoc {
+        (ssvc::Exploitation::PublicPoc, vw.exploit_poc)
+    } else {
+        (ssvc::Exploitation::None, vw.exploit_none)
+    };
+    wt = wt.max(vw.epss_base + vw.epss_slope * epss.unwrap_or(0.0));
+    FindingInfo {
+        id: &f.id,
+        vector,
+        vector_text,
+        score,
+        kev,
+        epss,
+        w: wt,
+        exploitation,
+        vex: f.vex,
+        vex_justification: f.vex_justification.as_deref(),
+        counted: !f.vex.is_some_and(VexState::excludes),
+        component: f.component,
+        fix_available: f.fix_available,
+        remote,
+        automatable,
+        total,
     }
 }
 
@@ -656,19 +724,103 @@ pub(crate) fn evaluate(
 ) -> Breakdown {
     let reach = reachable(k);
     let inet = internet(k);
-    let vw = &w.vulnerability;
-
-    // X.
-    let mut x_zone = zone_points(w, k.zone);
-    if k.internet_reachable == Tri::Yes {
-        x_zone = x_zone.max(w.exposure.zone_internet);
+    let xp = exposure_points(w, k);
+    let vp = vulnerability_points(p, w, k, removed, extra, reach);
+    let os_status = if k.os_upgraded {
+        OsStatus::Supported
+    } else {
+        k.os_status
+    };
+    let hp = hygiene_points(p, w, k, os_status);
+    let gp = governance_points(p, w, k);
+    let l = (vp.v + xp.x + hp.h + gp.g).min(100.0);
+    let raw = l * p.m;
+    let floors = floors(p, w, k, &vp, xp.x, inet, reach, os_status);
+    let best = floors.iter().copied().fold(raw, f64::max);
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let score = best.round().clamp(0.0, 100.0) as u8;
+    Breakdown {
+        v: vp.v,
+        v_top: vp.top,
+        v_top_points: vp.top_points,
+        v_bonus: vp.bonus,
+        v_bonus_count: vp.others_high,
+        x: xp.x,
+        x_zone: xp.zone,
+        x_remote: xp.remote,
+        x_wireless: xp.wireless,
+        x_legacy: xp.legacy,
+        h: hp.h,
+        h_os: hp.os,
+        h_creds: hp.creds,
+        h_malware: hp.malware,
+        h_transit: hp.transit,
+        h_rest: hp.rest,
+        g: gp.g,
+        g_owner: gp.owner,
+        g_patch: gp.patch,
+        g_vendor: gp.vendor,
+        g_disposal: gp.disposal,
+        g_wipe: gp.wipe,
+        l,
+        m: p.m,
+        raw,
+        floors,
+        score,
+        reachable: reach,
+        internet: inet,
+        os_status,
+        kev_net_top: vp.kev_net_top,
     }
-    let x_remote = remote_points(w, k.remote);
-    let x_wireless = w.exposure.wireless * k.wireless.weight();
-    let x_legacy = w.exposure.legacy_services * k.legacy.weight();
-    let x = (x_zone.max(x_remote) + x_wireless + x_legacy).min(w.exposure.cap);
+}
 
-    // V.
+/// X and its parts.
+struct ExposurePoints {
+    x: f64,
+    zone: f64,
+    remote: f64,
+    wireless: f64,
+    legacy: f64,
+}
+
+fn exposure_points(w: &Weights, k: &Knobs) -> ExposurePoints {
+    let mut zone = zone_points(w, k.zone);
+    if k.internet_reachable == Tri::Yes {
+        zone = zone.max(w.exposure.zone_internet);
+    }
+    let remote = remote_points(w, k.remote);
+    let wireless = w.exposure.wireless * k.wireless.weight();
+    let legacy = w.exposure.legacy_services * k.legacy.weight();
+    ExposurePoints {
+        x: (zone.max(remote) + wireless + legacy).min(w.exposure.cap),
+        zone,
+        remote,
+        wireless,
+        legacy,
+    }
+}
+
+/// V and its parts: the worst counted finding (or the default-credentials
+/// pseudo-finding, `usize::MAX`), the bonus for other High/Critical ones,
+/// and the worst network-reachable KEV finding.
+struct VulnerabilityPoints {
+    v: f64,
+    top: Option<usize>,
+    top_points: f64,
+    bonus: f64,
+    others_high: u32,
+    kev_net_top: Option<usize>,
+}
+
+fn vulnerability_points(
+    p: &Prepared<'_>,
+    w: &Weights,
+    k: &Knobs,
+    removed: &[bool],
+    extra: Option<usize>,
+    reach: bool,
+) -> VulnerabilityPoints {
+    let vw = &w.vulnerability;
     let mut top: Option<usize> = None;
     let mut top_pts = 0.0f64;
     let mut top_high = false;
@@ -712,60 +864,108 @@ pub(crate) fn evaluate(
         }
     }
     let others_high = highs.saturating_sub(u32::from(top_high && top.is_some()));
-    let v_bonus = (vw.bonus_per_high * f64::from(others_high)).min(vw.bonus_cap);
+    let bonus = (vw.bonus_per_high * f64::from(others_high)).min(vw.bonus_cap);
     let v = if top.is_some() {
-        (top_pts + v_bonus).min(vw.max_points)
+        (top_pts + bonus).min(vw.max_points)
     } else {
         0.0
     };
+    VulnerabilityPoints {
+        v,
+        top,
+        top_points: top_pts,
+        bonus,
+        others_high,
+        kev_net_top,
+    }
+}
 
-    // H.
+/// H and its parts.
+struct HygienePoints {
+    h: f64,
+    os: f64,
+    creds: f64,
+    malware: f64,
+    transit: f64,
+    rest: f64,
+}
+
+fn hygiene_points(p: &Prepared<'_>, w: &Weights, k: &Knobs, os_status: OsStatus) -> HygienePoints {
     let hw = &w.hygiene;
-    let os_status = if k.os_upgraded {
-        OsStatus::Supported
-    } else {
-        k.os_status
-    };
-    let h_os = os_points(w, os_status);
-    let h_creds = if k.default_creds == Tri::Unknown {
+    let os = os_points(w, os_status);
+    let creds = if k.default_creds == Tri::Unknown {
         hw.credentials_unknown
     } else {
         0.0
     };
-    let h_malware = hw.no_malware_protection * (1.0 - k.malware.weight());
-    let h_transit = hw.phi_unencrypted_in_transit * p.phi * (1.0 - k.enc_transit.weight());
-    let h_rest = hw.phi_unencrypted_at_rest * p.phi * (1.0 - k.enc_rest.weight());
-    let h = (h_os + h_creds + h_malware + h_transit + h_rest).min(hw.cap);
+    let malware = hw.no_malware_protection * (1.0 - k.malware.weight());
+    let transit = hw.phi_unencrypted_in_transit * p.phi * (1.0 - k.enc_transit.weight());
+    let rest = hw.phi_unencrypted_at_rest * p.phi * (1.0 - k.enc_rest.weight());
+    HygienePoints {
+        h: (os + creds + malware + transit + rest).min(hw.cap),
+        os,
+        creds,
+        malware,
+        transit,
+        rest,
+    }
+}
 
-    // G.
+/// G and its parts.
+struct GovernancePoints {
+    g: f64,
+    owner: f64,
+    patch: f64,
+    vendor: f64,
+    disposal: f64,
+    wipe: f64,
+}
+
+fn governance_points(p: &Prepared<'_>, w: &Weights, k: &Knobs) -> GovernancePoints {
     let gw = &w.governance;
-    let g_owner = if k.owner_known { 0.0 } else { gw.owner_unknown };
-    let g_patch = if k.patch_known {
+    let owner = if k.owner_known { 0.0 } else { gw.owner_unknown };
+    let patch = if k.patch_known {
         0.0
     } else {
         gw.patch_responsibility_unknown
     };
-    let g_vendor = if k.vendor_support_ended {
+    let vendor = if k.vendor_support_ended {
         gw.vendor_support_ended
     } else {
         0.0
     };
-    let g_disposal = if k.past_disposal {
+    let disposal = if k.past_disposal {
         gw.past_planned_disposal
     } else {
         0.0
     };
-    let g_wipe = if (k.decommissioning || k.past_disposal) && k.wipe_verified != Tri::Yes {
+    let wipe = if (k.decommissioning || k.past_disposal) && k.wipe_verified != Tri::Yes {
         gw.decommissioning_unverified_wipe * p.phi
     } else {
         0.0
     };
-    let g = (g_owner + g_patch + g_vendor + g_disposal + g_wipe).min(gw.cap);
+    GovernancePoints {
+        g: (owner + patch + vendor + disposal + wipe).min(gw.cap),
+        owner,
+        patch,
+        vendor,
+        disposal,
+        wipe,
+    }
+}
 
-    let l = (v + x + h + g).min(100.0);
-    let raw = l * p.m;
-
-    // Floors.
+/// The value of every floor rule (0 where it does not fire), in
+/// [`FloorRule::ALL`] order.
+fn floors(
+    p: &Prepared<'_>,
+    w: &Weights,
+    k: &Knobs,
+    vp: &VulnerabilityPoints,
+    x: f64,
+    inet: bool,
+    reach: bool,
+    os_status: OsStatus,
+) -> [f64; N_FLOORS] {
     let fw = &w.floors;
     let mut floors = [0.0; N_FLOORS];
     if k.compromise_external {
@@ -774,7 +974,7 @@ pub(crate) fn evaluate(
     if k.compromise_internal {
         floors[1] = fw.compromise_internal;
     }
-    if kev_net_top.is_some() {
+    if vp.kev_net_top.is_some() {
         let hi = matches!(p.human_impact, HumanImpact::High | HumanImpact::VeryHigh);
         if inet {
             floors[2] = fw.kev_internet;
@@ -800,40 +1000,5 @@ pub(crate) fn evaluate(
     {
         floors[8] = fw.very_high_impact_unsupported_os;
     }
-    let best = floors.iter().copied().fold(raw, f64::max);
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let score = best.round().clamp(0.0, 100.0) as u8;
-    Breakdown {
-        v,
-        v_top: top,
-        v_top_points: top_pts,
-        v_bonus,
-        v_bonus_count: others_high,
-        x,
-        x_zone,
-        x_remote,
-        x_wireless,
-        x_legacy,
-        h,
-        h_os,
-        h_creds,
-        h_malware,
-        h_transit,
-        h_rest,
-        g,
-        g_owner,
-        g_patch,
-        g_vendor,
-        g_disposal,
-        g_wipe,
-        l,
-        m: p.m,
-        raw,
-        floors,
-        score,
-        reachable: reach,
-        internet: inet,
-        os_status,
-        kev_net_top,
-    }
+    floors
 }

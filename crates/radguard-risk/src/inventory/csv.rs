@@ -64,190 +64,187 @@ pub(crate) fn parse<R: Read>(reader: R) -> Result<Inventory, InventoryError> {
         .from_reader(reader);
     let headers = rdr
         .headers()
-        .map_err(|source| InventoryError::Csv { line: 1, source })?
-        .clone();
-    let mut cols: Vec<&'static str> = Vec::with_capacity(headers.len());
-    for h in &headers {
-        let Some(c) = CSV_COLUMNS.iter().find(|c| **c == h) else {
-            return Err(InventoryError::Invalid {
-                location: "CSV header".to_owned(),
-                problem: format!(
-                    "unknown column {:?} (known columns: {})",
-                    h.chars().take(64).collect::<String>(),
-                    CSV_COLUMNS.join(", ")
-                ),
-            });
-        };
-        if cols.contains(c) {
-            return Err(InventoryError::Invalid {
-                location: "CSV header".to_owned(),
-                problem: format!("column {c} appears twice"),
-            });
-        }
-        cols.push(c);
-    }
-    if !cols.contains(&"id") {
-        return Err(InventoryError::Invalid {
-            location: "CSV header".to_owned(),
-            problem: "the id column is required".to_owned(),
-        });
-    }
+        .map_err(|source| InventoryError::Csv { line: 1, source })?;
+    let cols = columns(headers)?;
     let mut devices = Vec::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|source| InventoryError::Csv {
             line: source.position().map_or(0, csv::Position::line),
             source,
         })?;
-        let line = rec.position().map_or(0, csv::Position::line);
-        let mut d = Device::new(String::new());
-        let mut os_product = None;
-        let mut os_version = None;
-        let mut os_esu = Tri::Unknown;
-        for (col, cell) in cols.iter().zip(rec.iter()) {
-            let e = |m: String| bad(line, col, m);
-            let date = |s: &str| -> Result<Option<Date>, InventoryError> {
-                match s.trim() {
-                    "" => Ok(None),
-                    t => Date::parse(t)
-                        .map(Some)
-                        .map_err(|x| bad(line, col, x.to_string())),
-                }
-            };
-            match *col {
-                "id" => d.id = cell.trim().to_owned(),
-                "class" => d.class = cell::class(cell).map_err(e)?,
-                "site" => d.site = opt_text(cell),
-                "manufacturer" => d.manufacturer = opt_text(cell),
-                "model" => d.model = opt_text(cell),
-                "serial" => d.serial = opt_text(cell),
-                "software_version" => d.software_version = opt_text(cell),
-                "os_product" => os_product = opt_text(cell),
-                "os_version" => os_version = opt_text(cell),
-                "os_esu_enrolled" => os_esu = cell::tri(cell).map_err(e)?,
-                "findings" => {
-                    for spec in list(cell) {
-                        d.findings.push(parse_finding(spec).map_err(e)?);
-                    }
-                }
-                "zone" => d.exposure.zone = cell::zone(cell).map_err(e)?,
-                "internet_reachable" => {
-                    d.exposure.internet_reachable = cell::tri(cell).map_err(e)?
-                }
-                "remote_access" => d.exposure.remote_access = cell::remote(cell).map_err(e)?,
-                "wireless" => d.exposure.wireless = cell::tri(cell).map_err(e)?,
-                "legacy_services" => {
-                    d.exposure.legacy_services = match cell.trim() {
-                        "" | "unknown" => None,
-                        "none" => Some(Vec::new()),
-                        c => Some(list(c).map(str::to_owned).collect()),
-                    }
-                }
-                "expected_peers" => {
-                    d.exposure.expected_peers = match cell.trim() {
-                        "" | "unknown" => None,
-                        c => Some(
-                            list(c)
-                                .map(cell::net)
-                                .collect::<Result<_, _>>()
-                                .map_err(e)?,
-                        ),
-                    }
-                }
-                "observed_peers" => {
-                    d.exposure.observed_flows = match cell.trim() {
-                        "" | "unknown" => None,
-                        "none" => Some(Vec::new()),
-                        c => Some(
-                            list(c)
-                                .map(|s| {
-                                    s.parse::<IpAddr>()
-                                        .map(|peer| Flow {
-                                            peer,
-                                            port: None,
-                                            protocol: None,
-                                            country: None,
-                                            first_seen: None,
-                                            last_seen: None,
-                                            sessions: None,
-                                            bytes: None,
-                                        })
-                                        .map_err(|_| {
-                                            format!(
-                                                "{:?} is not an IP address",
-                                                s.chars().take(64).collect::<String>()
-                                            )
-                                        })
-                                })
-                                .collect::<Result<_, _>>()
-                                .map_err(e)?,
-                        ),
-                    }
-                }
-                "default_credentials" => {
-                    d.controls.default_credentials = cell::tri(cell).map_err(e)?
-                }
-                "unique_accounts" => d.controls.unique_accounts = cell::tri(cell).map_err(e)?,
-                "malware_protection" => {
-                    d.controls.malware_protection = cell::tri(cell).map_err(e)?
-                }
-                "app_allowlisting" => d.controls.app_allowlisting = cell::tri(cell).map_err(e)?,
-                "encryption_in_transit" => {
-                    d.controls.encryption_in_transit = cell::tri(cell).map_err(e)?;
-                }
-                "encryption_at_rest" => {
-                    d.controls.encryption_at_rest = cell::tri(cell).map_err(e)?
-                }
-                "audit_logging" => d.controls.audit_logging = cell::tri(cell).map_err(e)?,
-                "mfa_remote" => d.controls.mfa_remote = cell::tri(cell).map_err(e)?,
-                "stores_phi" => d.data.stores_phi = cell::tri(cell).map_err(e)?,
-                "phi_patients" => {
-                    d.data.phi_patients = match cell.trim() {
-                        "" | "unknown" => None,
-                        c => Some(c.parse().map_err(|_| {
-                            e(format!(
-                                "{:?} is not a whole number",
-                                c.chars().take(32).collect::<String>()
-                            ))
-                        })?),
-                    }
-                }
-                "phi_archive" => d.data.phi_archive = cell::tri(cell).map_err(e)?,
-                "safety_impact" => d.clinical.safety_impact = cell::safety(cell).map_err(e)?,
-                "mission_impact" => d.clinical.mission_impact = cell::mission(cell).map_err(e)?,
-                "owner" => d.governance.owner = opt_text(cell),
-                "patch_responsibility" => {
-                    d.governance.patch_responsibility = cell::patch(cell).map_err(e)?;
-                }
-                "vendor_support_end" => d.governance.vendor_support_end = date(cell)?,
-                "depreciation_end" => d.governance.depreciation_end = date(cell)?,
-                "planned_disposal" => d.governance.planned_disposal = date(cell)?,
-                "decommissioning" => {
-                    d.governance.decommissioning = cell::tri(cell).map_err(e)?.is_yes();
-                }
-                "wipe_verified" => d.governance.wipe_verified = cell::tri(cell).map_err(e)?,
-                _ => {}
-            }
-        }
-        match (os_product, os_version) {
-            (Some(product), Some(version)) => {
-                d.os = Some(OsInfo {
-                    product,
-                    version,
-                    esu_enrolled: os_esu,
-                });
-            }
-            (None, None) => {}
-            _ => {
-                return Err(bad(
-                    line,
-                    "os_product/os_version",
-                    "give both os_product and os_version, or neither",
-                ));
-            }
-        }
-        devices.push(d);
+        devices.push(device(&cols, &rec)?);
     }
     Ok(Inventory::new(devices))
+}
+
+/// The known column of each header, in order; the `id` column is required.
+fn columns(headers: &csv::StringRecord) -> Result<Vec<&'static str>, InventoryError> {
+    let header_error = |problem: String| InventoryError::Invalid {
+        location: "CSV header".to_owned(),
+        problem,
+    };
+    let mut cols: Vec<&'static str> = Vec::with_capacity(headers.len());
+    for h in headers {
+        let Some(c) = CSV_COLUMNS.iter().find(|c| **c == h) else {
+            return Err(header_error(format!(
+                "unknown column {:?} (known columns: {})",
+                h.chars().take(64).collect::<String>(),
+                CSV_COLUMNS.join(", ")
+            )));
+        };
+        if cols.contains(c) {
+            return Err(header_error(format!("column {c} appears twice")));
+        }
+        cols.push(c);
+    }
+    if !cols.contains(&"id") {
+        return Err(header_error("the id column is required".to_owned()));
+    }
+    Ok(cols)
+}
+
+/// The OS cells of a row: both or neither.
+#[derive(Default)]
+struct OsCells {
+    product: Option<String>,
+    version: Option<String>,
+    esu: Tri,
+}
+
+/// The device of one record, its cells in the order of `cols`.
+fn device(cols: &[&'static str], rec: &csv::StringRecord) -> Result<Device, InventoryError> {
+    let line = rec.position().map_or(0, csv::Position::line);
+    let mut d = Device::new(String::new());
+    let mut os = OsCells::default();
+    for (col, cell) in cols.iter().zip(rec.iter()) {
+        set_cell(&mut d, &mut os, col, cell).map_err(|m| bad(line, col, m))?;
+    }
+    match (os.product, os.version) {
+        (Some(product), Some(version)) => {
+            d.os = Some(OsInfo {
+                product,
+                version,
+                esu_enrolled: os.esu,
+            });
+        }
+        (None, None) => {}
+        _ => {
+            return Err(bad(
+                line,
+                "os_product/os_version",
+                "give both os_product and os_version, or neither",
+            ));
+        }
+    }
+    Ok(d)
+}
+
+/// Reads one cell of column `col` into `d` (or `os`).
+fn set_cell(d: &mut Device, os: &mut OsCells, col: &str, cell: &str) -> Result<(), String> {
+    let date = |s: &str| -> Result<Option<Date>, String> {
+        match s.trim() {
+            "" => Ok(None),
+            t => Date::parse(t).map(Some).map_err(|x| x.to_string()),
+        }
+    };
+    match col {
+        "id" => d.id = cell.trim().to_owned(),
+        "class" => d.class = cell::class(cell)?,
+        "site" => d.site = opt_text(cell),
+        "manufacturer" => d.manufacturer = opt_text(cell),
+        "model" => d.model = opt_text(cell),
+        "serial" => d.serial = opt_text(cell),
+        "software_version" => d.software_version = opt_text(cell),
+        "os_product" => os.product = opt_text(cell),
+        "os_version" => os.version = opt_text(cell),
+        "os_esu_enrolled" => os.esu = cell::tri(cell)?,
+        "findings" => {
+            for spec in list(cell) {
+                d.findings.push(parse_finding(spec)?);
+            }
+        }
+        "zone" => d.exposure.zone = cell::zone(cell)?,
+        "internet_reachable" => d.exposure.internet_reachable = cell::tri(cell)?,
+        "remote_access" => d.exposure.remote_access = cell::remote(cell)?,
+        "wireless" => d.exposure.wireless = cell::tri(cell)?,
+        "legacy_services" => {
+            d.exposure.legacy_services = match cell.trim() {
+                "" | "unknown" => None,
+                "none" => Some(Vec::new()),
+                c => Some(list(c).map(str::to_owned).collect()),
+            }
+        }
+        "expected_peers" => {
+            d.exposure.expected_peers = match cell.trim() {
+                "" | "unknown" => None,
+                c => Some(list(c).map(cell::net).collect::<Result<_, _>>()?),
+            }
+        }
+        "observed_peers" => d.exposure.observed_flows = observed_peers(cell)?,
+        "default_credentials" => d.controls.default_credentials = cell::tri(cell)?,
+        "unique_accounts" => d.controls.unique_accounts = cell::tri(cell)?,
+        "malware_protection" => d.controls.malware_protection = cell::tri(cell)?,
+        "app_allowlisting" => d.controls.app_allowlisting = cell::tri(cell)?,
+        "encryption_in_transit" => d.controls.encryption_in_transit = cell::tri(cell)?,
+        "encryption_at_rest" => d.controls.encryption_at_rest = cell::tri(cell)?,
+        "audit_logging" => d.controls.audit_logging = cell::tri(cell)?,
+        "mfa_remote" => d.controls.mfa_remote = cell::tri(cell)?,
+        "stores_phi" => d.data.stores_phi = cell::tri(cell)?,
+        "phi_patients" => {
+            d.data.phi_patients = match cell.trim() {
+                "" | "unknown" => None,
+                c => Some(c.parse().map_err(|_| {
+                    format!(
+                        "{:?} is not a whole number",
+                        c.chars().take(32).collect::<String>()
+                    )
+                })?),
+            }
+        }
+        "phi_archive" => d.data.phi_archive = cell::tri(cell)?,
+        "safety_impact" => d.clinical.safety_impact = cell::safety(cell)?,
+        "mission_impact" => d.clinical.mission_impact = cell::mission(cell)?,
+        "owner" => d.governance.owner = opt_text(cell),
+        "patch_responsibility" => d.governance.patch_responsibility = cell::patch(cell)?,
+        "vendor_support_end" => d.governance.vendor_support_end = date(cell)?,
+        "depreciation_end" => d.governance.depreciation_end = date(cell)?,
+        "planned_disposal" => d.governance.planned_disposal = date(cell)?,
+        "decommissioning" => d.governance.decommissioning = cell::tri(cell)?.is_yes(),
+        "wipe_verified" => d.governance.wipe_verified = cell::tri(cell)?,
+        _ => {}
+    }
+    Ok(())
+}
+
+/// `observed_peers`: addresses separated by `;`, `none`, or unknown.
+fn observed_peers(cell: &str) -> Result<Option<Vec<Flow>>, String> {
+    Ok(match cell.trim() {
+        "" | "unknown" => None,
+        "none" => Some(Vec::new()),
+        c => Some(
+            list(c)
+                .map(|s| {
+                    s.parse::<IpAddr>()
+                        .map(|peer| Flow {
+                            peer,
+                            port: None,
+                            protocol: None,
+                            country: None,
+                            first_seen: None,
+                            last_seen: None,
+                            sessions: None,
+                            bytes: None,
+                        })
+                        .map_err(|_| {
+                            format!(
+                                "{:?} is not an IP address",
+                                s.chars().take(64).collect::<String>()
+                            )
+                        })
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+    })
 }
 
 /// The CSV columns an inventory may have (`id` is required).
