@@ -52,102 +52,144 @@ pub(crate) struct Fill {
 }
 
 pub(crate) fn fill(d: &Device) -> Fill {
-    let a: &BTreeMap<String, Mds2Answer> = &d.mds2;
-    let mut f = Fill::default();
-    if a.is_empty() {
-        return f;
+    if d.mds2.is_empty() {
+        return Fill::default();
     }
-    let get = |q: &str| a.get(q).copied();
-    let mut note = |q: &str, ans: &str, what: &str| {
-        f.evidence.push(format!("MDS2 {q} = {ans}: {what}"));
+    let mut a = Answers {
+        answers: &d.mds2,
+        evidence: Vec::new(),
     };
+    let mut f = Fill::default();
+    fill_controls(d, &mut a, &mut f);
+    fill_data_and_exposure(d, &mut a, &mut f);
+    fill_support(d, &mut a, &mut f);
+    f.evidence = a.evidence;
+    f
+}
+
+/// A device's MDS2 answers, and the evidence for what they filled.
+struct Answers<'a> {
+    answers: &'a BTreeMap<String, Mds2Answer>,
+    evidence: Vec<String>,
+}
+
+impl Answers<'_> {
+    fn get(&self, q: &str) -> Option<Mds2Answer> {
+        self.answers.get(q).copied()
+    }
+
+    fn note(&mut self, q: &str, ans: &str, what: &str) {
+        self.evidence.push(format!("MDS2 {q} = {ans}: {what}"));
+    }
+
+    /// `true` (noting `what`) when `q` is answered `answer`.
+    fn answered(&mut self, q: &str, answer: Mds2Answer, what: &str) -> bool {
+        let hit = self.get(q) == Some(answer);
+        if hit {
+            let ans = if answer == Mds2Answer::Yes {
+                "yes"
+            } else {
+                "no"
+            };
+            self.note(q, ans, what);
+        }
+        hit
+    }
+
+    /// A question that fills both ways: yes (noting `yes`) or no (noting
+    /// `no`).
+    fn yes_or_no(&mut self, q: &str, yes: &str, no: &str) -> Option<Tri> {
+        if self.answered(q, Mds2Answer::Yes, yes) {
+            Some(Tri::Yes)
+        } else if self.answered(q, Mds2Answer::No, no) {
+            Some(Tri::No)
+        } else {
+            None
+        }
+    }
+}
+
+/// Controls the inventory leaves unknown.
+fn fill_controls(d: &Device, a: &mut Answers<'_>, f: &mut Fill) {
     let c = &d.controls;
-    if c.default_credentials == Tri::Unknown && get("PAUT-5") == Some(Mds2Answer::No) {
-        note(
+    if c.default_credentials == Tri::Unknown
+        && a.answered(
             "PAUT-5",
-            "no",
+            Mds2Answer::No,
             "not all passwords can be changed (hard-coded credentials)",
-        );
+        )
+    {
         f.default_credentials = Some(Tri::Yes);
     }
     if c.unique_accounts == Tri::Unknown {
-        match get("PAUT-1") {
-            Some(Mds2Answer::Yes) => {
-                note("PAUT-1", "yes", "unique accounts for all users and roles");
-                f.unique_accounts = Some(Tri::Yes);
-            }
-            Some(Mds2Answer::No) => {
-                note("PAUT-1", "no", "shared accounts");
-                f.unique_accounts = Some(Tri::No);
-            }
-            _ => {}
-        }
+        f.unique_accounts = a.yes_or_no(
+            "PAUT-1",
+            "unique accounts for all users and roles",
+            "shared accounts",
+        );
     }
-    if c.malware_protection == Tri::Unknown && get("MLDP-2") == Some(Mds2Answer::No) {
-        note("MLDP-2", "no", "anti-malware not supported");
+    if c.malware_protection == Tri::Unknown
+        && a.answered("MLDP-2", Mds2Answer::No, "anti-malware not supported")
+    {
         f.malware_protection = Some(Tri::No);
     }
     if c.app_allowlisting == Tri::Unknown {
-        match get("MLDP-4") {
-            Some(Mds2Answer::Yes) => {
-                note("MLDP-4", "yes", "application allowlisting employed");
-                f.app_allowlisting = Some(Tri::Yes);
-            }
-            Some(Mds2Answer::No) => {
-                note("MLDP-4", "no", "no application allowlisting");
-                f.app_allowlisting = Some(Tri::No);
-            }
-            _ => {}
-        }
+        f.app_allowlisting = a.yes_or_no(
+            "MLDP-4",
+            "application allowlisting employed",
+            "no application allowlisting",
+        );
     }
-    if c.encryption_at_rest == Tri::Unknown && get("STCF-1") == Some(Mds2Answer::No) {
-        note("STCF-1", "no", "cannot encrypt data at rest");
+    if c.encryption_at_rest == Tri::Unknown
+        && a.answered("STCF-1", Mds2Answer::No, "cannot encrypt data at rest")
+    {
         f.encryption_at_rest = Some(Tri::No);
     }
     if c.encryption_in_transit == Tri::Unknown {
-        match get("TXCF-2") {
-            Some(Mds2Answer::Yes) => {
-                note("TXCF-2", "yes", "PHI encrypted before transmission");
-                f.encryption_in_transit = Some(Tri::Yes);
-            }
-            Some(Mds2Answer::No) => {
-                note("TXCF-2", "no", "PHI sent unencrypted");
-                f.encryption_in_transit = Some(Tri::No);
-            }
-            _ => {}
-        }
+        f.encryption_in_transit = a.yes_or_no(
+            "TXCF-2",
+            "PHI encrypted before transmission",
+            "PHI sent unencrypted",
+        );
     }
-    if c.audit_logging == Tri::Unknown && get("AUDT-1") == Some(Mds2Answer::No) {
-        note("AUDT-1", "no", "no audit logs beyond the OS");
+    if c.audit_logging == Tri::Unknown
+        && a.answered("AUDT-1", Mds2Answer::No, "no audit logs beyond the OS")
+    {
         f.audit_logging = Some(Tri::No);
     }
+}
+
+/// PHI, wireless and remote access, where the inventory leaves them
+/// unknown.
+fn fill_data_and_exposure(d: &Device, a: &mut Answers<'_>, f: &mut Fill) {
     if d.data.stores_phi == Tri::Unknown {
-        match get("MPII-2.2") {
+        match a.get("MPII-2.2") {
             Some(Mds2Answer::Yes) => {
-                note("MPII-2.2", "yes", "stores PHI persistently");
+                a.note("MPII-2.2", "yes", "stores PHI persistently");
                 f.stores_phi = Some(Tri::Yes);
             }
-            Some(Mds2Answer::No) if get("MPII-1") == Some(Mds2Answer::No) => {
-                note("MPII-1/2.2", "no", "does not handle or store PHI");
+            Some(Mds2Answer::No) if a.get("MPII-1") == Some(Mds2Answer::No) => {
+                a.note("MPII-1/2.2", "no", "does not handle or store PHI");
                 f.stores_phi = Some(Tri::No);
             }
             _ => {}
         }
     }
-    if d.exposure.wireless == Tri::Unknown && get("MPII-3.6") == Some(Mds2Answer::Yes) {
-        note("MPII-3.6", "yes", "PHI sent over wireless");
+    if d.exposure.wireless == Tri::Unknown
+        && a.answered("MPII-3.6", Mds2Answer::Yes, "PHI sent over wireless")
+    {
         f.wireless = Some(Tri::Yes);
     }
     if d.exposure.remote_access == RemoteAccess::Unknown {
-        match (get("RMOT-1"), get("RMOT-1.1")) {
+        match (a.get("RMOT-1"), a.get("RMOT-1.1")) {
             (Some(Mds2Answer::No), _) => {
-                note("RMOT-1", "no", "no remote service connections");
+                a.note("RMOT-1", "no", "no remote service connections");
                 f.remote_access = Some(RemoteAccess::None);
             }
             (Some(Mds2Answer::Yes), Some(Mds2Answer::Yes))
-                if get("PAUT-8") == Some(Mds2Answer::Yes) =>
+                if a.get("PAUT-8") == Some(Mds2Answer::Yes) =>
             {
-                note(
+                a.note(
                     "RMOT-1.1/PAUT-8",
                     "yes",
                     "owner-initiated remote service with MFA",
@@ -155,7 +197,7 @@ pub(crate) fn fill(d: &Device) -> Fill {
                 f.remote_access = Some(RemoteAccess::VendorVpnMfaOnDemand);
             }
             (Some(Mds2Answer::Yes), Some(Mds2Answer::No)) => {
-                note(
+                a.note(
                     "RMOT-1.1",
                     "no",
                     "remote service not initiated by the owner (always on)",
@@ -165,33 +207,29 @@ pub(crate) fn fill(d: &Device) -> Fill {
             _ => {}
         }
     }
+}
+
+/// Who patches, patch validation, SBOM.
+fn fill_support(d: &Device, a: &mut Answers<'_>, f: &mut Fill) {
     if d.governance.patch_responsibility == PatchResponsibility::Unknown
-        && get("CSUP-2.2") == Some(Mds2Answer::Yes)
-    {
-        note(
+        && a.answered(
             "CSUP-2.2",
-            "yes",
+            Mds2Answer::Yes,
             "vendor or vendor-authorised service installs OS patches",
-        );
+        )
+    {
         f.patch_responsibility = Some(PatchResponsibility::Vendor);
     }
-    if get("CSUP-2.4") == Some(Mds2Answer::No) {
-        note(
-            "CSUP-2.4",
-            "no",
-            "third-party (OS) patches need manufacturer approval",
-        );
-        f.patches_need_vendor_validation = true;
-    }
-    if get("SBOM-1") == Some(Mds2Answer::No) {
-        note(
-            "SBOM-1",
-            "no",
-            "no SBOM: vulnerability data may be incomplete",
-        );
-        f.no_sbom = true;
-    }
-    f
+    f.patches_need_vendor_validation = a.answered(
+        "CSUP-2.4",
+        Mds2Answer::No,
+        "third-party (OS) patches need manufacturer approval",
+    );
+    f.no_sbom = a.answered(
+        "SBOM-1",
+        Mds2Answer::No,
+        "no SBOM: vulnerability data may be incomplete",
+    );
 }
 
 #[cfg(test)]

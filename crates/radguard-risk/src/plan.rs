@@ -145,20 +145,44 @@ fn candidates(
     out: &mut Vec<Candidate>,
 ) {
     out.clear();
-    let mut add = |action: Action, effort: Effort, f: &dyn Fn(&mut Knobs), extra: Option<usize>| {
-        let mut knobs = *k;
+    let mut add = Adder { k, out };
+    incident_and_access_candidates(k, &mut add);
+    patch_candidates(p, k, removed, cur, &mut add);
+    os_and_protection_candidates(p, k, &mut add);
+}
+
+/// Adds a candidate when it changes something.
+struct Adder<'a> {
+    k: &'a Knobs,
+    out: &'a mut Vec<Candidate>,
+}
+
+impl Adder<'_> {
+    fn add(
+        &mut self,
+        action: Action,
+        effort: Effort,
+        f: &dyn Fn(&mut Knobs),
+        extra: Option<usize>,
+    ) {
+        let mut knobs = *self.k;
         f(&mut knobs);
-        if knobs != *k || extra.is_some() {
-            out.push(Candidate {
+        if knobs != *self.k || extra.is_some() {
+            self.out.push(Candidate {
                 action,
                 effort,
                 knobs,
                 extra,
             });
         }
-    };
+    }
+}
+
+/// Incident response, disposal, remote access, segmentation, legacy
+/// services, credentials, ownership.
+fn incident_and_access_candidates(k: &Knobs, a: &mut Adder<'_>) {
     if k.compromise_external || k.compromise_internal {
-        add(
+        a.add(
             Action::InvestigatePeer,
             Effort::S,
             &|k| {
@@ -169,7 +193,7 @@ fn candidates(
         );
     }
     if k.decommissioning || k.past_disposal {
-        add(
+        a.add(
             Action::DisconnectAndSanitize,
             Effort::S,
             &|k| {
@@ -185,7 +209,7 @@ fn candidates(
         k.remote,
         RemoteAccess::VendorAlwaysOn | RemoteAccess::RdpVncExposed | RemoteAccess::Unknown
     ) {
-        add(
+        a.add(
             Action::ReplaceRemoteAccess,
             Effort::S,
             &|k| k.remote = RemoteAccess::VendorVpnMfaOnDemand,
@@ -196,7 +220,7 @@ fn candidates(
         k.zone,
         Zone::SegmentedAllowlist | Zone::Isolated | Zone::Standalone
     ) {
-        add(
+        a.add(
             Action::Segment,
             Effort::M,
             &|k| {
@@ -207,7 +231,7 @@ fn candidates(
         );
     }
     if k.legacy != Tri::No {
-        add(
+        a.add(
             Action::DisableLegacyServices,
             Effort::S,
             &|k| k.legacy = Tri::No,
@@ -215,7 +239,7 @@ fn candidates(
         );
     }
     if k.default_creds != Tri::No {
-        add(
+        a.add(
             Action::ChangeDefaultCredentials,
             Effort::S,
             &|k| k.default_creds = Tri::No,
@@ -223,7 +247,7 @@ fn candidates(
         );
     }
     if !k.owner_known || !k.patch_known {
-        add(
+        a.add(
             Action::AssignOwner,
             Effort::S,
             &|k| {
@@ -233,12 +257,21 @@ fn candidates(
             None,
         );
     }
-    // Only patches that can change the score are evaluated: the worst
-    // finding, reachable KEV findings (floors), and one other High/Critical
-    // finding (each of those only lowers the bonus, all by the same amount;
-    // the first stands for them all and the next is offered at the next
-    // step). Patching any other finding changes neither the score nor the
-    // floor-free score, so it could never be chosen.
+}
+
+/// Patches that can change the score: the worst finding, reachable KEV
+/// findings (floors), and one other High/Critical finding (each of those
+/// only lowers the bonus, all by the same amount; the first stands for them
+/// all and the next is offered at the next step). Patching any other
+/// finding changes neither the score nor the floor-free score, so it could
+/// never be chosen.
+fn patch_candidates(
+    p: &Prepared<'_>,
+    k: &Knobs,
+    removed: &[bool],
+    cur: &Breakdown,
+    a: &mut Adder<'_>,
+) {
     let mut high_offered = false;
     for (i, f) in p.counted.iter().enumerate() {
         if removed[i] || (k.os_upgraded && f.os) {
@@ -262,15 +295,19 @@ fn candidates(
             Effort::M
         };
         // The id is filled in only for the chosen step (no allocation here).
-        add(Action::Patch(String::new()), effort, &|_| {}, Some(i));
+        a.add(Action::Patch(String::new()), effort, &|_| {}, Some(i));
     }
+}
+
+/// OS upgrade or ESU, encryption, malware protection.
+fn os_and_protection_candidates(p: &Prepared<'_>, k: &Knobs, a: &mut Adder<'_>) {
     if !k.os_upgraded
         && matches!(
             k.os_status,
             OsStatus::Unsupported | OsStatus::EsuUnknown | OsStatus::Esu
         )
     {
-        add(
+        a.add(
             Action::UpgradeOs,
             Effort::L,
             &|k| k.os_upgraded = true,
@@ -281,7 +318,7 @@ fn candidates(
         && p.esu_window_open
         && matches!(k.os_status, OsStatus::Unsupported | OsStatus::EsuUnknown)
     {
-        add(
+        a.add(
             Action::EnrolEsu,
             Effort::M,
             &|k| k.os_status = OsStatus::Esu,
@@ -289,7 +326,7 @@ fn candidates(
         );
     }
     if p.phi > 0.0 && k.enc_transit != Tri::Yes {
-        add(
+        a.add(
             Action::EnableDicomTls,
             Effort::M,
             &|k| k.enc_transit = Tri::Yes,
@@ -297,7 +334,7 @@ fn candidates(
         );
     }
     if p.phi > 0.0 && k.enc_rest != Tri::Yes {
-        add(
+        a.add(
             Action::EncryptAtRest,
             Effort::L,
             &|k| k.enc_rest = Tri::Yes,
@@ -305,7 +342,7 @@ fn candidates(
         );
     }
     if k.malware != Tri::Yes {
-        add(
+        a.add(
             Action::EnableMalwareProtection,
             Effort::M,
             &|k| k.malware = Tri::Yes,
