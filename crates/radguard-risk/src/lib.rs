@@ -149,3 +149,8 @@ pub use model::{DEFAULT_CREDS_ID, FloorRule, Tier};
 pub use plan::{Action, Effort, PlannedAction};
 pub use threat::{EpssScore, EpssSnapshot, KevCatalog, KevEntry, ThreatContext, ThreatDataError};
 pub use weights::{MODEL_VERSION, Weights, WeightsError};
+
+/// The README's example, compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

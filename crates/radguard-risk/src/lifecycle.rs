@@ -20,7 +20,7 @@ pub const BUNDLED_SOURCE: &str = "radguard-risk data/os-eol.csv (endoflife-date/
 #[non_exhaustive]
 pub enum LifecycleError {
     /// A CSV record could not be read.
-    #[error("OS lifecycle CSV, line {line}: {source}")]
+    #[error("OS lifecycle CSV, line {line}: the record cannot be read")]
     Csv {
         /// 1-based line number.
         line: u64,

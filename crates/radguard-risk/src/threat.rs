@@ -73,14 +73,18 @@ impl<V> Default for CveMap<V> {
 }
 
 /// Why a KEV or EPSS file was rejected.
+///
+/// The message says what is wrong and where; a CSV reader or I/O error is
+/// the [`source`](std::error::Error::source), not repeated in the message.
+/// The KEV JSON parser's own message (field, line, column) is the message.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ThreatDataError {
     /// The KEV JSON does not match the catalog schema.
     #[error("KEV catalog JSON: {0}")]
-    KevJson(#[source] serde_json::Error),
+    KevJson(serde_json::Error),
     /// A CSV record could not be read.
-    #[error("{file} CSV, line {line}: {source}")]
+    #[error("{file} CSV, line {line}: the record cannot be read")]
     Csv {
         /// `"KEV"` or `"EPSS"`.
         file: &'static str,
@@ -101,7 +105,7 @@ pub enum ThreatDataError {
         problem: String,
     },
     /// Reading the input failed.
-    #[error("reading {file}: {source}")]
+    #[error("cannot read the {file} data")]
     Io {
         /// `"KEV"` or `"EPSS"`.
         file: &'static str,

@@ -333,9 +333,10 @@ impl Default for Weights {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum WeightsError {
-    /// Syntax error or unknown field.
+    /// Syntax error or unknown field (the parser's message, with line and
+    /// column, is part of this message rather than a source).
     #[error("weights JSON: {0}")]
-    Json(#[source] serde_json::Error),
+    Json(serde_json::Error),
     /// A value outside its allowed range.
     #[error("weights: {0}")]
     Invalid(String),

@@ -54,17 +54,22 @@ pub use validate::{
 };
 
 /// Why an inventory was rejected.
+///
+/// The message says what is wrong and where. For a JSON or YAML document
+/// the parser's own message (the field, value, line and column) is that
+/// message: it is part of `Display` and kept in the variant, and is not
+/// repeated as a [`source`](std::error::Error::source).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum InventoryError {
     /// JSON syntax or schema error (with line and column).
     #[error("inventory JSON: {0}")]
-    Json(#[source] serde_json::Error),
+    Json(serde_json::Error),
     /// YAML syntax or schema error (with line and column).
     #[error("inventory YAML: {0}")]
-    Yaml(#[source] serde_norway::Error),
-    /// A CSV record could not be read.
-    #[error("inventory CSV, line {line}: {source}")]
+    Yaml(serde_norway::Error),
+    /// A CSV record could not be read (the reader's error is the source).
+    #[error("inventory CSV, line {line}: the record cannot be read")]
     Csv {
         /// 1-based line number.
         line: u64,
