@@ -2,6 +2,7 @@
 //! wiped through folder descriptors.
 
 use std::collections::HashSet;
+use std::ffi::OsStr;
 use std::io;
 use std::os::fd::OwnedFd;
 use std::os::unix::fs::MetadataExt;
@@ -13,7 +14,7 @@ use super::file::{data_bytes, file_rules};
 use super::names::{list_names, open_dir_at, open_parent, scramble_name};
 use super::{PlanItem, Run, Wiper};
 use crate::engine::{End, Observer, Outcome, PassRecord, VerifyResult};
-use crate::error::Error;
+use crate::error::{Error, chain_text};
 use crate::report::IoMode;
 
 /// Plans a folder tree without following links or crossing mounts.
@@ -83,10 +84,16 @@ impl Wiper {
         if (st.st_dev, st.st_ino) != item.identity {
             return Err(Error::Changed(item.path.clone()));
         }
-        let mut acc = FolderAcc::default();
-        let stop = self.wipe_tree(
-            &root, &item.path, st.st_dev, index, observer, open, &mut acc,
-        );
+        let mut walk = Walk {
+            wiper: self,
+            root_dev: st.st_dev,
+            index,
+            observer,
+            open,
+            acc: FolderAcc::default(),
+        };
+        let stop = walk.tree(&root);
+        let mut acc = walk.acc;
         let mut outcome = Outcome {
             passes: acc.passes,
             end: End::Completed,
@@ -130,121 +137,153 @@ impl Wiper {
         run.folders = acc.folders;
         Ok(run)
     }
+}
 
+/// Wiping the inside of one folder tree (entries named by number only).
+struct Walk<'a> {
+    wiper: &'a Wiper,
+    /// The device of the folder: mounts below it are not crossed.
+    root_dev: u64,
+    /// The target's index in the plan, for progress.
+    index: usize,
+    observer: &'a mut dyn Observer,
+    open: &'a HashSet<(u64, u64)>,
+    acc: FolderAcc,
+}
+
+impl Walk<'_> {
     /// Wipes everything inside `dir`; returns `true` when interrupted.
-    fn wipe_tree(
-        &self,
-        dir: &OwnedFd,
-        path: &Path,
-        root_dev: u64,
-        index: usize,
-        observer: &mut dyn Observer,
-        open: &HashSet<(u64, u64)>,
-        acc: &mut FolderAcc,
-    ) -> bool {
+    fn tree(&mut self, dir: &OwnedFd) -> bool {
         let mut names = match list_names(dir) {
             Ok(names) => names,
             Err(err) => {
-                acc.fail(format!("cannot list a folder: {err}"));
+                self.acc.fail(format!("cannot list a folder: {err}"));
                 return false;
             }
         };
         names.sort();
         for name in names {
-            let p = path.join(&name);
             // Certificates name entries by number, never by their names
             // (file names inside an export may identify patients).
-            acc.seen += 1;
-            let label = format!("entry #{} of the folder walk", acc.seen);
-            let st = match rustix::fs::statat(dir, &name, AtFlags::SYMLINK_NOFOLLOW) {
-                Ok(s) => s,
-                Err(err) => {
-                    acc.fail(format!("cannot read {}: {err}", label));
-                    continue;
-                }
-            };
-            let ft = FileType::from_raw_mode(st.st_mode);
-            let is_dir = ft == FileType::Directory;
-            if ft == FileType::Symlink {
-                let r = scramble_name(dir, &name, 1).and_then(|last| {
-                    rustix::fs::unlinkat(dir, &last, AtFlags::empty()).map_err(io::Error::from)
-                });
-                match r {
-                    Ok(()) => acc.symlinks += 1,
-                    Err(err) => acc.fail(format!("cannot remove link {}: {err}", label)),
-                }
-                continue;
+            self.acc.seen += 1;
+            let label = format!("entry #{} of the folder walk", self.acc.seen);
+            if self.entry(dir, &name, &label) {
+                return true;
             }
-            if st.st_dev != root_dev {
-                acc.fail(format!("{} is a mount point; not crossed", label));
-                continue;
+        }
+        false
+    }
+
+    /// Removes, recurses into or wipes one entry; returns `true` when
+    /// interrupted.
+    fn entry(&mut self, dir: &OwnedFd, name: &OsStr, label: &str) -> bool {
+        let st = match rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(s) => s,
+            Err(err) => {
+                self.acc.fail(format!("cannot read {}: {err}", label));
+                return false;
             }
-            if is_dir {
-                let sub = match open_dir_at(dir, &name) {
-                    Ok(s) => s,
-                    Err(err) => {
-                        acc.fail(format!("cannot open {}: {err}", label));
-                        continue;
-                    }
-                };
-                if self.wipe_tree(&sub, &p, root_dev, index, observer, open, acc) {
-                    return true;
-                }
-                drop(sub);
-                if acc.first_error.is_none() && !acc.verify_failed {
-                    let r = scramble_name(dir, &name, self.options.renames).and_then(|last| {
-                        rustix::fs::unlinkat(dir, &last, AtFlags::REMOVEDIR)
-                            .map_err(io::Error::from)
-                    });
-                    match r {
-                        Ok(()) => acc.folders += 1,
-                        Err(err) => acc.fail(format!("cannot remove {}: {err}", label)),
-                    }
-                }
-                continue;
+        };
+        let ft = FileType::from_raw_mode(st.st_mode);
+        if ft == FileType::Symlink {
+            self.link(dir, name, label);
+            return false;
+        }
+        if st.st_dev != self.root_dev {
+            self.acc
+                .fail(format!("{} is a mount point; not crossed", label));
+            return false;
+        }
+        if ft == FileType::Directory {
+            return self.subfolder(dir, name, label);
+        }
+        if ft != FileType::RegularFile {
+            self.acc.fail(format!("{} is not a regular file", label));
+            return false;
+        }
+        if !self.wiper.options.force
+            && (st.st_nlink > 1 || self.open.contains(&(st.st_dev, st.st_ino)))
+        {
+            self.acc.fail(format!(
+                "{} now has other hard links or is open elsewhere",
+                label
+            ));
+            return false;
+        }
+        self.file(dir, name, (st.st_dev, st.st_ino), label)
+    }
+
+    /// Unlinks a symbolic link (after one random rename), never following it.
+    fn link(&mut self, dir: &OwnedFd, name: &OsStr, label: &str) {
+        let r = scramble_name(dir, name, 1).and_then(|last| {
+            rustix::fs::unlinkat(dir, &last, AtFlags::empty()).map_err(io::Error::from)
+        });
+        match r {
+            Ok(()) => self.acc.symlinks += 1,
+            Err(err) => self
+                .acc
+                .fail(format!("cannot remove link {}: {err}", label)),
+        }
+    }
+
+    /// Wipes a subfolder's tree, then renames and removes it if nothing
+    /// failed so far; returns `true` when interrupted.
+    fn subfolder(&mut self, dir: &OwnedFd, name: &OsStr, label: &str) -> bool {
+        let sub = match open_dir_at(dir, name) {
+            Ok(s) => s,
+            Err(err) => {
+                self.acc.fail(format!("cannot open {}: {err}", label));
+                return false;
             }
-            if ft != FileType::RegularFile {
-                acc.fail(format!("{} is not a regular file", label));
-                continue;
+        };
+        if self.tree(&sub) {
+            return true;
+        }
+        drop(sub);
+        if self.acc.first_error.is_none() && !self.acc.verify_failed {
+            let r = scramble_name(dir, name, self.wiper.options.renames).and_then(|last| {
+                rustix::fs::unlinkat(dir, &last, AtFlags::REMOVEDIR).map_err(io::Error::from)
+            });
+            match r {
+                Ok(()) => self.acc.folders += 1,
+                Err(err) => self.acc.fail(format!("cannot remove {}: {err}", label)),
             }
-            if !self.options.force && (st.st_nlink > 1 || open.contains(&(st.st_dev, st.st_ino))) {
-                acc.fail(format!(
-                    "{} now has other hard links or is open elsewhere",
-                    label
-                ));
-                continue;
-            }
-            let mut post = Vec::new();
-            match self.wipe_file_at(
-                dir,
-                &name,
-                Some((st.st_dev, st.st_ino)),
-                index,
-                observer,
-                &mut post,
-            ) {
-                Ok((out, direct)) => {
-                    acc.buffered |= !direct;
-                    acc.merge(&out.passes);
-                    match out.end {
-                        End::Completed => acc.files += 1,
-                        End::Interrupted => return true,
-                        End::Failed { error, .. } => acc.fail(format!("{}: {error}", label)),
-                        End::VerifyFailed { offset } => {
-                            acc.verify_failed = true;
-                            acc.failed += 1;
-                            acc.mismatch.get_or_insert(offset);
-                            if acc.first_error.is_none() {
-                                acc.first_error = Some(format!(
-                                    "{}: verification failed at byte {offset}",
-                                    label
-                                ));
-                            }
+        }
+        false
+    }
+
+    /// Wipes one regular file (it must still be `identity`) and adds its
+    /// passes to the folder's; returns `true` when interrupted.
+    fn file(&mut self, dir: &OwnedFd, name: &OsStr, identity: (u64, u64), label: &str) -> bool {
+        let mut post = Vec::new();
+        let acc = &mut self.acc;
+        match self.wiper.wipe_file_at(
+            dir,
+            name,
+            Some(identity),
+            self.index,
+            &mut *self.observer,
+            &mut post,
+        ) {
+            Ok((out, direct)) => {
+                acc.buffered |= !direct;
+                acc.merge(&out.passes);
+                match out.end {
+                    End::Completed => acc.files += 1,
+                    End::Interrupted => return true,
+                    End::Failed { error, .. } => acc.fail(format!("{}: {error}", label)),
+                    End::VerifyFailed { offset } => {
+                        acc.verify_failed = true;
+                        acc.failed += 1;
+                        acc.mismatch.get_or_insert(offset);
+                        if acc.first_error.is_none() {
+                            acc.first_error =
+                                Some(format!("{}: verification failed at byte {offset}", label));
                         }
                     }
                 }
-                Err(e) => acc.fail(format!("{}: {e}", label)),
             }
+            Err(e) => acc.fail(format!("{}: {}", label, chain_text(&e))),
         }
         false
     }
