@@ -87,22 +87,14 @@ fn the_old_text_fields_read_as_enums() {
         results,
         BTreeSet::from(["failed", "incomplete", "not_performed", "passed"])
     );
-    assert_eq!(
-        record.items[0].verification_result,
-        VerificationOutcome::Passed
-    );
-    assert_eq!(
-        record.items[3].verification_result,
-        VerificationOutcome::NotPerformed
-    );
-    assert_eq!(
-        record.items[8].verification_result,
-        VerificationOutcome::Failed
-    );
-    assert_eq!(
-        record.items[10].verification_result,
-        VerificationOutcome::Incomplete
-    );
+    for (i, expected) in [
+        (0, VerificationOutcome::Passed),
+        (3, VerificationOutcome::NotPerformed),
+        (8, VerificationOutcome::Failed),
+        (10, VerificationOutcome::Incomplete),
+    ] {
+        assert_eq!(record.items[i].verification_result, expected, "item {i}");
+    }
     let techniques: BTreeSet<&str> = record.items.iter().map(|i| i.technique.as_str()).collect();
     assert_eq!(techniques.len(), 3);
     assert_eq!(record.items[6].technique, Technique::BlockZeroout);
