@@ -1,6 +1,6 @@
 //! CVSS v4.0: MacroVector lookup and interpolation, as in
 //! `FIRSTdotorg/cvss-v4-calculator @c5b0d409` (`cvss_score.js`), with the
-//! epsilon rounding of Red Hat's upstream `cvss40.js` (see the module docs).
+//! epsilon rounding of Red Hat's upstream `cvss40.js` (see the crate docs).
 
 use core::fmt;
 use std::collections::HashMap;

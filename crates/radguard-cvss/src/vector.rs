@@ -22,7 +22,7 @@ pub enum Cvss {
 }
 
 impl Cvss {
-    /// Parses a vector strictly (see the module documentation).
+    /// Parses a vector strictly (see [Strictness](crate#strictness)).
     ///
     /// # Errors
     ///
