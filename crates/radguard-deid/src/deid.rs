@@ -454,13 +454,14 @@ impl Deidentifier {
         let study = text(ds, tags::STUDY_INSTANCE_UID);
         let study_digest: Option<KeyedDigest> =
             (!study.is_empty()).then(|| self.key.digest("StudyInstanceUID", &study));
-        let scrubber = if self.needs_scrubber() {
-            Scrubber::new(identifying_values(ds, &self.profile))
-        } else {
-            Scrubber::default()
-        };
+        // Every kept text value is scrubbed of the patient's own
+        // identifiers, whatever the options.
+        let scrubber = Scrubber::new(identifying_values(ds, &self.profile));
+        let charset = radguard_dicom::text::charset_of(ds);
         let mut engine = Engine {
             profile: &self.profile,
+            charset: &charset,
+            read: &self.read,
             key: &self.key,
             patient: &patient,
             scrubber: &scrubber,
@@ -516,19 +517,6 @@ impl Deidentifier {
                 audit,
             },
         ))
-    }
-
-    fn needs_scrubber(&self) -> bool {
-        [
-            DeidOption::CleanDescriptors,
-            DeidOption::CleanStructuredContent,
-            DeidOption::CleanGraphics,
-            DeidOption::RetainPatientCharacteristics,
-            DeidOption::RetainDeviceIdentity,
-            DeidOption::RetainInstitutionIdentity,
-        ]
-        .iter()
-        .any(|o| self.profile.has(*o))
     }
 
     /// (0012,0062), (0012,0063), (0012,0064) and (0028,0303).

@@ -11,7 +11,7 @@ use dicom_object::InMemDicomObject;
 use dicom_object::mem::InMemElement;
 use radguard_core::AttrPath;
 use radguard_dicom::tags::{self, PATIENT_ID, PATIENT_NAME, to_attr as attr};
-use radguard_dicom::text::{self, private_creators, strings, trim_value};
+use radguard_dicom::text::{self, private_creators, strings, trim_padding, trim_value};
 use radguard_dicom::{Descend, visit_datasets_with};
 
 use crate::hook::{Hook, HookAction, HookContext};
@@ -52,10 +52,26 @@ enum Op {
     Replace(String),
     EmptySequence,
     Recurse(Mode),
+    /// A kept text value: the same-file scrubber removes the patient's own
+    /// identifiers from it (not counted as a C action).
+    Scrub,
+    /// A kept value of a string VR that arrived as bytes: written back as
+    /// text, unchanged.
+    AsText,
+    /// A safe private sequence that arrived as opaque bytes, parsed: put
+    /// the items in and de-identify them.
+    ParsedSequence(Vec<InMemDicomObject>),
+    /// A safe private attribute that arrived as UN, kept with the VR of
+    /// Table E.3.10-1.
+    Retype(VR),
 }
 
 pub(crate) struct Engine<'a> {
     pub(crate) profile: &'a Profile,
+    /// The Specific Character Set of the top-level data set, for text
+    /// attributes that arrive as bytes.
+    pub(crate) charset: &'a dicom_encoding::text::SpecificCharacterSet,
+    pub(crate) read: &'a radguard_dicom::ReadOptions,
     pub(crate) key: &'a DeidKey,
     pub(crate) patient: &'a Patient,
     pub(crate) scrubber: &'a Scrubber,
@@ -182,26 +198,79 @@ fn declared_private(obj: &InMemDicomObject) -> Declared {
     d
 }
 
-fn is_dictionary_sequence(tag: Tag) -> bool {
-    use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry};
-    dicom_dictionary_std::StandardDataDictionary
-        .by_tag(tag)
-        .is_some_and(|e| e.vr().relaxed() == VR::SQ)
-}
-
-/// The VR to act on: for a standard attribute stored as UN (unknown VR),
-/// the dictionary's VR, so that a UID in UN is still replaced as a UID.
-fn effective_vr(tag: Tag, vr: VR) -> VR {
-    if vr != VR::UN || tag.0 % 2 == 1 {
+/// The VR to act on: the standard dictionary's, whatever the file claims
+/// (a PN attribute stored as LO is still a person name, a Study
+/// Description sent as OB is still text); the stored VR for private
+/// attributes and where the dictionary allows several.
+fn effective_vr(tag: Tag, stored: VR) -> VR {
+    if tag.0 % 2 == 1 {
+        return stored;
+    }
+    if let Some(vr) = tags::dictionary_vr(tag) {
         return vr;
     }
-    use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry};
-    dicom_dictionary_std::StandardDataDictionary
-        .by_tag(tag)
-        .map(|e| e.vr().relaxed())
-        .filter(|v| *v != VR::SQ)
-        .unwrap_or(vr)
+    if stored == VR::UN {
+        use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry};
+        return dicom_dictionary_std::StandardDataDictionary
+            .by_tag(tag)
+            .map(|e| e.vr().relaxed())
+            .filter(|v| *v != VR::SQ)
+            .unwrap_or(stored);
+    }
+    stored
 }
+
+/// VRs whose values are character strings.
+fn is_string_vr(vr: VR) -> bool {
+    matches!(
+        vr,
+        VR::AE
+            | VR::AS
+            | VR::CS
+            | VR::DA
+            | VR::DS
+            | VR::DT
+            | VR::IS
+            | VR::LO
+            | VR::LT
+            | VR::PN
+            | VR::SH
+            | VR::ST
+            | VR::TM
+            | VR::UC
+            | VR::UI
+            | VR::UR
+            | VR::UT
+    )
+}
+
+/// VRs of free text and names, which the same-file scrubber cleans when
+/// they are kept.
+fn is_scrubbed_vr(vr: VR) -> bool {
+    matches!(
+        vr,
+        VR::LO | VR::LT | VR::PN | VR::SH | VR::ST | VR::UC | VR::UT
+    )
+}
+
+/// String VRs whose syntax [`text::conforms`] checks.
+fn is_checked_vr(vr: VR) -> bool {
+    matches!(
+        vr,
+        VR::AE | VR::AS | VR::CS | VR::DA | VR::DS | VR::DT | VR::IS | VR::TM
+    )
+}
+
+/// `true` for binary VRs that can carry text bytes.
+fn is_bytes_vr(vr: VR) -> bool {
+    matches!(vr, VR::OB | VR::OW | VR::UN)
+}
+
+/// Something shaped like a UID (four or more numeric components), as found
+/// in URLs that point at a study or an instance.
+static UID_SHAPED: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(r"[0-9]+(\.[0-9]+){3,}").unwrap_or_else(|e| unreachable!("static regex: {e}"))
+});
 
 impl Engine<'_> {
     /// De-identifies a data set and, recursively, the items of the
@@ -247,6 +316,7 @@ impl Engine<'_> {
             let (mut op, planned) =
                 self.decide(tag, elem, mode, creator.map(String::as_str), &declared);
             // Site hooks have the last word.
+            let mut overridden = false;
             for h in self.hooks {
                 let ctx = HookContext {
                     path: &here,
@@ -256,6 +326,7 @@ impl Engine<'_> {
                     action: planned,
                 };
                 if let Some(a) = h.action(&ctx) {
+                    overridden = true;
                     self.counts.hook_overrides += 1;
                     op = match a {
                         HookAction::Keep if vr == VR::SQ => Op::Recurse(mode),
@@ -266,6 +337,9 @@ impl Engine<'_> {
                         HookAction::Replace(s) => Op::Replace(s),
                     };
                 }
+            }
+            if !overridden && matches!(op, Op::Keep) {
+                op = self.refine_keep(elem, vr);
             }
             if at.is_private() && !matches!(op, Op::Remove) {
                 if let Ok(b) = u8::try_from(tag.1 >> 8) {
@@ -298,18 +372,39 @@ impl Engine<'_> {
         let at = attr(tag);
         let vr = effective_vr(tag, elem.vr());
         let is_seq = vr == VR::SQ;
+        // Structure first, as the dictionary says it must be, whatever the
+        // file claims.
+        if tag.0 == 0x0000 || tag.0 == 0x0002 {
+            // Command (0000) and file meta (0002) elements do not belong in
+            // a data set, at any depth (PS3.10 §7.1): Error Comment, Move
+            // Originator AE Title, Source AE Title, Private Information...
+            self.counts.misplaced_groups_removed += 1;
+            return (Op::Remove, Action::X);
+        }
         if tag.0 == 0x0004 {
             // PS3.15 E.1.1: group 0004 is removed from non-DICOMDIR instances.
             self.counts.group_0004_removed += 1;
             return (Op::Remove, Action::X);
         }
-        if at.is_private() {
-            return self.decide_private(tag, is_seq, creator, declared);
+        if tags::is_forbidden_group(tag.0) {
+            // Odd groups PS3.5 §7.8.1 does not allow (0001-0007, FFFF): not
+            // private attributes, not standard ones; nothing to keep.
+            self.counts.forbidden_groups_removed += 1;
+            return (Op::Remove, Action::X);
         }
-        if elem.vr() == VR::UN && is_dictionary_sequence(tag) {
-            // A sequence radguard-dicom could not parse out of its UN
-            // encoding: its content cannot be de-identified, so it goes.
-            self.counts.opaque_sequences_removed += 1;
+        if at.is_private() {
+            return self.decide_private(tag, elem, creator, declared);
+        }
+        let holds_items = elem.items().is_some();
+        if is_seq != holds_items && (is_seq || tags::dictionary_vr(tag).is_some()) {
+            // A sequence attribute whose value is not a (parseable)
+            // sequence, or a sequence where the dictionary says a value
+            // goes: its content cannot be judged, so it goes.
+            if elem.vr() == VR::UN {
+                self.counts.opaque_sequences_removed += 1;
+            } else {
+                self.counts.structure_mismatch_removed += 1;
+            }
             return (Op::Remove, Action::X);
         }
         if (0x6000..=0x601E).contains(&tag.0) && tag.0.is_multiple_of(2) {
@@ -334,6 +429,12 @@ impl Engine<'_> {
         }
         let explanation = self.profile.explain(at);
         let mut rule = explanation.effective;
+        if explanation.source == RuleSource::NotListed && !tags::is_known(tag) {
+            // A public attribute the standard does not define: nothing says
+            // what it holds.
+            self.counts.unknown_public_removed += 1;
+            return (Op::Remove, Action::X);
+        }
         if explanation.source == RuleSource::NotListed {
             rule = self.unlisted_rule(tag, vr, mode);
         } else if rule == Rule::X
@@ -399,8 +500,21 @@ impl Engine<'_> {
             // radguard extension: a person name is identifying by nature.
             return Rule::Z;
         }
-        if is_code_attribute(tag) || mode == Mode::Normal {
+        if is_code_attribute(tag) {
             return Rule::K;
+        }
+        if mode == Mode::Normal {
+            return if matches!(vr, VR::LT | VR::ST | VR::UT | VR::UC)
+                && !self.profile.keeps_free_text(attr(tag))
+            {
+                // radguard extension: free text outside Table E.1-1
+                // (document titles, comments, explanations) can hold
+                // anything; a dummy keeps the attribute present for IODs
+                // that require it.
+                Rule::D
+            } else {
+                Rule::K
+            };
         }
         if values::is_temporal_vr(vr) {
             return if self.profile.has(DeidOption::RetainLongFullDates) {
@@ -423,44 +537,205 @@ impl Engine<'_> {
     fn decide_private(
         &mut self,
         tag: Tag,
-        is_seq: bool,
+        elem: &InMemElement,
         creator: Option<&str>,
         declared: &Declared,
     ) -> (Op, Action) {
-        let remove = || (Op::Remove, Action::X);
+        let remove = |c: &mut u64| {
+            *c += 1;
+            (Op::Remove, Action::X)
+        };
         if !self.profile.has(DeidOption::RetainSafePrivate) {
-            self.counts.private_removed += 1;
-            return remove();
+            return remove(&mut self.counts.private_removed);
         }
         let Some(creator) = creator else {
             // No creator: the block cannot be identified, so not be judged safe.
-            self.counts.private_removed += 1;
-            return remove();
+            return remove(&mut self.counts.private_removed);
         };
         let el = u8::try_from(tag.1 & 0xFF).unwrap_or(0);
-        let safe = table::is_safe_private(creator, tag.0, el)
-            || declared.safe_blocks.contains(&(tag.0, creator.to_owned()))
+        let is_seq = elem.items().is_some();
+        if let Some(row) = table::safe_private(creator, tag.0, el) {
+            return self.safe_private(tag, elem, row.vr);
+        }
+        if !self.profile.trusts_declared_private() {
+            return remove(&mut self.counts.private_removed);
+        }
+        let declared_safe = declared.safe_blocks.contains(&(tag.0, creator.to_owned()))
             || declared
                 .safe_elements
                 .contains(&(tag.0, creator.to_owned(), el));
-        if safe {
-            return if is_seq {
+        let decision = if declared_safe {
+            if is_seq {
                 (Op::Recurse(Mode::Normal), Action::K)
             } else {
                 (Op::Keep, Action::K)
+            }
+        } else {
+            match declared.actions.get(&(tag.0, creator.to_owned(), el)) {
+                Some(Action::Z) if is_seq => (Op::EmptySequence, Action::Z),
+                Some(Action::Z) => (Op::Empty, Action::Z),
+                Some(Action::D) if is_seq => (Op::Recurse(Mode::Dummy), Action::D),
+                Some(Action::D) => (Op::Dummy, Action::D),
+                Some(Action::U) => (Op::Uid, Action::U),
+                _ => return remove(&mut self.counts.private_removed),
+            }
+        };
+        self.counts.declared_private_honoured += 1;
+        decision
+    }
+
+    /// A private attribute Table E.3.10-1 lists as safe, with the VR(s) the
+    /// table gives (`OW/OB`, or empty when the table gives none): kept only
+    /// if what arrived has that VR, or arrived as UN with a value of that
+    /// shape (a sequence that parses, numbers of the right size, text of
+    /// the right syntax).
+    fn safe_private(&mut self, tag: Tag, elem: &InMemElement, table_vr: &str) -> (Op, Action) {
+        let allowed: Vec<VR> = table_vr
+            .split('/')
+            .filter_map(|v| <[u8; 2]>::try_from(v.trim().as_bytes()).ok())
+            .filter_map(VR::from_binary)
+            .collect();
+        let stored = elem.vr();
+        let is_seq = elem.items().is_some();
+        let keep = (Op::Keep, Action::K);
+        let mismatch = |c: &mut u64| {
+            *c += 1;
+            (Op::Remove, Action::X)
+        };
+        if allowed.is_empty() {
+            // The table gives no VR: keep what arrived, judged like any
+            // kept value.
+            return if is_seq {
+                (Op::Recurse(Mode::Normal), Action::K)
+            } else {
+                keep
             };
         }
-        match declared.actions.get(&(tag.0, creator.to_owned(), el)) {
-            Some(Action::Z) if is_seq => (Op::EmptySequence, Action::Z),
-            Some(Action::Z) => (Op::Empty, Action::Z),
-            Some(Action::D) if is_seq => (Op::Recurse(Mode::Dummy), Action::D),
-            Some(Action::D) => (Op::Dummy, Action::D),
-            Some(Action::U) => (Op::Uid, Action::U),
-            _ => {
-                self.counts.private_removed += 1;
-                remove()
+        if allowed.contains(&VR::SQ) {
+            if is_seq {
+                return (Op::Recurse(Mode::Normal), Action::K);
             }
+            // A safe sequence that arrived as bytes (Implicit VR, or UN):
+            // parse it as PS3.5 §6.2.2 says it is encoded, and judge its
+            // items on their own merits; what does not parse goes.
+            let parsed = elem
+                .value()
+                .to_bytes()
+                .ok()
+                .filter(|_| is_bytes_vr(stored))
+                .and_then(|b| self.read.items_from_bytes(tag, &b, 1).ok());
+            return match parsed {
+                Some(items) => {
+                    self.counts.private_sequences_parsed += 1;
+                    (Op::ParsedSequence(items), Action::K)
+                }
+                None => mismatch(&mut self.counts.private_vr_mismatch_removed),
+            };
         }
+        if is_seq {
+            return mismatch(&mut self.counts.private_vr_mismatch_removed);
+        }
+        if allowed.contains(&stored) {
+            return keep;
+        }
+        if stored == VR::UN
+            && let Some(vr) = allowed.first().copied()
+            && self.has_shape_of(elem, vr)
+        {
+            return (Op::Retype(vr), Action::K);
+        }
+        mismatch(&mut self.counts.private_vr_mismatch_removed)
+    }
+
+    /// `true` if the bytes of a UN value could be a value of `vr`.
+    fn has_shape_of(&self, elem: &InMemElement, vr: VR) -> bool {
+        let Ok(bytes) = elem.value().to_bytes() else {
+            return false;
+        };
+        let n = bytes.len();
+        match vr {
+            VR::FL | VR::SL | VR::UL | VR::AT | VR::OF | VR::OL => n % 4 == 0,
+            VR::FD | VR::SV | VR::UV | VR::OD | VR::OV => n % 8 == 0,
+            VR::US | VR::SS | VR::OW => n % 2 == 0,
+            VR::OB | VR::UN => true,
+            vr if is_string_vr(vr) => {
+                let text = text::decode(&bytes, self.charset);
+                let max = match vr {
+                    VR::SH => 16,
+                    VR::LO => 64,
+                    VR::ST => 1024,
+                    VR::LT => 10240,
+                    _ => usize::MAX,
+                };
+                let controls_ok = |s: &str| {
+                    s.chars().all(|c| {
+                        !c.is_control()
+                            || (matches!(vr, VR::LT | VR::ST | VR::UT)
+                                && matches!(c, '\r' | '\n' | '\t' | '\u{c}'))
+                    })
+                };
+                trim_padding(&text)
+                    .split('\\')
+                    .all(|v| v.chars().count() <= max && controls_ok(v) && text::conforms(vr, v))
+            }
+            _ => false,
+        }
+    }
+
+    /// Refines a K decision: a kept value must still fit its VR and carry
+    /// no identity (radguard extensions of E.1-1's K, see the crate docs).
+    fn refine_keep(&mut self, elem: &InMemElement, vr: VR) -> Op {
+        if !is_string_vr(vr) {
+            return Op::Keep;
+        }
+        let values = self.texts(elem, vr);
+        let present = || {
+            values
+                .iter()
+                .map(|v| trim_value(v))
+                .filter(|v| !v.is_empty())
+        };
+        match vr {
+            // Every UID that is not one the standard defines may point at a
+            // patient's instance (PS3.15 E.1.1: all references to other SOP
+            // Instances).
+            VR::UI
+                if !self.profile.has(DeidOption::RetainUids)
+                    && present().any(|u| !radguard_dicom::uid::is_well_known(u)) =>
+            {
+                self.counts.uids_outside_table += 1;
+                return Op::Uid;
+            }
+            VR::UR if present().any(|u| UID_SHAPED.is_match(u) || self.scrubber.clean(u) != u) => {
+                self.counts.urls_removed += 1;
+                return Op::Remove;
+            }
+            vr if is_checked_vr(vr) && present().any(|v| !text::conforms(vr, v)) => {
+                self.counts.nonconforming_replaced += 1;
+                return Op::Dummy;
+            }
+            vr if is_scrubbed_vr(vr) => return Op::Scrub,
+            _ => {}
+        }
+        if is_bytes_vr(elem.vr()) {
+            // Text that arrived as bytes is written back as text.
+            Op::AsText
+        } else {
+            Op::Keep
+        }
+    }
+
+    /// An element's values as text: bytes (a text attribute that arrived
+    /// as OB, OW or UN) are decoded in the data set's character set.
+    fn texts(&self, e: &InMemElement, vr: VR) -> Vec<String> {
+        if is_string_vr(vr)
+            && is_bytes_vr(e.vr())
+            && let Ok(b) = e.value().to_bytes()
+        {
+            let s = text::decode(&b, self.charset);
+            return trim_padding(&s).split('\\').map(str::to_owned).collect();
+        }
+        strings(e)
     }
 
     #[allow(clippy::too_many_lines)]
@@ -509,32 +784,107 @@ impl Engine<'_> {
             }
             Op::Replace(s) => put(obj, PrimitiveValue::from(s)),
             Op::Dummy => {
-                let vm = obj.get(tag).map_or(1, |e| match e.value() {
-                    // Bytes standing for text (UN): count the text values.
-                    Value::Primitive(PrimitiveValue::U8(_)) if vr != VR::OB && vr != VR::UN => {
-                        strings(e).len()
+                let vm = obj.get(tag).map_or(1, |e| {
+                    if is_string_vr(vr) {
+                        // Bytes standing for text count as text values.
+                        self.texts(e, vr).len()
+                    } else {
+                        e.value().multiplicity() as usize
                     }
-                    v => v.multiplicity() as usize,
                 });
                 put(obj, values::dummy(vr, vm));
             }
-            Op::Uid => {
-                let Some(e) = obj.get(tag) else { return };
-                let uids: Vec<String> = strings(e)
-                    .iter()
-                    .map(|u| trim_value(u).to_owned())
-                    .filter(|u| !u.is_empty())
-                    .map(|u| self.key.uid(&u))
-                    .collect();
-                self.counts.uids_replaced += uids.len() as u64;
-                if uids.is_empty() {
-                    put(obj, PrimitiveValue::Empty);
-                } else {
-                    put(obj, PrimitiveValue::Strs(uids.into_iter().collect()));
+            Op::Uid => self.apply_uid(obj, tag, vr),
+            Op::Clean => self.clean(obj, tag, vr, shifted),
+            Op::Scrub => {
+                if self.scrub_text(obj, tag, vr, true) {
+                    self.counts.kept_text_scrubbed += 1;
                 }
             }
-            Op::Clean => self.clean(obj, tag, vr, shifted),
+            Op::AsText => {
+                self.scrub_text(obj, tag, vr, false);
+            }
+            Op::ParsedSequence(items) => {
+                obj.put(DataElement::new(
+                    tag,
+                    VR::SQ,
+                    Value::Sequence(DataSetSequence::new(items, dicom_core::Length::UNDEFINED)),
+                ));
+                recurse.push((tag, Mode::Normal));
+            }
+            Op::Retype(new_vr) => {
+                let Some(e) = obj.get(tag) else { return };
+                if is_string_vr(new_vr) {
+                    let values = self.texts(e, new_vr);
+                    obj.put(DataElement::new(
+                        tag,
+                        new_vr,
+                        PrimitiveValue::Strs(values.into_iter().collect()),
+                    ));
+                    if matches!(new_vr, VR::UI) {
+                        // Judged like any kept UID.
+                        if let Some(e) = obj.get(tag)
+                            && matches!(self.refine_keep(e, new_vr), Op::Uid)
+                        {
+                            self.apply_uid(obj, tag, new_vr);
+                        }
+                    } else if self.scrub_text(obj, tag, new_vr, is_scrubbed_vr(new_vr)) {
+                        self.counts.kept_text_scrubbed += 1;
+                    }
+                } else if let Ok(b) = e.value().to_bytes() {
+                    let bytes = b.into_owned();
+                    obj.put(DataElement::new(
+                        tag,
+                        new_vr,
+                        PrimitiveValue::U8(bytes.into()),
+                    ));
+                }
+            }
         }
+    }
+
+    /// Writes the keyed replacement of every UID of `tag`.
+    fn apply_uid(&mut self, obj: &mut InMemDicomObject, tag: Tag, vr: VR) {
+        let Some(e) = obj.get(tag) else { return };
+        let uids: Vec<String> = self
+            .texts(e, vr)
+            .iter()
+            .map(|u| trim_value(u).to_owned())
+            .filter(|u| !u.is_empty())
+            .map(|u| self.key.uid(&u))
+            .collect();
+        self.counts.uids_replaced += uids.len() as u64;
+        let v = if uids.is_empty() {
+            PrimitiveValue::Empty
+        } else {
+            PrimitiveValue::Strs(uids.into_iter().collect())
+        };
+        obj.put(DataElement::new(tag, vr, v));
+    }
+
+    /// Removes the same-file identifiers from a text value (and writes a
+    /// value that arrived as bytes back as text). Returns `true` if the
+    /// scrubber changed something.
+    fn scrub_text(&mut self, obj: &mut InMemDicomObject, tag: Tag, vr: VR, scrub: bool) -> bool {
+        let Some(e) = obj.get(tag) else { return false };
+        let as_bytes = is_bytes_vr(e.vr());
+        let original = self.texts(e, vr);
+        let cleaned: Vec<String> = if scrub {
+            original.iter().map(|s| self.scrubber.clean(s)).collect()
+        } else {
+            original.clone()
+        };
+        let changed = cleaned != original;
+        if changed || as_bytes {
+            let v = match vr {
+                // CS and AE have tight character sets: a cleaned value is a dummy.
+                VR::CS | VR::AE | VR::UR if changed => values::dummy(vr, cleaned.len()),
+                VR::LT | VR::ST | VR::UT => PrimitiveValue::from(cleaned.join("\\")),
+                _ => PrimitiveValue::Strs(cleaned.into_iter().collect()),
+            };
+            obj.put(DataElement::new(tag, vr, v));
+        }
+        changed
     }
 
     fn clean(
@@ -557,7 +907,11 @@ impl Engine<'_> {
                 return;
             }
             let off = self.patient.offset;
-            let parts: Vec<String> = strings(e).iter().map(|s| s.trim().to_owned()).collect();
+            let parts: Vec<String> = self
+                .texts(e, vr)
+                .iter()
+                .map(|s| trim_value(s).to_owned())
+                .collect();
             let mut out = Vec::with_capacity(parts.len());
             for p in parts.iter().filter(|p| !p.is_empty()) {
                 let s = match vr {
@@ -585,20 +939,10 @@ impl Engine<'_> {
             obj.put(DataElement::new(tag, vr, v));
             return;
         }
-        if values::is_text_vr(vr) || matches!(vr, VR::AE | VR::CS | VR::UR) {
-            let original = strings(e);
-            let cleaned: Vec<String> = original.iter().map(|s| self.scrubber.clean(s)).collect();
-            let changed = cleaned != original;
-            if changed {
-                self.counts.text_cleaned += 1;
-                let v = match vr {
-                    // CS and AE have tight character sets: a cleaned value is a dummy.
-                    VR::CS | VR::AE | VR::UR => values::dummy(vr, cleaned.len()),
-                    VR::LT | VR::ST | VR::UT => PrimitiveValue::from(cleaned.join("\\")),
-                    _ => PrimitiveValue::Strs(cleaned.into_iter().collect()),
-                };
-                obj.put(DataElement::new(tag, vr, v));
-            }
+        if (values::is_text_vr(vr) || matches!(vr, VR::AE | VR::CS | VR::UR))
+            && self.scrub_text(obj, tag, vr, true)
+        {
+            self.counts.text_cleaned += 1;
         }
         // Numbers and binary values carry no text to clean: kept.
     }

@@ -232,6 +232,8 @@ fn describe(rule: Rule) -> &'static str {
 pub struct Profile {
     options: [bool; 10],
     pub(crate) allow_burned_in: bool,
+    pub(crate) trust_declared_private: bool,
+    pub(crate) keep_free_text: Vec<AttrTag>,
 }
 
 impl Profile {
@@ -241,7 +243,23 @@ impl Profile {
         Self {
             options: [false; 10],
             allow_burned_in: false,
+            trust_declared_private: false,
+            keep_free_text: Vec::new(),
         }
+    }
+
+    /// `true` if unlisted free text of `tag` is kept (cleaned), see
+    /// [`ProfileBuilder::keep_free_text`].
+    #[must_use]
+    pub fn keeps_free_text(&self, tag: AttrTag) -> bool {
+        self.keep_free_text.contains(&tag)
+    }
+
+    /// `true` if data sets' own declarations of safe private blocks are
+    /// honoured, see [`ProfileBuilder::trust_declared_private`].
+    #[must_use]
+    pub fn trusts_declared_private(&self) -> bool {
+        self.trust_declared_private
     }
 
     /// A builder starting from the Basic Profile.
@@ -389,6 +407,46 @@ impl ProfileBuilder {
     #[must_use]
     pub fn allow_burned_in(mut self, yes: bool) -> Self {
         self.profile.allow_burned_in = yes;
+        self
+    }
+
+    /// With Retain Safe Private, also honours what a data set declares about
+    /// its own private blocks in the Private Data Element Characteristics
+    /// Sequence (0008,0300): blocks and elements it calls safe, and the
+    /// actions it asks for. Off by default: only Table E.3.10-1 decides.
+    ///
+    /// # Security
+    ///
+    /// The declaration comes from the file being de-identified: a hostile or
+    /// careless sender can call anything safe. Turn this on only for
+    /// sources you trust; the audit counts the elements kept on its word.
+    #[must_use]
+    pub fn trust_declared_private(mut self, yes: bool) -> Self {
+        self.profile.trust_declared_private = yes;
+        self
+    }
+
+    /// Keeps (cleaned, not replaced) the free text of a public LT, ST, UT or
+    /// UC attribute that Table E.1-1 does not list. By default such text is
+    /// replaced by a dummy value, because free text outside the table can
+    /// hold anything (reports, comments, names).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use radguard_core::AttrTag;
+    /// use radguard_deid::Profile;
+    ///
+    /// let lut_explanation = AttrTag::new(0x0028, 0x3003);
+    /// let p = Profile::builder().keep_free_text(lut_explanation).build()?;
+    /// assert!(p.keeps_free_text(lut_explanation));
+    /// # Ok::<(), radguard_deid::Error>(())
+    /// ```
+    #[must_use]
+    pub fn keep_free_text(mut self, tag: AttrTag) -> Self {
+        if !self.profile.keep_free_text.contains(&tag) {
+            self.profile.keep_free_text.push(tag);
+        }
         self
     }
 

@@ -42,10 +42,39 @@ pub struct Counts {
     /// Standard sequences stored as opaque UN bytes that could not be
     /// parsed, removed because their content cannot be checked.
     pub opaque_sequences_removed: u64,
+    /// Elements of groups 0000 (command) and 0002 (file meta) found in the
+    /// data set, at any depth, removed.
+    pub misplaced_groups_removed: u64,
+    /// Elements of the odd groups PS3.5 forbids (0001-0007, FFFF) removed.
+    pub forbidden_groups_removed: u64,
+    /// Attributes whose value does not have the structure the dictionary
+    /// gives them (a sequence attribute holding a value, or a value
+    /// attribute holding a sequence), removed.
+    pub structure_mismatch_removed: u64,
+    /// Public attributes the PS3.6 dictionary does not define, removed.
+    pub unknown_public_removed: u64,
+    /// Kept values that did not fit their VR's syntax, replaced by dummies.
+    pub nonconforming_replaced: u64,
+    /// Kept UID attributes holding UIDs the standard does not define (so
+    /// possibly references to a patient's instances), replaced as U.
+    pub uids_outside_table: u64,
+    /// URL attributes embedding a UID or an identifier, removed.
+    pub urls_removed: u64,
+    /// Kept text values from which the same-file scrubber removed the
+    /// patient's own identifiers.
+    pub kept_text_scrubbed: u64,
+    /// Safe private sequences that arrived as bytes and were parsed.
+    pub private_sequences_parsed: u64,
+    /// Safe-listed private attributes whose VR or value shape did not match
+    /// Table E.3.10-1, removed.
+    pub private_vr_mismatch_removed: u64,
+    /// Private attributes kept or acted on because the data set declared
+    /// them safe (only with `trust_declared_private`).
+    pub declared_private_honoured: u64,
 }
 
 impl Counts {
-    pub(crate) fn labelled(&self) -> [(Label, u64); 17] {
+    pub(crate) fn labelled(&self) -> [(Label, u64); 28] {
         [
             (Label::new("X"), self.x),
             (Label::new("Z"), self.z),
@@ -69,6 +98,41 @@ impl Counts {
             (
                 Label::new("opaque_sequences_removed"),
                 self.opaque_sequences_removed,
+            ),
+            (
+                Label::new("misplaced_groups_removed"),
+                self.misplaced_groups_removed,
+            ),
+            (
+                Label::new("forbidden_groups_removed"),
+                self.forbidden_groups_removed,
+            ),
+            (
+                Label::new("structure_mismatch_removed"),
+                self.structure_mismatch_removed,
+            ),
+            (
+                Label::new("unknown_public_removed"),
+                self.unknown_public_removed,
+            ),
+            (
+                Label::new("nonconforming_replaced"),
+                self.nonconforming_replaced,
+            ),
+            (Label::new("uids_outside_table"), self.uids_outside_table),
+            (Label::new("urls_removed"), self.urls_removed),
+            (Label::new("kept_text_scrubbed"), self.kept_text_scrubbed),
+            (
+                Label::new("private_sequences_parsed"),
+                self.private_sequences_parsed,
+            ),
+            (
+                Label::new("private_vr_mismatch_removed"),
+                self.private_vr_mismatch_removed,
+            ),
+            (
+                Label::new("declared_private_honoured"),
+                self.declared_private_honoured,
             ),
         ]
     }

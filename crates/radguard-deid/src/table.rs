@@ -190,7 +190,6 @@ pub(crate) struct SafePrivate {
     pub(crate) creator: &'static str,
     pub(crate) group: u16,
     pub(crate) element: u8,
-    #[allow(dead_code)]
     pub(crate) vr: &'static str,
 }
 
@@ -221,13 +220,14 @@ pub(crate) fn pattern_row(tag: AttrTag) -> Option<&'static PatternRow> {
     PATTERN_ROWS.iter().find(|p| p.pattern == pattern)
 }
 
-/// `true` if Table E.3.10-1 lists element `element` (low byte) of the block
-/// reserved by `creator` in group `group` as safe.
-pub(crate) fn is_safe_private(creator: &str, group: u16, element: u8) -> bool {
+/// The row of Table E.3.10-1 for element `element` (low byte) of the block
+/// reserved by `creator` in group `group`, if the table lists it.
+pub(crate) fn safe_private(creator: &str, group: u16, element: u8) -> Option<&'static SafePrivate> {
     let creator = radguard_dicom::text::trim_value(creator);
     SAFE_PRIVATE
         .binary_search_by(|s| (s.creator, s.group, s.element).cmp(&(creator, group, element)))
-        .is_ok()
+        .ok()
+        .and_then(|i| SAFE_PRIVATE.get(i))
 }
 
 /// Counts of the generated tables, for provenance checks.
@@ -277,8 +277,8 @@ mod tests {
             pattern_row(AttrTag::new(0x0029, 0x1010)).unwrap().pattern,
             Pattern::Private
         );
-        assert!(is_safe_private("Philips PET Private Group", 0x7053, 0x00));
-        assert!(!is_safe_private("Philips PET Private Group", 0x7053, 0x42));
-        assert!(!is_safe_private("PHILIPS PET PRIVATE GROUP", 0x7053, 0x00));
+        assert!(safe_private("Philips PET Private Group", 0x7053, 0x00).is_some());
+        assert!(safe_private("Philips PET Private Group", 0x7053, 0x42).is_none());
+        assert!(safe_private("PHILIPS PET PRIVATE GROUP", 0x7053, 0x00).is_none());
     }
 }

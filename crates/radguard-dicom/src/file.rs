@@ -509,6 +509,41 @@ impl ReadOptions {
         Ok(file)
     }
 
+    /// Parses `bytes`, the value of a sequence attribute that arrived as
+    /// opaque bytes (VR UN, or a private sequence in an Implicit VR file),
+    /// as Implicit VR Little Endian items (PS3.5 §6.2.2), under these
+    /// limits; `depth` is the nesting depth of the attribute itself (0 at
+    /// the top level).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // One item holding (0010,0010) PN "AB", in Implicit VR Little Endian.
+    /// let bytes = [
+    ///     0xFE, 0xFF, 0x00, 0xE0, 10, 0, 0, 0, // item, 10 bytes
+    ///     0x10, 0x00, 0x10, 0x00, 2, 0, 0, 0, b'A', b'B',
+    /// ];
+    /// let tag = dicom_core::Tag(0x0029, 0x1010);
+    /// let items = radguard_dicom::ReadOptions::new().items_from_bytes(tag, &bytes, 0)?;
+    /// assert_eq!(items.len(), 1);
+    /// assert!(radguard_dicom::ReadOptions::new().items_from_bytes(tag, b"DOE^JOHN", 0).is_err());
+    /// # Ok::<(), radguard_dicom::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Malformed`], [`Error::Truncated`] and the limit errors when
+    /// the bytes are not exactly a sequence of items.
+    pub fn items_from_bytes(
+        &self,
+        tag: Tag,
+        bytes: &[u8],
+        depth: u32,
+    ) -> Result<Vec<InMemDicomObject>> {
+        let mut src = SliceSource(bytes);
+        Parser::new(&mut src, self.limits, Mode::Build, false, &[], false).parse_items(tag, depth)
+    }
+
     /// Reads a file's header into memory and leaves its top-level pixel
     /// data on disk (see [`SplitFile`]).
     ///

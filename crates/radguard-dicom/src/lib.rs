@@ -29,7 +29,8 @@
 //!   ([`visit_datasets_with`]).
 //! - **One DICOM vocabulary** for every radguard crate: named tags, pixel
 //!   data tags and `Tag`↔`AttrTag` ([`tags`]); the padding rules, values as
-//!   text and private creators ([`text`]).
+//!   text, private creators and VR syntax ([`text`]); UID syntax and the
+//!   standard's well-known UIDs ([`uid`]).
 //! - **A PHI-free summary** ([`summarize`], [`Summary`]) in bounded memory.
 //!
 //! # Examples
@@ -91,6 +92,7 @@ mod summary;
 pub mod tags;
 pub mod text;
 mod ts;
+pub mod uid;
 mod walk;
 mod write;
 

@@ -251,6 +251,39 @@ impl<'a, S: Source> Parser<'a, S> {
         })
     }
 
+    /// Parses the whole source as the value of a sequence encoded in
+    /// Implicit VR Little Endian (its items, PS3.5 §6.2.2), at nesting
+    /// depth `depth`. Every byte must belong to an item.
+    pub(crate) fn parse_items(mut self, tag: Tag, depth: u32) -> Result<Vec<InMemDicomObject>> {
+        let len = self.src.len();
+        let h = Header {
+            tag,
+            vr: VR::SQ,
+            len: u32::try_from(len).map_err(|_| Error::TooLarge {
+                what: "sequence value",
+                size: len,
+                limit: u64::from(u32::MAX - 1),
+            })?,
+            hlen: 0,
+        };
+        if depth + 1 > self.limits.max_depth {
+            return Err(Error::TooDeep {
+                tag: attr(tag),
+                offset: 0,
+                limit: self.limits.max_depth,
+            });
+        }
+        let (items, end) = self.sequence(0, &h, 0, len, Enc::IMPLICIT_LE, depth + 1)?;
+        if self.truncated || end != len {
+            return Err(Error::malformed(
+                end,
+                Some(attr(tag)),
+                "bytes left after the last item of the sequence",
+            ));
+        }
+        Ok(items)
+    }
+
     /// Parses file meta elements (group 0002, always Explicit VR Little
     /// Endian) from `start` while the group is 0002. Returns the elements,
     /// the offset after them, and the findings.

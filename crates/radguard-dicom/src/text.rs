@@ -30,6 +30,7 @@ use std::collections::HashMap;
 use dicom_core::Tag;
 use dicom_core::header::Header;
 use dicom_core::value::{PrimitiveValue, Value};
+use dicom_encoding::text::SpecificCharacterSet;
 use dicom_object::InMemDicomObject;
 use dicom_object::mem::InMemElement;
 
@@ -186,6 +187,94 @@ fn creator_text(e: &InMemElement) -> Option<String> {
     Some(trim_value(&s).to_owned())
 }
 
+/// `true` if one value (without padding) fits the syntax PS3.5 Table
+/// 6.2-1 gives its VR: AE, AS, CS, DA, DS, DT, IS, TM and UI are checked
+/// (character repertoire and length); every other VR is accepted.
+///
+/// # Examples
+///
+/// ```
+/// use dicom_core::VR;
+/// use radguard_dicom::text::conforms;
+///
+/// assert!(conforms(VR::DS, "0.5"));
+/// assert!(!conforms(VR::DS, "DOE^JOHN"));
+/// assert!(conforms(VR::DA, "19600102"));
+/// assert!(!conforms(VR::DA, "02-JAN-1960"));
+/// assert!(!conforms(VR::IS, "MRN998877"));
+/// assert!(conforms(VR::LO, "anything goes"));
+/// ```
+#[must_use]
+pub fn conforms(vr: dicom_core::VR, value: &str) -> bool {
+    use dicom_core::VR;
+    let v = trim_value(value);
+    let all = |ok: fn(u8) -> bool| v.bytes().all(ok);
+    match vr {
+        VR::AE => v.len() <= 16 && all(|b| (0x20..0x7F).contains(&b) && b != b'\\'),
+        VR::AS => {
+            v.len() == 4
+                && v.as_bytes()[..3].iter().all(u8::is_ascii_digit)
+                && matches!(v.as_bytes()[3], b'D' | b'W' | b'M' | b'Y')
+        }
+        VR::CS => {
+            v.len() <= 16
+                && all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b' ' || b == b'_')
+        }
+        VR::DA => v.len() == 8 && all(|b| b.is_ascii_digit()),
+        VR::DS => {
+            !v.is_empty()
+                && v.len() <= 16
+                && all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'))
+                && v.bytes().any(|b| b.is_ascii_digit())
+        }
+        VR::DT => {
+            !v.is_empty()
+                && v.len() <= 26
+                && all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'+' | b'-'))
+        }
+        VR::IS => {
+            let digits = v.strip_prefix(['+', '-']).unwrap_or(v);
+            !digits.is_empty() && v.len() <= 12 && digits.bytes().all(|b| b.is_ascii_digit())
+        }
+        VR::TM => {
+            !v.is_empty() && v.len() <= 16 && all(|b| b.is_ascii_digit() || b == b'.' || b == b':')
+        }
+        VR::UI => crate::uid::is_valid(v),
+        _ => true,
+    }
+}
+
+/// The Specific Character Set (0008,0005) of a data set (the default
+/// repertoire when absent or unknown).
+#[must_use]
+pub fn charset_of(ds: &InMemDicomObject) -> SpecificCharacterSet {
+    ds.get(crate::tags::SPECIFIC_CHARACTER_SET)
+        .map(strings)
+        .and_then(|v| {
+            // Code extensions (ISO 2022) name several sets: the first
+            // gives the default one, which is what values start in.
+            let first = v.first().map(|s| trim_value(s).to_owned())?;
+            let code = if first.is_empty() && v.len() > 1 {
+                v.get(1).map(|s| trim_value(s).to_owned())?
+            } else {
+                first
+            };
+            SpecificCharacterSet::from_code(&code)
+        })
+        .unwrap_or_default()
+}
+
+/// Decodes text bytes (a text attribute stored as OB, OW or UN) in the
+/// given character set; bytes the set cannot decode are read as UTF-8,
+/// lossily, so nothing is lost to the checks that follow.
+#[must_use]
+pub fn decode(bytes: &[u8], charset: &SpecificCharacterSet) -> String {
+    use dicom_encoding::text::TextCodec;
+    charset
+        .decode(bytes)
+        .unwrap_or_else(|_| String::from_utf8_lossy(bytes).into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -200,6 +289,34 @@ mod tests {
         assert_eq!(trim_value("\tABC\n"), "\tABC\n");
         assert_eq!(trim_value(""), "");
         assert_eq!(trim_value_bytes(b" A B "), b"A B");
+    }
+
+    #[test]
+    fn vr_syntax() {
+        use dicom_core::VR;
+        for (vr, ok, bad) in [
+            (VR::AS, "045Y", "45 years"),
+            (VR::CS, "ORIGINAL", "Doe John"),
+            (VR::TM, "101010.5", "ten"),
+            (VR::DT, "20240101101010", "Jan 2024"),
+            (VR::UI, "1.2.3", "1.2.abc"),
+            (VR::AE, "STORESCP", "A\\B"),
+        ] {
+            assert!(conforms(vr, ok), "{vr:?} {ok}");
+            assert!(!conforms(vr, bad), "{vr:?} {bad}");
+        }
+    }
+
+    #[test]
+    fn charset_and_decoding() {
+        let ds = InMemDicomObject::from_element_iter([DataElement::new(
+            crate::tags::SPECIFIC_CHARACTER_SET,
+            VR::CS,
+            "ISO_IR 100",
+        )]);
+        let cs = charset_of(&ds);
+        assert_eq!(decode(&[0x5A, 0x6F, 0xEB], &cs), "Zoë");
+        assert_eq!(decode(b"plain", &SpecificCharacterSet::default()), "plain");
     }
 
     #[test]
