@@ -15,6 +15,7 @@
 
 mod audit;
 mod cmd;
+mod evidence;
 mod inputs;
 mod output;
 mod progress;

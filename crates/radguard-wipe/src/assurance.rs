@@ -180,6 +180,10 @@ pub(crate) fn assess(f: &Facts<'_>, outcome: Option<(Status, VerificationOutcome
             }
             device_caveats(f.media, &mut caveats);
         }
+        TargetKind::CryptographicKey => {
+            // Keys are assessed by `CryptoErase`, never as media.
+            not.push("a key is not media that an overwrite can sanitize".to_owned());
+        }
     }
     if f.method.is_legacy() {
         caveats.push("multi-pass schemes are obsolete (NIST SP 800-88 Rev. 1 §2.4): one verified pass is Clear, more passes add no assurance and wear flash".to_owned());

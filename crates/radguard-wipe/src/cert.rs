@@ -373,13 +373,19 @@ impl Certificate {
         } else {
             Outcome::Completed
         };
-        let assurance_level = if !items.is_empty()
-            && outcome == Outcome::Completed
-            && items
+        // The lowest level any item reached: Purge above Clear above not
+        // assured.
+        let rank = |l: AssuranceLevel| match l {
+            AssuranceLevel::PurgeCryptographicErase => 2,
+            AssuranceLevel::ClearLogical => 1,
+            _ => 0,
+        };
+        let assurance_level = if !items.is_empty() && outcome == Outcome::Completed {
+            items
                 .iter()
-                .all(|i| i.assurance.level == AssuranceLevel::ClearLogical)
-        {
-            AssuranceLevel::ClearLogical
+                .map(|i| i.assurance.level)
+                .min_by_key(|l| rank(*l))
+                .unwrap_or(AssuranceLevel::NotAssured)
         } else {
             AssuranceLevel::NotAssured
         };
@@ -509,6 +515,14 @@ impl Certificate {
                 it.io_mode,
                 it.passes.len()
             );
+            if let Some(c) = &it.crypto_erase {
+                let _ = writeln!(s, "    key           {} ({})", c.key_id, c.key_store);
+                let _ = writeln!(
+                    s,
+                    "    made unreadable {} instance(s), {} segment(s), {} bytes; {} file(s) unreadable to count",
+                    c.instances, c.segments, c.encrypted_bytes, c.unreadable_files
+                );
+            }
             let _ = writeln!(s, "    status        {}", it.status);
             if let Some(e) = &it.error {
                 let _ = writeln!(s, "    error         {e}");

@@ -81,6 +81,7 @@
 
 mod assurance;
 mod cert;
+mod crypto_erase;
 mod engine;
 mod error;
 mod media;
@@ -101,6 +102,7 @@ pub use cert::{
     Certificate, FORMAT, MAX_CERTIFICATE_LEN, Operator, Outcome, PublicKey, SignatureAlgorithm,
     SignedCertificate, SignerInfo, SigningKey, Tool,
 };
+pub use crypto_erase::{CryptoErase, KeyStore};
 pub use engine::{Observer, PassRecord, Phase, Progress, Silent, VerificationRecord, VerifyResult};
 pub use error::Error;
 pub use media::{CacheBypass, Media};
@@ -196,5 +198,6 @@ pub fn wipe_media(
         assurance,
         started,
         finished: cert::rfc3339_now(),
+        crypto_erase: None,
     }
 }

@@ -47,6 +47,12 @@ pub enum Method {
     /// the device returns afterwards is device-defined, so the result only
     /// counts as Clear when verification reads zeros everywhere it looks.
     Discard,
+    /// Cryptographic erase: the key that encrypts the data is destroyed, so
+    /// the data, wherever its copies are, can no longer be decrypted (NIST
+    /// SP 800-88, a Purge technique). Nothing is overwritten: this method
+    /// only names what a key custodian did ([`crate::CryptoErase`]); a
+    /// [`crate::Wiper`] refuses it.
+    CryptographicErase,
 }
 
 /// One pass of a [`Method`].
@@ -104,6 +110,7 @@ impl Method {
             Self::Pattern(p) => vec![w(p.clone())],
             Self::ZeroOut => vec![PassKind::ZeroOut],
             Self::Discard => vec![PassKind::Discard],
+            Self::CryptographicErase => Vec::new(),
         }
     }
 
@@ -140,6 +147,9 @@ impl Method {
                 "block device BLKDISCARD (TRIM/UNMAP; content afterwards is device-defined)"
                     .to_owned()
             }
+            Self::CryptographicErase => {
+                "NIST SP 800-88 cryptographic erase: the encryption key was destroyed".to_owned()
+            }
         }
     }
 }
@@ -157,6 +167,7 @@ impl fmt::Display for Method {
             },
             Self::ZeroOut => f.write_str("zeroout"),
             Self::Discard => f.write_str("discard"),
+            Self::CryptographicErase => f.write_str("crypto-erase"),
         }
     }
 }
@@ -172,6 +183,7 @@ impl core::str::FromStr for Method {
             "dod7" => Ok(Self::Dod7),
             "zeroout" => Ok(Self::ZeroOut),
             "discard" => Ok(Self::Discard),
+            "crypto-erase" => Ok(Self::CryptographicErase),
             _ if s.starts_with("pattern:") => Ok(Self::Pattern(s.parse()?)),
             _ => Err(Error::UnknownMethod(s.to_owned())),
         }

@@ -110,12 +110,16 @@ pub enum Technique {
     BlockZeroout,
     /// The kernel's `BLKDISCARD` (`block_discard`).
     BlockDiscard,
+    /// Destruction of the key the data is encrypted with
+    /// (`cryptographic_erase`).
+    CryptographicErase,
 }
 
 named_enum!(Technique {
     Overwrite => "overwrite",
     BlockZeroout => "block_zeroout",
     BlockDiscard => "block_discard",
+    CryptographicErase => "cryptographic_erase",
 });
 
 impl Technique {
@@ -125,6 +129,7 @@ impl Technique {
         match method {
             Method::ZeroOut => Self::BlockZeroout,
             Method::Discard => Self::BlockDiscard,
+            Method::CryptographicErase => Self::CryptographicErase,
             _ => Self::Overwrite,
         }
     }
@@ -142,12 +147,16 @@ pub enum IoMode {
     /// A caller-supplied [`Media`](crate::Media) decides
     /// (`caller-defined`).
     CallerDefined,
+    /// No media I/O: a cryptographic erase destroys a key
+    /// (`not_applicable`).
+    NotApplicable,
 }
 
 named_enum!(IoMode {
     Direct => "direct",
     Buffered => "buffered",
     CallerDefined => "caller-defined",
+    NotApplicable => "not_applicable",
 });
 
 impl IoMode {
@@ -188,6 +197,8 @@ pub enum TargetKind {
     FreeSpace,
     /// A caller-supplied [`Media`](crate::Media).
     Media,
+    /// An encryption key, destroyed by a cryptographic erase.
+    CryptographicKey,
 }
 
 impl fmt::Display for TargetKind {
@@ -198,6 +209,7 @@ impl fmt::Display for TargetKind {
             Self::BlockDevice => "block device",
             Self::FreeSpace => "free space",
             Self::Media => "media",
+            Self::CryptographicKey => "cryptographic key",
         })
     }
 }
@@ -244,6 +256,9 @@ pub enum AssuranceLevel {
     ClearLogical,
     /// The overwrite may not have reached the data; see the reasons.
     NotAssured,
+    /// Purge by cryptographic erase: the key was destroyed where no copy of
+    /// it can remain (see the reasons for the conditions).
+    PurgeCryptographicErase,
 }
 
 impl fmt::Display for AssuranceLevel {
@@ -251,6 +266,7 @@ impl fmt::Display for AssuranceLevel {
         f.write_str(match self {
             Self::ClearLogical => "Clear (logical)",
             Self::NotAssured => "not assured",
+            Self::PurgeCryptographicErase => "Purge (cryptographic erase)",
         })
     }
 }
@@ -388,6 +404,9 @@ pub struct TargetReport {
     pub started: String,
     /// End time, RFC 3339 UTC.
     pub finished: String,
+    /// For a cryptographic erase: the key, and what it made unreadable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crypto_erase: Option<crate::CryptoErase>,
 }
 
 impl TargetReport {

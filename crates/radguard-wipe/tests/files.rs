@@ -281,3 +281,32 @@ fn target_replaced_by_a_symlink_after_planning_is_not_written() {
     assert_eq!(fs::read(&victim).unwrap(), b"precious");
     assert_eq!(r.bytes_written, 0);
 }
+
+/// A file inside a folder that cannot be wiped (here: immutable) is named
+/// by its number in the walk, never by its name: names inside an export
+/// may identify patients.
+#[test]
+fn folder_errors_never_name_the_files_inside() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("export");
+    fs::create_dir_all(&root).unwrap();
+    let victim = root.join("DOE^JOHN_19600102.dcm");
+    fs::write(&victim, vec![7u8; 4096]).unwrap();
+    let immutable = Command::new("chattr").arg("+i").arg(&victim).status();
+    if !immutable.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: chattr +i is not available here");
+        return;
+    }
+    let w = wiper();
+    let plan = w.plan(&[Target::Path(root)]);
+    let r = w.execute(&plan, &mut Silent).remove(0);
+    let _ = Command::new("chattr").arg("-i").arg(&victim).status();
+    assert_ne!(r.status, Status::Completed);
+    let error = r.error.clone().unwrap_or_default();
+    assert!(error.contains("entry #1"), "{error}");
+    let json = serde_json::to_string(&r).unwrap();
+    assert!(
+        !json.contains("DOE"),
+        "a file name inside the folder leaked: {json}"
+    );
+}

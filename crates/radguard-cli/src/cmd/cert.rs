@@ -159,9 +159,9 @@ fn verify(a: &FileArgs, out: Output, show: bool) -> anyhow::Result<Outcome> {
 }
 
 fn public_key(a: &KeyArgs, out: Output) -> anyhow::Result<Outcome> {
-    let path = match secret_path(a.sign_key.as_deref(), super::wipe::SIGN_KEY_ENV) {
+    let path = match secret_path(a.sign_key.as_deref(), crate::evidence::SIGN_KEY_ENV) {
         Some(p) => p,
-        None => super::wipe::default_key_path()?,
+        None => crate::evidence::default_key_path()?,
     };
     if fs::symlink_metadata(&path).is_err() {
         bail!(

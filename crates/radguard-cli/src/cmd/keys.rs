@@ -1,17 +1,21 @@
 //! `radguard keys`: manage the key-encryption keys of a keyring file.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
 use radguard_core::{AuditRecord, KeyId, Label, Operation, Reason, Status};
-use radguard_crypt::dicom::{DecryptOptions, Rewrap, encryption_info, rewrap_file};
+use radguard_crypt::dicom::{
+    DecryptOptions, EncryptedFile, EncryptionInfo, Rewrap, encryption_info, rewrap_file,
+};
 use radguard_crypt::{KeyInfo, KeyProvider, KeyStatus, LocalKeyring};
+use radguard_wipe::{Certificate, CryptoErase, KeyStore};
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::Outcome;
 use crate::audit::{Audit, AuditArg, now_ms};
 use crate::cmd::crypt::{JobsArg, KeyringArg};
+use crate::evidence::CertArgs;
 use crate::output::{Output, chain};
 use crate::progress::{Progress, Unit};
 
@@ -73,6 +77,10 @@ enum KeysCommand {
         jobs: JobsArg,
         #[command(flatten)]
         audit: AuditArg,
+        /// The signed certificate of sanitization (NIST SP 800-88
+        /// cryptographic erase), in the format `radguard cert` reads.
+        #[command(flatten)]
+        cert: CertArgs,
         /// Encrypted files or folders (archives) to count affected instances in.
         #[arg(value_name = "PATH")]
         paths: Vec<PathBuf>,
@@ -100,6 +108,7 @@ pub(crate) fn run(args: &Args, out: Output) -> anyhow::Result<Outcome> {
             yes,
             jobs,
             audit,
+            cert,
             paths,
         } => {
             let req = DestroyRequest {
@@ -108,6 +117,7 @@ pub(crate) fn run(args: &Args, out: Output) -> anyhow::Result<Outcome> {
                 yes: *yes,
                 jobs,
                 audit,
+                cert,
                 paths,
             };
             destroy(&req, out)
@@ -267,7 +277,7 @@ struct Failure {
     error: String,
 }
 
-fn failure(file: &std::path::Path, e: &radguard_crypt::Error) -> Failure {
+fn failure(file: &Path, e: &radguard_crypt::Error) -> Failure {
     Failure {
         file: file.display().to_string(),
         reason: e.reason().code.as_str(),
@@ -386,6 +396,7 @@ struct DestroyRequest<'a> {
     yes: bool,
     jobs: &'a JobsArg,
     audit: &'a AuditArg,
+    cert: &'a CertArgs,
     paths: &'a [PathBuf],
 }
 
@@ -401,6 +412,7 @@ fn destroy(req: &DestroyRequest<'_>, out: Output) -> anyhow::Result<Outcome> {
         yes,
         jobs,
         audit,
+        cert,
         paths,
     } = *req;
     let audit = Audit::open(audit)?;
@@ -417,19 +429,21 @@ fn destroy(req: &DestroyRequest<'_>, out: Output) -> anyhow::Result<Outcome> {
         }
     }
     let mut unreadable = Vec::new();
+    let mut under_key: Vec<(PathBuf, EncryptionInfo)> = Vec::new();
     let affected = if paths.is_empty() {
         None
     } else {
         let files = files_under(paths)?;
         let pool = jobs.pool()?;
         let progress = Progress::new(out, files.len() as u64, Unit::Files, "scan");
-        let results: Vec<(PathBuf, Result<bool, radguard_crypt::Error>)> = pool.install(|| {
+        type Found = Result<Option<EncryptionInfo>, radguard_crypt::Error>;
+        let results: Vec<(PathBuf, Found)> = pool.install(|| {
             files
                 .par_iter()
                 .map(|f| {
                     let r = match encryption_info(f) {
-                        Ok(Some(info)) => Ok(&info.key_id == id),
-                        Ok(None) | Err(radguard_crypt::Error::Dicom(_)) => Ok(false),
+                        Ok(Some(info)) if &info.key_id == id => Ok(Some(info)),
+                        Ok(_) | Err(radguard_crypt::Error::Dicom(_)) => Ok(None),
                         Err(e) => Err(e),
                     };
                     progress.inc(1);
@@ -438,18 +452,17 @@ fn destroy(req: &DestroyRequest<'_>, out: Output) -> anyhow::Result<Outcome> {
                 .collect()
         });
         progress.finish();
-        let mut n = 0;
-        for (f, r) in &results {
+        for (f, r) in results {
             match r {
-                Ok(true) => n += 1,
-                Ok(false) => {}
+                Ok(Some(info)) => under_key.push((f, info)),
+                Ok(None) => {}
                 Err(e) => {
-                    out.warn(format_args!("{}: {}", f.display(), chain(e)));
-                    unreadable.push(failure(f, e));
+                    out.warn(format_args!("{}: {}", f.display(), chain(&e)));
+                    unreadable.push(failure(&f, &e));
                 }
             }
         }
-        Some(n)
+        Some(under_key.len())
     };
     let what = match affected {
         Some(n) => format!("{n} encrypted instance(s) under the given path(s)"),
@@ -471,10 +484,28 @@ fn destroy(req: &DestroyRequest<'_>, out: Output) -> anyhow::Result<Outcome> {
             "not destroyed: crypto-erase cannot be undone; re-run with --yes"
         ));
     }
+    // The certificate's key and path are checked before the key goes.
+    let pending = cert.prepare("crypto-erase-certificate", out)?;
     let mut ring = LocalKeyring::open_for_update(path)?;
     let was_primary = ring.primary_key_id().ok().as_ref() == Some(id);
     ring.destroy_key(id)?;
     ring.save()?;
+    drop(ring);
+    let certificate = crypto_erase_certificate(
+        CryptoErase::new(
+            id.as_str(),
+            format!("radguard keyring {}", path.display()),
+            KeyStore::FileReplaced,
+        )
+        .instances(under_key.len() as u64)
+        .segments(under_key.iter().map(|(_, i)| i.segments).sum())
+        .encrypted_bytes(under_key.iter().map(|(_, i)| i.plaintext_bytes).sum())
+        .unreadable_files(unreadable.len() as u64),
+        path,
+        id,
+        &under_key,
+        (pending, cert),
+    )?;
     let mut rec = AuditRecord::new(Operation::DestroyKey, Status::Done)
         .with_input(&path.display().to_string())
         .with_key_id(id.clone())
@@ -489,6 +520,15 @@ fn destroy(req: &DestroyRequest<'_>, out: Output) -> anyhow::Result<Outcome> {
     out.line(format_args!(
         "destroyed key {id}: {what} are now unrecoverable"
     ));
+    let item = certificate.cert.items.first();
+    out.line(format_args!(
+        "certificate: {} (crypto-erase, {}; verification {})",
+        certificate.path.display(),
+        certificate.cert.assurance_level,
+        item.map_or("not performed".to_owned(), |i| i
+            .verification_result
+            .to_string())
+    ));
     if was_primary {
         out.warn("the keyring has no primary key now; create one with `radguard keys new`");
     }
@@ -501,7 +541,50 @@ fn destroy(req: &DestroyRequest<'_>, out: Output) -> anyhow::Result<Outcome> {
         affected_instances: affected,
         unreadable,
     })?;
-    Ok(Outcome::AllDone)
+    Ok(
+        if certificate.cert.outcome == radguard_wipe::Outcome::Completed {
+            Outcome::AllDone
+        } else {
+            Outcome::SomeFailed
+        },
+    )
+}
+
+/// A written certificate and where it is.
+struct WrittenCertificate {
+    cert: Certificate,
+    path: PathBuf,
+}
+
+/// Verifies the erase (the keyring re-read holds no material for the key,
+/// and no instance found under it opens any more) and writes the signed
+/// certificate.
+fn crypto_erase_certificate(
+    erase: CryptoErase,
+    keyring: &Path,
+    id: &KeyId,
+    under_key: &[(PathBuf, EncryptionInfo)],
+    (pending, args): (crate::evidence::PendingCertificate, &CertArgs),
+) -> anyhow::Result<WrittenCertificate> {
+    let ring = LocalKeyring::open(keyring)?;
+    let key_gone = ring
+        .keys()
+        .iter()
+        .any(|k| &k.id == id && k.status == KeyStatus::Destroyed);
+    let checked = under_key
+        .iter()
+        .filter(|(f, _)| {
+            matches!(
+                EncryptedFile::open(f, &ring),
+                Err(radguard_crypt::Error::KeyDestroyed { .. })
+            )
+        })
+        .count() as u64;
+    let started = pending.started().to_owned();
+    let path = pending.path.clone();
+    let report = erase.into_report(started, key_gone, Some(checked));
+    let cert = pending.write(vec![report], args)?;
+    Ok(WrittenCertificate { cert, path })
 }
 
 #[cfg(test)]

@@ -1,29 +1,23 @@
 //! `radguard wipe`: NIST SP 800-88 sanitization of files, folders, free
 //! space and block devices, with a signed certificate.
 
-use std::fs;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use anyhow::{Context, bail};
-use radguard_core::SecretKey;
+use anyhow::bail;
 use radguard_wipe::{
-    Certificate, Method, Operator, Options, Plan, PlanItem, Progress as WipeProgress, SigningKey,
-    Status, Target, Verify, Wiper,
+    Certificate, Method, Options, Plan, PlanItem, Progress as WipeProgress, Status, Target, Verify,
+    Wiper,
 };
 use serde::Serialize;
 
 use crate::Outcome;
 use crate::audit::{Audit, AuditArg};
+use crate::evidence::CertArgs;
 use crate::output::Output;
 use crate::progress::{Progress, Unit};
-use crate::secrets::{parse_key, read_secret_file, secret_path};
-use radguard_core::fs::{AtomicOptions, write_atomic};
-
-/// Environment variable naming the certificate signing key file.
-pub(crate) const SIGN_KEY_ENV: &str = "RADGUARD_WIPE_SIGN_KEY";
 
 /// Arguments of `radguard wipe`.
 #[derive(Debug, clap::Args)]
@@ -50,17 +44,6 @@ pub(crate) struct Args {
     #[arg(long, default_value = "last", value_parser = parse_verify)]
     verify: Verify,
 
-    /// Where to write the signed certificate (never overwritten). Default:
-    /// wipe-certificate-TIME.json (TIME in UTC) in the current folder.
-    #[arg(long, value_name = "FILE")]
-    cert: Option<PathBuf>,
-
-    /// Ed25519 signing key file (64 hex characters or 32 raw bytes, mode
-    /// 0600). Default: $RADGUARD_WIPE_SIGN_KEY, else a key created once in
-    /// the user's configuration folder.
-    #[arg(long, value_name = "FILE")]
-    sign_key: Option<PathBuf>,
-
     /// List exactly what would be wiped, and the level it would reach;
     /// write nothing.
     #[arg(long)]
@@ -77,25 +60,8 @@ pub(crate) struct Args {
     #[arg(long)]
     free_space: bool,
 
-    /// Operator name for the certificate (default: the login name).
-    #[arg(long, value_name = "NAME")]
-    operator: Option<String>,
-
-    /// Operator title or position.
-    #[arg(long, value_name = "TITLE")]
-    title: Option<String>,
-
-    /// Organization.
-    #[arg(long, value_name = "ORG")]
-    organization: Option<String>,
-
-    /// Location.
-    #[arg(long, value_name = "PLACE")]
-    location: Option<String>,
-
-    /// Phone or other contact.
-    #[arg(long, value_name = "CONTACT")]
-    contact: Option<String>,
+    #[command(flatten)]
+    cert: CertArgs,
 
     #[command(flatten)]
     audit: AuditArg,
@@ -179,22 +145,8 @@ pub(crate) fn run(
     // Everything that can fail before writing does so now: the key, the
     // certificate path and the audit file.
     let audit = Audit::open(&args.audit)?;
-    let key = load_or_create_key(args.sign_key.as_deref(), out)?;
-    let started = Certificate::now();
-    let cert_path = match &args.cert {
-        Some(p) => p.clone(),
-        None => PathBuf::from(format!(
-            "wipe-certificate-{}.json",
-            started.replace([':', '-'], "")
-        )),
-    };
-    if fs::symlink_metadata(&cert_path).is_ok() {
-        bail!(
-            "certificate file {} already exists; choose another --cert",
-            cert_path.display()
-        );
-    }
-    check_writable_dir(&cert_path)?;
+    let cert_out = args.cert.prepare("wipe-certificate", out)?;
+    let cert_path = cert_out.path.clone();
     // The certificate must survive the wipe.
     let cert_dir = cert_path
         .parent()
@@ -227,32 +179,7 @@ pub(crate) fn run(
     let reports = wiper.execute(&plan, &mut observer);
     progress.finish();
 
-    let operator = Operator::named(
-        args.operator
-            .clone()
-            .unwrap_or_else(radguard_wipe::current_user),
-    )
-    .with_details(
-        args.title.clone(),
-        args.organization.clone(),
-        args.location.clone(),
-        args.contact.clone(),
-    );
-    let cert = Certificate::new(
-        reports,
-        operator,
-        radguard_wipe::host_name(),
-        started,
-        Certificate::now(),
-        &key.public_key(),
-    )?;
-    let signed = cert.clone().sign(&key)?;
-    write_atomic(
-        &cert_path,
-        signed.to_json().as_bytes(),
-        &AtomicOptions::new().mode(0o644),
-    )
-    .with_context(|| format!("cannot write certificate {}", cert_path.display()))?;
+    let cert = cert_out.write(reports, &args.cert)?;
     audit.record_all(&audit_records(&cert))?;
     audit.finish()?;
 
@@ -428,96 +355,6 @@ fn print_plan(plan: &Plan, args: &Args, out: Output, dry_run: bool) -> anyhow::R
                 out.line(format_args!("    - {r}"));
             }
         }
-    }
-    Ok(())
-}
-
-/// The certificate signing key: `--sign-key`, `$RADGUARD_WIPE_SIGN_KEY`, or
-/// the per-user key, created on first use.
-fn load_or_create_key(arg: Option<&Path>, out: Output) -> anyhow::Result<SigningKey> {
-    if let Some(p) = secret_path(arg, SIGN_KEY_ENV) {
-        let bytes = read_secret_file(&p)?;
-        let secret =
-            parse_key(&bytes).with_context(|| format!("cannot use signing key {}", p.display()))?;
-        return Ok(SigningKey::from_secret(&secret));
-    }
-    let path = default_key_path()?;
-    if fs::symlink_metadata(&path).is_ok() {
-        let bytes = read_secret_file(&path)?;
-        let secret = parse_key(&bytes)
-            .with_context(|| format!("cannot use signing key {}", path.display()))?;
-        return Ok(SigningKey::from_secret(&secret));
-    }
-    let dir = path.parent().context("key path has no folder")?;
-    create_private_dir(dir)?;
-    let secret = SecretKey::generate()?;
-    // Sized up front so that adding the newline does not reallocate (and
-    // leave a copy of the key in freed memory).
-    let mut hex = zeroize::Zeroizing::new(String::with_capacity(2 * SecretKey::LEN + 1));
-    hex.push_str(&secret.to_hex());
-    hex.push('\n');
-    match write_atomic(&path, hex.as_bytes(), &AtomicOptions::new()) {
-        Ok(()) => {}
-        // Another radguard created it first: use that one.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let bytes = read_secret_file(&path)?;
-            return Ok(SigningKey::from_secret(&parse_key(&bytes)?));
-        }
-        Err(e) => {
-            return Err(e).with_context(|| format!("cannot create signing key {}", path.display()));
-        }
-    }
-    let key = SigningKey::from_secret(&secret);
-    let pub_path = path.with_extension("pub");
-    let _ = fs::remove_file(&pub_path);
-    write_atomic(
-        &pub_path,
-        format!("{}\n", key.public_key()).as_bytes(),
-        &AtomicOptions::new().mode(0o644),
-    )
-    .with_context(|| format!("cannot write {}", pub_path.display()))?;
-    out.warn(format_args!(
-        "created a certificate signing key in {} (public key in {}); keep it private and back it up",
-        path.display(),
-        pub_path.display()
-    ));
-    Ok(key)
-}
-
-/// `$XDG_CONFIG_HOME/radguard/wipe-signing.key`, else
-/// `$HOME/.config/radguard/wipe-signing.key`.
-pub(crate) fn default_key_path() -> anyhow::Result<PathBuf> {
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .filter(|v| !v.is_empty() && Path::new(v).is_absolute())
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|v| !v.is_empty())
-                .map(|h| PathBuf::from(h).join(".config"))
-        })
-        .context("no configuration folder: set HOME or XDG_CONFIG_HOME, or pass --sign-key")?;
-    Ok(base.join("radguard").join("wipe-signing.key"))
-}
-
-fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    if dir.is_dir() {
-        return Ok(());
-    }
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .with_context(|| format!("cannot create {}", dir.display()))
-}
-
-fn check_writable_dir(path: &Path) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if !dir.is_dir() {
-        bail!("the certificate folder {} does not exist", dir.display());
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 
@@ -90,17 +90,19 @@ fn open_file_at(dir: impl AsFd, name: &OsStr) -> io::Result<(File, bool)> {
 
 impl Wiper {
     /// Wipes one open regular file in `dir`; on success truncates,
-    /// renames, unlinks and syncs the folder.
+    /// renames, unlinks and syncs the folder. Errors name the file `label`
+    /// (inside a folder, its number in the walk: file names inside an
+    /// export may identify patients).
     pub(super) fn wipe_file_at(
         &self,
         dir: &OwnedFd,
-        name: &OsStr,
+        (name, label): (&OsStr, &Path),
         expect: Option<(u64, u64)>,
         index: usize,
         observer: &mut dyn Observer,
         post: &mut Vec<String>,
     ) -> Result<(Outcome, bool), Error> {
-        let disp = PathBuf::from(name);
+        let disp = label.to_path_buf();
         let (file, direct) = open_file_at(dir, name).map_err(|e| Error::io(&disp, e))?;
         let meta = file.metadata().map_err(|e| Error::io(&disp, e))?;
         if !meta.file_type().is_file() {
@@ -153,8 +155,14 @@ impl Wiper {
             ));
         }
         let mut post = Vec::new();
-        let (outcome, direct) =
-            self.wipe_file_at(&dir, &name, Some(item.identity), index, observer, &mut post)?;
+        let (outcome, direct) = self.wipe_file_at(
+            &dir,
+            (&name, &item.path),
+            Some(item.identity),
+            index,
+            observer,
+            &mut post,
+        )?;
         let mut run = Run::new(outcome);
         run.post = post;
         run.io_mode = IoMode::direct_if(direct);

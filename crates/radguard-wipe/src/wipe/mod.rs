@@ -182,6 +182,7 @@ impl Wiper {
             assurance,
             started,
             finished: now(),
+            crypto_erase: None,
         }
     }
 }

@@ -284,6 +284,13 @@ impl Wiper {
         let path = target.path();
         let mut item = PlanItem::new(path);
         let o = &self.options;
+        if o.method == Method::CryptographicErase {
+            item.refusals.push(
+                "crypto-erase destroys a key (radguard keys destroy); it overwrites nothing"
+                    .to_owned(),
+            );
+            return item;
+        }
         let meta = match std::fs::symlink_metadata(path) {
             Ok(m) => m,
             Err(e) => {

@@ -259,7 +259,7 @@ impl Walk<'_> {
         let acc = &mut self.acc;
         match self.wiper.wipe_file_at(
             dir,
-            name,
+            (name, Path::new(label)),
             Some(identity),
             self.index,
             &mut *self.observer,
