@@ -428,42 +428,12 @@ fn destroy(req: &DestroyRequest<'_>, out: Output) -> anyhow::Result<Outcome> {
             Some(_) => {}
         }
     }
-    let mut unreadable = Vec::new();
-    let mut under_key: Vec<(PathBuf, EncryptionInfo)> = Vec::new();
-    let affected = if paths.is_empty() {
-        None
+    let (under_key, unreadable) = if paths.is_empty() {
+        (Vec::new(), Vec::new())
     } else {
-        let files = files_under(paths)?;
-        let pool = jobs.pool()?;
-        let progress = Progress::new(out, files.len() as u64, Unit::Files, "scan");
-        type Found = Result<Option<EncryptionInfo>, radguard_crypt::Error>;
-        let results: Vec<(PathBuf, Found)> = pool.install(|| {
-            files
-                .par_iter()
-                .map(|f| {
-                    let r = match encryption_info(f) {
-                        Ok(Some(info)) if &info.key_id == id => Ok(Some(info)),
-                        Ok(_) | Err(radguard_crypt::Error::Dicom(_)) => Ok(None),
-                        Err(e) => Err(e),
-                    };
-                    progress.inc(1);
-                    (f.clone(), r)
-                })
-                .collect()
-        });
-        progress.finish();
-        for (f, r) in results {
-            match r {
-                Ok(Some(info)) => under_key.push((f, info)),
-                Ok(None) => {}
-                Err(e) => {
-                    out.warn(format_args!("{}: {}", f.display(), chain(&e)));
-                    unreadable.push(failure(&f, &e));
-                }
-            }
-        }
-        Some(under_key.len())
+        instances_under(id, paths, jobs, out)?
     };
+    let affected = (!paths.is_empty()).then_some(under_key.len());
     let what = match affected {
         Some(n) => format!("{n} encrypted instance(s) under the given path(s)"),
         None => {
@@ -548,6 +518,49 @@ fn destroy(req: &DestroyRequest<'_>, out: Output) -> anyhow::Result<Outcome> {
             Outcome::SomeFailed
         },
     )
+}
+
+/// The encrypted instances under key `id` found under `paths`, and the
+/// files that could not be read to tell.
+#[allow(clippy::type_complexity)]
+fn instances_under(
+    id: &KeyId,
+    paths: &[PathBuf],
+    jobs: &JobsArg,
+    out: Output,
+) -> anyhow::Result<(Vec<(PathBuf, EncryptionInfo)>, Vec<Failure>)> {
+    let files = files_under(paths)?;
+    let pool = jobs.pool()?;
+    let progress = Progress::new(out, files.len() as u64, Unit::Files, "scan");
+    type Found = Result<Option<EncryptionInfo>, radguard_crypt::Error>;
+    let results: Vec<(PathBuf, Found)> = pool.install(|| {
+        files
+            .par_iter()
+            .map(|f| {
+                let r = match encryption_info(f) {
+                    Ok(Some(info)) if &info.key_id == id => Ok(Some(info)),
+                    Ok(_) | Err(radguard_crypt::Error::Dicom(_)) => Ok(None),
+                    Err(e) => Err(e),
+                };
+                progress.inc(1);
+                (f.clone(), r)
+            })
+            .collect()
+    });
+    progress.finish();
+    let mut under_key = Vec::new();
+    let mut unreadable = Vec::new();
+    for (f, r) in results {
+        match r {
+            Ok(Some(info)) => under_key.push((f, info)),
+            Ok(None) => {}
+            Err(e) => {
+                out.warn(format_args!("{}: {}", f.display(), chain(&e)));
+                unreadable.push(failure(&f, &e));
+            }
+        }
+    }
+    Ok((under_key, unreadable))
 }
 
 /// A written certificate and where it is.
