@@ -6,6 +6,9 @@
 //! audit file holds the expected records and neither value.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{ok, s};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -22,20 +25,6 @@ fn radguard(cfg: &Path, args: &[&str]) -> Output {
         .env_remove("RADGUARD_WIPE_SIGN_KEY")
         .output()
         .expect("run radguard")
-}
-
-fn ok(o: &Output) {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 /// The sample used everywhere: MR_small (Patient's Name "CompressedSamples^MR1").

@@ -4,6 +4,9 @@
 //! makes verification fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{ok, s};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -19,50 +22,6 @@ fn rg(cfg: &Path, args: &[&str]) -> Output {
         .env_remove("RADGUARD_WIPE_SIGN_KEY")
         .output()
         .expect("run radguard")
-}
-
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// Every leaf of a JSON value, as a path of object keys and array indices.
-fn leaves(v: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
-    match v {
-        Value::Object(m) => {
-            for (k, x) in m {
-                path.push(k.clone());
-                leaves(x, path, out);
-                path.pop();
-            }
-        }
-        Value::Array(a) => {
-            for (i, x) in a.iter().enumerate() {
-                path.push(i.to_string());
-                leaves(x, path, out);
-                path.pop();
-            }
-        }
-        _ => out.push(path.clone()),
-    }
-}
-
-fn at<'a>(v: &'a mut Value, path: &[String]) -> &'a mut Value {
-    path.iter().fold(v, |v, k| match v {
-        Value::Object(m) => m.get_mut(k).unwrap(),
-        Value::Array(a) => &mut a[k.parse::<usize>().unwrap()],
-        _ => unreachable!(),
-    })
 }
 
 struct Setup {
@@ -182,17 +141,15 @@ fn tampering_any_field_of_the_destroy_certificate_fails_verification() {
     let (st, cert, public, _) = destroyed();
     let cfg = st.p("cfg");
     let original: Value = serde_json::from_str(&fs::read_to_string(&cert).unwrap()).unwrap();
-    let mut paths = Vec::new();
-    leaves(
-        &original["certificate"],
-        &mut vec!["certificate".to_owned()],
-        &mut paths,
-    );
+    let paths: Vec<Vec<String>> = radguard_testkit::json::leaf_paths(&original["certificate"])
+        .into_iter()
+        .map(|p| [vec!["certificate".to_owned()], p].concat())
+        .collect();
     assert!(paths.len() > 30, "{} fields", paths.len());
     let forged = st.p("forged.json");
     for path in &paths {
         let mut v = original.clone();
-        let leaf = at(&mut v, path);
+        let leaf = radguard_testkit::json::at_mut(&mut v, path).unwrap();
         *leaf = match leaf.take() {
             Value::String(x) => Value::String(format!("{x}x")),
             Value::Number(n) => Value::from(n.as_u64().map_or(1, |n| n + 1)),

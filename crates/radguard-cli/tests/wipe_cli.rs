@@ -1,9 +1,12 @@
 //! `radguard wipe` and `radguard cert` end to end: exit codes, dry runs,
 //! certificates, tampering, and a clean stop on SIGINT.
 
+mod common;
+
+use common::ok;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn rg(config: &Path) -> Command {
@@ -11,17 +14,6 @@ fn rg(config: &Path) -> Command {
     c.env("XDG_CONFIG_HOME", config)
         .env_remove("RADGUARD_WIPE_SIGN_KEY");
     c
-}
-
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 struct Env {

@@ -649,13 +649,7 @@ impl<'a, S: Source> Parser<'a, S> {
                     {
                         self.finding(FindingKind::UnknownVrSequence, Some(h.tag), off);
                         self.max_depth = self.max_depth.max(depth + 1);
-                        if self.mode == Mode::Build {
-                            out.push(DataElement::new(
-                                h.tag,
-                                VR::SQ,
-                                Value::Sequence(DataSetSequence::new(items, Length::UNDEFINED)),
-                            ));
-                        }
+                        self.push_sequence(&mut out, h.tag, items);
                         off = next;
                         continue;
                     }
@@ -691,13 +685,7 @@ impl<'a, S: Source> Parser<'a, S> {
                 }
                 self.max_depth = self.max_depth.max(depth + 1);
                 let (items, next) = self.sequence(off, &h, value_off, limit, inner, depth + 1)?;
-                if self.mode == Mode::Build {
-                    out.push(DataElement::new(
-                        h.tag,
-                        VR::SQ,
-                        Value::Sequence(DataSetSequence::new(items, Length::UNDEFINED)),
-                    ));
-                }
+                self.push_sequence(&mut out, h.tag, items);
                 off = next;
                 continue;
             }
@@ -730,6 +718,17 @@ impl<'a, S: Source> Parser<'a, S> {
             off = value_off + len;
         }
         Ok((out, off))
+    }
+
+    /// Adds a parsed sequence to the data set being built.
+    fn push_sequence(&self, out: &mut Vec<InMemElement>, tag: Tag, items: Vec<InMemDicomObject>) {
+        if self.mode == Mode::Build {
+            out.push(DataElement::new(
+                tag,
+                VR::SQ,
+                Value::Sequence(DataSetSequence::new(items, Length::UNDEFINED)),
+            ));
+        }
     }
 
     fn snapshot(&self) -> Snapshot {

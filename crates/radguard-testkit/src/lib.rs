@@ -188,3 +188,45 @@ pub type Meter = Cap<std::alloc::System>;
 pub const fn meter() -> Meter {
     Cap::new(std::alloc::System, usize::MAX)
 }
+
+/// JSON helpers for tamper tests: every field of a signed document.
+pub mod json {
+    use serde_json::Value;
+
+    /// The path (object keys and array indices) of every leaf (string,
+    /// number, bool, null) in `v`.
+    #[must_use]
+    pub fn leaf_paths(v: &Value) -> Vec<Vec<String>> {
+        fn walk(v: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+            match v {
+                Value::Object(m) => {
+                    for (k, x) in m {
+                        path.push(k.clone());
+                        walk(x, path, out);
+                        path.pop();
+                    }
+                }
+                Value::Array(a) => {
+                    for (i, x) in a.iter().enumerate() {
+                        path.push(i.to_string());
+                        walk(x, path, out);
+                        path.pop();
+                    }
+                }
+                _ => out.push(path.clone()),
+            }
+        }
+        let mut out = Vec::new();
+        walk(v, &mut Vec::new(), &mut out);
+        out
+    }
+
+    /// The value at `path` in `v`, if there is one.
+    pub fn at_mut<'a>(v: &'a mut Value, path: &[String]) -> Option<&'a mut Value> {
+        path.iter().try_fold(v, |v, k| match v {
+            Value::Object(m) => m.get_mut(k),
+            Value::Array(a) => k.parse::<usize>().ok().and_then(|i| a.get_mut(i)),
+            _ => None,
+        })
+    }
+}

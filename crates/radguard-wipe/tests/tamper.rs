@@ -84,27 +84,6 @@ fn verifies(v: &Value, trusted: Option<&PublicKey>) -> bool {
     SignedCertificate::from_json(&bytes).is_ok_and(|c| c.verify(trusted).is_ok())
 }
 
-/// Every path to a leaf (string, number, bool) in the document.
-fn leaves(v: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
-    match v {
-        Value::Object(m) => {
-            for (k, x) in m {
-                path.push(k.clone());
-                leaves(x, path, out);
-                path.pop();
-            }
-        }
-        Value::Array(a) => {
-            for (i, x) in a.iter().enumerate() {
-                path.push(i.to_string());
-                leaves(x, path, out);
-                path.pop();
-            }
-        }
-        _ => out.push(path.clone()),
-    }
-}
-
 /// Every path to an object member.
 fn members(v: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
     match v {
@@ -172,8 +151,7 @@ fn untouched_certificate_verifies() {
 fn changing_any_field_is_detected() {
     let (json, _) = signed_json();
     let original: Value = serde_json::from_str(&json).expect("json");
-    let mut paths = Vec::new();
-    leaves(&original, &mut Vec::new(), &mut paths);
+    let paths = radguard_testkit::json::leaf_paths(&original);
     // The document really has every kind of field in it.
     assert!(paths.len() > 80, "only {} fields", paths.len());
     for must in [
