@@ -573,11 +573,15 @@ impl Deidentifier {
 }
 
 fn refuse_truncated(info: &radguard_dicom::FileInfo) -> Result<(), Error> {
-    if let Some(f) = info
-        .findings
-        .iter()
-        .find(|f| f.kind == radguard_dicom::FindingKind::TruncatedAtEof)
-    {
+    // A file cut short anywhere is refused: what followed the cut is lost,
+    // and a sequence left open at the end of the file was cut too.
+    if let Some(f) = info.findings.iter().find(|f| {
+        matches!(
+            f.kind,
+            radguard_dicom::FindingKind::TruncatedAtEof
+                | radguard_dicom::FindingKind::MissingDelimiter
+        )
+    }) {
         return Err(Error::Truncated {
             offset: f.offset,
             tag: f.tag,

@@ -762,28 +762,54 @@ impl ReadOptions {
         let meta_follows = |src: &mut S, at: u64| -> Result<bool> {
             Ok(len >= at + 8 && src.read(at, 2)?[..] == [0x02, 0x00])
         };
-        let meta_start =
-            if len >= 132 && &src.read(128, 4)?[..] == b"DICM" && meta_follows(src, 132)? {
-                preamble = if src.read(0, 128)?.iter().all(|b| *b == 0) {
-                    Preamble::Zeros
-                } else {
-                    Preamble::NonZero
-                };
-                Some(132)
-            } else if len >= 4 && &src.read(0, 4)?[..] == b"DICM" && meta_follows(src, 4)? {
-                Some(4)
-            } else if meta_follows(src, 0)? && src.read(4, 2)?.iter().all(u8::is_ascii_uppercase) {
-                // A meta group without preamble or magic.
-                Some(0)
+        // A data set of its own from byte 0 may happen to hold "DICM" at
+        // 128: a file that starts with an Identifying group element is read
+        // from 0, whatever its bytes 128-131 say.
+        let dataset_at_0 = len >= 8 && src.read(0, 2)?[..] == [0x08, 0x00];
+        let dicm_at_128 = len >= 132
+            && &src.read(128, 4)?[..] == b"DICM"
+            && (!dataset_at_0 || meta_follows(src, 132)?);
+        let dicm_at_0 = !dicm_at_128 && len >= 4 && &src.read(0, 4)?[..] == b"DICM";
+        if dicm_at_128 {
+            preamble = if src.read(0, 128)?.iter().all(|b| *b == 0) {
+                Preamble::Zeros
             } else {
-                None
+                Preamble::NonZero
             };
+        }
+        let meta_start = if dicm_at_128 && meta_follows(src, 132)? {
+            Some(132)
+        } else if dicm_at_0 && meta_follows(src, 4)? {
+            Some(4)
+        } else if !dicm_at_128
+            && !dicm_at_0
+            && meta_follows(src, 0)?
+            && src.read(4, 2)?.iter().all(u8::is_ascii_uppercase)
+        {
+            // A meta group without preamble or magic.
+            Some(0)
+        } else {
+            None
+        };
         let Some(meta_start) = meta_start else {
+            // The magic without a meta group after it: the data set follows
+            // the marker (a DICOM file, not something else to skip).
+            let (dataset_offset, findings) = if dicm_at_128 || dicm_at_0 {
+                let at = if dicm_at_128 { 132 } else { 4 };
+                let finding = Finding {
+                    kind: FindingKind::DicmWithoutFileMeta,
+                    tag: None,
+                    offset: at,
+                };
+                (at, vec![finding])
+            } else {
+                (0, Vec::new())
+            };
             return Ok(Prelude {
                 preamble,
                 meta_elements: None,
-                dataset_offset: 0,
-                findings: Vec::new(),
+                dataset_offset,
+                findings,
             });
         };
         let (elements, end, mut findings) =

@@ -73,7 +73,9 @@ pub enum FindingKind {
     /// A file meta element (group 0002) after the file meta group, in the
     /// data set; dropped.
     MetaElementInDataSet,
-    /// Fewer than 8 bytes after the last element; ignored.
+    /// Fewer than 8 bytes after the last element, all zero (padding);
+    /// ignored. Trailing bytes that are not all zero are a cut element
+    /// header ([`FindingKind::TruncatedAtEof`] or an error).
     TrailingBytes,
     /// A delimitation item with a non-zero length field.
     NonZeroDelimiterLength,
@@ -86,6 +88,10 @@ pub enum FindingKind {
     MetaElementDropped,
     /// No file meta information: the file starts directly with the data set.
     NoFileMeta,
+    /// A preamble and `DICM` marker followed directly by the data set, with
+    /// no file meta group; the data set was read, its transfer syntax
+    /// inferred.
+    DicmWithoutFileMeta,
     /// The transfer syntax was inferred from the data set encoding.
     TransferSyntaxInferred,
     /// A required file meta element is missing.
@@ -118,12 +124,13 @@ impl FindingKind {
                 "UN element of undefined length, read as an implicit VR sequence"
             }
             Self::MissingDelimiter => "sequence ends at end of file without a delimiter",
-            Self::TrailingBytes => "trailing bytes after the last element, ignored",
+            Self::TrailingBytes => "zero padding after the last element, ignored",
             Self::NonZeroDelimiterLength => "delimitation item with non-zero length",
             Self::BadOffsetTable => "basic offset table length not a multiple of 4",
             Self::MetaGroupLengthMismatch => "file meta group length does not match its elements",
             Self::MetaElementDropped => "unsupported file meta element, dropped on write",
             Self::NoFileMeta => "no file meta information",
+            Self::DicmWithoutFileMeta => "DICM marker not followed by a file meta group",
             Self::TransferSyntaxInferred => "transfer syntax inferred from the data set",
             Self::MissingMetaElement => "required file meta element missing",
         }

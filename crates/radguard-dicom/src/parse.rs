@@ -328,6 +328,15 @@ impl<'a, S: Source> Parser<'a, S> {
             out.push(DataElement::new(h.tag, h.vr, value));
             off = value_off + len;
         }
+        if off < src_len && src_len - off < 8 {
+            // Fewer bytes than an element header after the meta elements:
+            // the file was cut there (no data set can follow).
+            return Err(Error::malformed(
+                off,
+                None,
+                "file cut short inside or right after the file meta group",
+            ));
+        }
         Ok((out, off, self.findings))
     }
 
@@ -529,8 +538,23 @@ impl<'a, S: Source> Parser<'a, S> {
             }
             let avail = limit - off;
             if avail < 8 {
-                if matches!(end, End::Eof) {
+                let padding = usize::try_from(avail)
+                    .ok()
+                    .and_then(|n| self.bytes(off, n).ok().map(|b| b.iter().all(|x| *x == 0)))
+                    .unwrap_or(false);
+                if matches!(end, End::Eof) && padding {
                     self.finding(FindingKind::TrailingBytes, None, off);
+                    break;
+                }
+                if matches!(end, End::Eof) {
+                    // Not padding: an element header cut by the end of the
+                    // file, and whatever followed it is lost.
+                    let err = Error::malformed(
+                        off,
+                        None,
+                        "element header cut short by the end of the file",
+                    );
+                    self.cut(limit, None, off, err)?;
                     break;
                 }
                 let err =
