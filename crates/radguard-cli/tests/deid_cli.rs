@@ -70,6 +70,8 @@ fn same_key_same_output_in_any_order_and_any_split() {
     let a = dir.path().join("a");
     let o = radguard(&[
         "deid",
+        "--layout",
+        "mirror",
         "-o",
         s(&a),
         "--key-file",
@@ -92,6 +94,8 @@ fn same_key_same_output_in_any_order_and_any_split() {
         let out = b.join(rel.parent().unwrap());
         let _ = radguard(&[
             "deid",
+            "--layout",
+            "mirror",
             "-j",
             "1",
             "-o",
@@ -113,6 +117,8 @@ fn same_key_same_output_in_any_order_and_any_split() {
     let c = dir.path().join("c");
     let _ = radguard(&[
         "deid",
+        "--layout",
+        "mirror",
         "-o",
         s(&c),
         "--key-file",
@@ -132,6 +138,8 @@ fn exit_codes_and_refusals() {
     let key = key_file(dir.path(), 3);
     let ok = radguard(&[
         "deid",
+        "--layout",
+        "mirror",
         "-o",
         s(&dir.path().join("o1")),
         "--key-file",
@@ -148,6 +156,8 @@ fn exit_codes_and_refusals() {
     let out = dir.path().join("o2");
     let r = radguard(&[
         "deid",
+        "--layout",
+        "mirror",
         "-o",
         s(&out),
         "--key-file",
@@ -168,6 +178,8 @@ fn exit_codes_and_refusals() {
     assert_eq!(
         radguard(&[
             "deid",
+            "--layout",
+            "mirror",
             "-o",
             "x",
             "--option",
@@ -187,6 +199,8 @@ fn exit_codes_and_refusals() {
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
         let r = radguard(&[
             "deid",
+            "--layout",
+            "mirror",
             "-o",
             s(&dir.path().join("o3")),
             "--key-file",
@@ -224,6 +238,8 @@ fn inputs_untouched_outputs_never_clobbered_no_phi_printed() {
     let r = radguard(&[
         "--json",
         "deid",
+        "--layout",
+        "mirror",
         "-o",
         s(&out),
         "--key-file",
@@ -258,7 +274,16 @@ fn inputs_untouched_outputs_never_clobbered_no_phi_printed() {
     // A second run does not overwrite the output.
     let first = std::fs::read(out.join("p01_s01_s01_i01.dcm")).unwrap();
     let key2 = key_file(dir.path(), 5);
-    let r = radguard(&["deid", "-o", s(&out), "--key-file", s(&key2), s(&src)]);
+    let r = radguard(&[
+        "deid",
+        "--layout",
+        "mirror",
+        "-o",
+        s(&out),
+        "--key-file",
+        s(&key2),
+        s(&src),
+    ]);
     assert_eq!(r.status.code(), Some(1));
     assert_eq!(
         std::fs::read(out.join("p01_s01_s01_i01.dcm")).unwrap(),
@@ -267,6 +292,8 @@ fn inputs_untouched_outputs_never_clobbered_no_phi_printed() {
     // ... unless asked.
     let r = radguard(&[
         "deid",
+        "--layout",
+        "mirror",
         "-o",
         s(&out),
         "--key-file",
@@ -287,7 +314,14 @@ fn no_key_means_a_random_key_and_says_so() {
     let src = radguard_testkit::sample("pydicom/MR_small.dcm");
     let run = |o: &str| {
         let r = Command::new(env!("CARGO_BIN_EXE_radguard"))
-            .args(["deid", "-o", s(&dir.path().join(o)), s(&src)])
+            .args([
+                "deid",
+                "--layout",
+                "mirror",
+                "-o",
+                s(&dir.path().join(o)),
+                s(&src),
+            ])
             .env_remove("RADGUARD_DEID_KEY_FILE")
             .output()
             .unwrap();

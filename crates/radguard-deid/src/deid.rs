@@ -244,6 +244,7 @@ pub struct Deidentifier {
     pseudonyms: Option<Arc<PseudonymMap>>,
     hooks: Vec<Arc<dyn Hook>>,
     read: ReadOptions,
+    mapping: bool,
 }
 
 impl std::fmt::Debug for Deidentifier {
@@ -266,6 +267,7 @@ impl Deidentifier {
             pseudonyms: None,
             hooks: Vec::new(),
             read: ReadOptions::new(),
+            mapping: false,
         }
     }
 
@@ -280,6 +282,20 @@ impl Deidentifier {
     #[must_use]
     pub fn with_hook(mut self, hook: impl Hook + 'static) -> Self {
         self.hooks.push(Arc::new(hook));
+        self
+    }
+
+    /// Collects, for each file, the original → replacement pairs of its
+    /// UIDs and Patient ID into [`Report::mapping`] (for the data
+    /// custodian's re-identification table). Off by default.
+    ///
+    /// # Security
+    ///
+    /// The mapping holds original identifiers: keep it where the key is
+    /// kept, never beside the de-identified data.
+    #[must_use]
+    pub fn with_mapping(mut self, yes: bool) -> Self {
+        self.mapping = yes;
         self
     }
 
@@ -383,6 +399,62 @@ impl Deidentifier {
         output: &Path,
         opts: &WriteOptions,
     ) -> Result<(PendingFile, Report), Error> {
+        self.deidentify_file_named(input, &mut |_| output.to_path_buf(), opts)
+    }
+
+    /// Like [`Deidentifier::deidentify_file_pending`], with the output path
+    /// chosen after de-identification from the output's own identifiers
+    /// (for example [`OutputIdentity::relative_path`] under an output
+    /// folder), so that no input name reaches an output name. The folder
+    /// of the path must exist.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use dicom_core::{DataElement, VR};
+    /// # use radguard_dicom::tags;
+    /// use radguard_core::SecretKey;
+    /// use radguard_deid::{DeidKey, Deidentifier, Profile};
+    /// use radguard_dicom::WriteOptions;
+    ///
+    /// # let dir = tempfile::tempdir()?;
+    /// # let input = dir.path().join("DOE^JOHN.dcm");
+    /// # let obj = dicom_object::InMemDicomObject::from_element_iter([
+    /// #     DataElement::new(tags::SOP_CLASS_UID, VR::UI, "1.2.840.10008.5.1.4.1.1.2"),
+    /// #     DataElement::new(tags::SOP_INSTANCE_UID, VR::UI, "1.2.3.4"),
+    /// #     DataElement::new(tags::PATIENT_ID, VR::LO, "MRN0042"),
+    /// # ]).with_meta(dicom_object::meta::FileMetaTableBuilder::new().transfer_syntax("1.2.840.10008.1.2.1"))?;
+    /// # radguard_dicom::write_file(&input, &obj, &WriteOptions::new())?;
+    /// let deid = Deidentifier::new(Profile::basic(), DeidKey::new(&SecretKey::from_bytes([1; 32])));
+    /// let out = dir.path().join("out");
+    /// let (pending, report) = deid.deidentify_file_named(&input, &mut |id| {
+    ///     let p = out.join(id.relative_path());
+    ///     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    ///     p
+    /// }, &WriteOptions::new())?;
+    /// pending.commit()?;
+    /// assert!(report.identity.sop_instance_uid.starts_with("2.25."));
+    /// assert!(!pending_name_has(&out, "DOE"));
+    /// # fn pending_name_has(d: &std::path::Path, s: &str) -> bool {
+    /// #     walk(d).iter().any(|p| p.to_string_lossy().contains(s))
+    /// # }
+    /// # fn walk(d: &std::path::Path) -> Vec<std::path::PathBuf> {
+    /// #     let mut v = Vec::new();
+    /// #     for e in std::fs::read_dir(d).unwrap() { let p = e.unwrap().path(); if p.is_dir() { v.extend(walk(&p)); } v.push(p); }
+    /// #     v
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Deidentifier::deidentify_file`].
+    pub fn deidentify_file_named(
+        &self,
+        input: &Path,
+        name: &mut dyn FnMut(&crate::OutputIdentity) -> std::path::PathBuf,
+        opts: &WriteOptions,
+    ) -> Result<(PendingFile, Report), Error> {
         let mut split = self.read.open_split(input)?;
         refuse_truncated(split.header().info())?;
         let meta = split.header().meta().clone();
@@ -397,7 +469,8 @@ impl Deidentifier {
             &mut **split.header_mut().object_mut(),
             InMemDicomObject::new_empty(),
         );
-        let mut w = DicomWriter::create(output, &new_meta, opts)?;
+        let output = name(&report.identity);
+        let mut w = DicomWriter::create(&output, &new_meta, opts)?;
         w.write_elements(
             header
                 .iter()
@@ -467,15 +540,22 @@ impl Deidentifier {
             scrubber: &scrubber,
             hooks: &self.hooks,
             counts: crate::report::Counts::default(),
+            uid_pairs: self.mapping.then(Vec::new),
         };
         engine.run(ds)?;
         let counts = engine.counts;
+        let mut uid_pairs = engine.uid_pairs;
         // The SOP Instance UID is present in the output: replaced (U) or kept (Retain UIDs).
         let new_uid = if self.profile.has(DeidOption::RetainUids) {
-            original_uid
+            original_uid.clone()
         } else {
             self.key.uid(&original_uid)
         };
+        if let Some(pairs) = &mut uid_pairs
+            && new_uid != original_uid
+        {
+            pairs.push((original_uid, new_uid.clone()));
+        }
         ds.put(DataElement::new(
             tags::SOP_INSTANCE_UID,
             VR::UI,
@@ -508,6 +588,22 @@ impl Deidentifier {
             study_digest,
             burned_in.is_some(),
         );
+        let identity = crate::OutputIdentity {
+            patient_id: text(ds, PATIENT_ID),
+            study_instance_uid: text(ds, tags::STUDY_INSTANCE_UID),
+            series_instance_uid: text(ds, tags::SERIES_INSTANCE_UID),
+            sop_instance_uid: new_meta.media_storage_sop_instance_uid.clone(),
+        };
+        let mapping = uid_pairs.map(|mut uids| {
+            uids.sort();
+            uids.dedup();
+            let patient_ids = if pid.is_empty() {
+                Vec::new()
+            } else {
+                vec![(pid.clone(), identity.patient_id.clone())]
+            };
+            Redacted::new(crate::Mapping { uids, patient_ids })
+        });
         Ok((
             new_meta,
             Report {
@@ -515,6 +611,8 @@ impl Deidentifier {
                 study_digest,
                 burned_in_retained: burned_in.is_some(),
                 audit,
+                identity,
+                mapping,
             },
         ))
     }

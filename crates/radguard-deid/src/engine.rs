@@ -77,6 +77,8 @@ pub(crate) struct Engine<'a> {
     pub(crate) scrubber: &'a Scrubber,
     pub(crate) hooks: &'a [Arc<dyn Hook>],
     pub(crate) counts: Counts,
+    /// UID pairs (original, replacement), when a mapping is asked for.
+    pub(crate) uid_pairs: Option<Vec<(String, String)>>,
 }
 
 /// Attributes Table E.1-1 marks X that an IOD requires when present in
@@ -94,7 +96,7 @@ const REQUIRED_WHEN_PRESENT: &[(Tag, Rule)] = &[
 
 /// Attributes of coded entries (Code Value, Coding Scheme Designator, Code
 /// Meaning, ...), which carry concepts, not identities.
-fn is_code_attribute(tag: Tag) -> bool {
+pub(crate) fn is_code_attribute(tag: Tag) -> bool {
     tag.0 == 0x0008 && (0x0100..=0x0122).contains(&tag.1)
 }
 
@@ -688,6 +690,10 @@ impl Engine<'_> {
         if !is_string_vr(vr) {
             return Op::Keep;
         }
+        if is_code_attribute(elem.tag()) {
+            // Coded concepts name concepts, not people (PS3.15 keeps them).
+            return Op::Keep;
+        }
         let values = self.texts(elem, vr);
         let present = || {
             values
@@ -851,7 +857,13 @@ impl Engine<'_> {
             .iter()
             .map(|u| trim_value(u).to_owned())
             .filter(|u| !u.is_empty())
-            .map(|u| self.key.uid(&u))
+            .map(|u| {
+                let new = self.key.uid(&u);
+                if let Some(pairs) = &mut self.uid_pairs {
+                    pairs.push((u, new.clone()));
+                }
+                new
+            })
             .collect();
         self.counts.uids_replaced += uids.len() as u64;
         let v = if uids.is_empty() {

@@ -105,7 +105,7 @@ pub use error::Error;
 pub use hook::{Hook, HookAction, HookContext};
 pub use keys::DeidKey;
 pub use profile::{DeidOption, Explanation, Profile, ProfileBuilder, RuleSource, UnknownOption};
-pub use report::{Counts, Report};
+pub use report::{Counts, Mapping, OutputIdentity, Report};
 pub use table::{Action, EDITION, Rule};
 
 #[doc(hidden)]
@@ -186,11 +186,55 @@ pub mod fuzzing {
         });
     }
 
+    /// The patient's own name components and IDs in `input` (top level):
+    /// tokens of 4 characters or more, lower-cased.
+    fn identity_tokens(input: &InMemDicomObject) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for tag in [
+            radguard_dicom::tags::PATIENT_NAME,
+            radguard_dicom::tags::PATIENT_ID,
+        ] {
+            if let Some(e) = input.get(tag) {
+                for v in strings(e) {
+                    for t in v.split(|c: char| "^=\\ ,.-_".contains(c)) {
+                        let t = trim_value(t).to_lowercase();
+                        if t.chars().count() >= 4 && !dummy_texts().contains(&t.to_uppercase()) {
+                            out.insert(t);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// `true` if `text` holds `token`; a token of digits only counts when
+    /// it is not part of a longer run of digits (a number inside a
+    /// measurement or a UID is not an ID).
+    fn contains_token(text: &str, token: &str) -> bool {
+        if !token.bytes().all(|b| b.is_ascii_digit()) {
+            return text.contains(token);
+        }
+        text.match_indices(token).any(|(i, m)| {
+            let before = text[..i].chars().next_back();
+            let after = text[i + m.len()..].chars().next();
+            !before.is_some_and(|c| c.is_ascii_digit())
+                && !after.is_some_and(|c| c.is_ascii_digit())
+        })
+    }
+
     /// Every violation in `output`, the de-identification of `input` under
-    /// `profile`: a private attribute kept, or a value (of at least
-    /// `min_len` characters) of an attribute the profile removes or
-    /// replaces in `input` found in the same attribute anywhere in
-    /// `output`. Each is described by path and tag, never by value.
+    /// `profile`. Each is described by path and tag, never by value:
+    ///
+    /// - a private attribute kept (unless the profile retains safe private
+    ///   attributes), or any element of an odd group PS3.5 forbids;
+    /// - an element of group 0000 or 0002 in the data set, at any depth;
+    /// - a sequence attribute (per the dictionary) holding a value;
+    /// - a value (of at least `min_len` characters) of an attribute the
+    ///   profile removes or replaces in `input`, found in the same attribute
+    ///   anywhere in `output`;
+    /// - a token of 4 characters or more of the patient's own name or ID
+    ///   found inside any value in `output`.
     #[must_use]
     pub fn leaks(
         input: &InMemDicomObject,
@@ -200,15 +244,33 @@ pub mod fuzzing {
     ) -> Vec<String> {
         let mut orig = BTreeMap::new();
         originals(input, profile, min_len, &mut orig);
+        let tokens = identity_tokens(input);
+        let retain_private = profile.has(crate::DeidOption::RetainSafePrivate);
         let mut problems = Vec::new();
         radguard_dicom::walk(output, &mut |path, e| {
             let t = e.tag();
-            if to_attr(t).is_private() {
+            let at = to_attr(t);
+            if radguard_dicom::tags::is_forbidden_group(t.0) {
+                problems.push(format!("element of forbidden group {path} kept"));
+            } else if at.is_private() && !retain_private {
                 problems.push(format!("private attribute {path} kept"));
+            } else if t.0 == 0x0000 || t.0 == 0x0002 {
+                problems.push(format!("group {:04X} element {path} in the data set", t.0));
+            } else if radguard_dicom::tags::is_sequence_attribute(t) && e.items().is_none() {
+                problems.push(format!("sequence attribute {path} holds a value"));
             } else if let Some(vals) = orig.get(&t)
                 && strings(e).iter().any(|v| vals.contains(trim_value(v)))
             {
                 problems.push(format!("original value of {path} survived"));
+            } else if t.0 != 0x7FE0
+                && e.vr() != dicom_core::VR::UI
+                && !crate::engine::is_code_attribute(t)
+                && !tokens.is_empty()
+            {
+                let text = strings(e).join("\\").to_lowercase();
+                if tokens.iter().any(|tok| contains_token(&text, tok)) {
+                    problems.push(format!("the patient's name or ID inside {path}"));
+                }
             }
         });
         problems

@@ -152,6 +152,90 @@ pub struct Report {
     pub burned_in_retained: bool,
     /// The PHI-free audit record.
     pub audit: AuditRecord,
+    /// What the output is, by its de-identified identifiers (for naming
+    /// output files without input names).
+    pub identity: OutputIdentity,
+    /// Original → replacement pairs, when asked for with
+    /// [`crate::Deidentifier::with_mapping`]. Holds original identifiers:
+    /// never printed (`Debug` shows `<redacted>`), for the data custodian
+    /// only.
+    pub mapping: Option<radguard_core::Redacted<Mapping>>,
+}
+
+/// The de-identified identity of an output: the values the output itself
+/// holds, so naming files after them reveals nothing the file does not.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct OutputIdentity {
+    /// The output's Patient ID (the pseudonym; empty if none).
+    pub patient_id: String,
+    /// The output's Study Instance UID (empty if none).
+    pub study_instance_uid: String,
+    /// The output's Series Instance UID (empty if none).
+    pub series_instance_uid: String,
+    /// The output's SOP Instance UID.
+    pub sop_instance_uid: String,
+}
+
+impl OutputIdentity {
+    /// The relative path radguard names this output by default:
+    /// `<Patient ID>/<Study Instance UID>/<Series Instance UID>/<SOP Instance UID>.dcm`,
+    /// each part made safe for a file name (characters other than
+    /// `A-Z a-z 0-9 . _ -` become `_`; empty or dot-only parts become
+    /// `_unknown` or get a `_` prefix), so the same key gives the same
+    /// names on any machine and in any split of a batch.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut id = radguard_deid::OutputIdentity::default();
+    /// id.patient_id = "RG0123ABCD".into();
+    /// id.study_instance_uid = "2.25.1".into();
+    /// id.series_instance_uid = "2.25.2".into();
+    /// id.sop_instance_uid = "2.25.3".into();
+    /// assert_eq!(id.relative_path(), std::path::Path::new("RG0123ABCD/2.25.1/2.25.2/2.25.3.dcm"));
+    /// id.patient_id = "../etc".into();
+    /// assert!(id.relative_path().starts_with("_.._etc"));
+    /// ```
+    #[must_use]
+    pub fn relative_path(&self) -> std::path::PathBuf {
+        let part = |s: &str| {
+            let clean: String = s
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            if clean.is_empty() {
+                "_unknown".to_owned()
+            } else if clean.starts_with('.') {
+                format!("_{clean}")
+            } else {
+                clean
+            }
+        };
+        let mut p = std::path::PathBuf::from(part(&self.patient_id));
+        p.push(part(&self.study_instance_uid));
+        p.push(part(&self.series_instance_uid));
+        p.push(format!("{}.dcm", part(&self.sop_instance_uid)));
+        p
+    }
+}
+
+/// Original → replacement pairs of one de-identified file (see
+/// [`Report::mapping`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Mapping {
+    /// Every UID replaced: (original, replacement), each pair once.
+    pub uids: Vec<(String, String)>,
+    /// The Patient ID: (original, pseudonym), when the file had one.
+    pub patient_ids: Vec<(String, String)>,
 }
 
 pub(crate) fn audit_done(
