@@ -172,9 +172,11 @@ pub mod fuzzing {
             }
             let at = to_attr(t);
             let rule = profile.rule(at);
-            if t.0 == 0x7FE0
-                || !(at.is_private() || rule.single().is_none_or(Action::removes_value))
-            {
+            // Private values count as originals unless the profile keeps
+            // safe private attributes (then the name and ID checks judge
+            // what they hold).
+            let private = at.is_private() && !profile.has(crate::DeidOption::RetainSafePrivate);
+            if t.0 == 0x7FE0 || !(private || rule.single().is_none_or(Action::removes_value)) {
                 return;
             }
             for v in strings(e) {

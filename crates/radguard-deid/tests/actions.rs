@@ -1,76 +1,17 @@
 //! Every action on every kind of value, checked on hand-built objects.
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
-use dicom_core::header::Length;
-use dicom_core::value::{DataSetSequence, Value};
+mod common;
+
+use common::{el, file, key, opt, run, s, seq};
 use dicom_core::{DataElement, PrimitiveValue, Tag, VR};
 use dicom_dictionary_std::tags;
+use dicom_object::InMemDicomObject;
 use dicom_object::meta::FileMetaTableBuilder;
-use dicom_object::{FileDicomObject, InMemDicomObject};
-use radguard_core::{AttrTag, SecretKey};
+use radguard_core::AttrTag;
 use radguard_deid::{
-    DeidKey, DeidOption, Deidentifier, Error, Hook, HookAction, HookContext, Profile, PseudonymMap,
+    DeidOption, Deidentifier, Error, Hook, HookAction, HookContext, Profile, PseudonymMap,
 };
-
-const CT: &str = "1.2.840.10008.5.1.4.1.1.2";
-
-fn key(b: u8) -> DeidKey {
-    DeidKey::new(&SecretKey::from_bytes([b; 32]))
-}
-
-fn el(tag: Tag, vr: VR, v: &str) -> DataElement<InMemDicomObject> {
-    DataElement::new(tag, vr, PrimitiveValue::from(v))
-}
-
-fn seq(tag: Tag, items: Vec<InMemDicomObject>) -> DataElement<InMemDicomObject> {
-    DataElement::new(
-        tag,
-        VR::SQ,
-        Value::Sequence(DataSetSequence::new(items, Length::UNDEFINED)),
-    )
-}
-
-fn file(mut elems: Vec<DataElement<InMemDicomObject>>) -> FileDicomObject<InMemDicomObject> {
-    elems.push(el(tags::SOP_CLASS_UID, VR::UI, CT));
-    elems.push(el(tags::SOP_INSTANCE_UID, VR::UI, "1.2.3.4.5.6.7.8"));
-    if !elems
-        .iter()
-        .any(|e| e.header().tag == tags::BURNED_IN_ANNOTATION)
-    {
-        elems.push(el(tags::BURNED_IN_ANNOTATION, VR::CS, "NO"));
-    }
-    InMemDicomObject::from_element_iter(elems)
-        .with_meta(
-            FileMetaTableBuilder::new()
-                .transfer_syntax("1.2.840.10008.1.2.1")
-                .source_application_entity_title("MODALITY01"),
-        )
-        .unwrap()
-}
-
-fn run(
-    profile: Profile,
-    elems: Vec<DataElement<InMemDicomObject>>,
-) -> FileDicomObject<InMemDicomObject> {
-    let mut f = file(elems);
-    Deidentifier::new(profile, key(1))
-        .deidentify_object(&mut f)
-        .unwrap();
-    f
-}
-
-fn s(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
-    obj.get(tag).map(|e| {
-        e.value()
-            .to_str()
-            .map(|s| s.into_owned())
-            .unwrap_or_default()
-    })
-}
-
-fn opt(o: DeidOption) -> Profile {
-    Profile::builder().option(o).build().unwrap()
-}
 
 #[test]
 fn x_removes() {
