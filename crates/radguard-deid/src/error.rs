@@ -20,9 +20,7 @@ pub enum Error {
     Dicomdir,
 
     /// The pixel data may show identifying text.
-    #[error(
-        "refused: {reason}; radguard does not clean pixel data (allow burned-in annotation in the profile to de-identify the header only)"
-    )]
+    #[error("refused: {reason}; radguard does not clean pixel data")]
     BurnedInAnnotation {
         /// Why the file is considered to have burned-in annotation.
         reason: &'static str,

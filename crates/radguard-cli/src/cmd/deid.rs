@@ -627,19 +627,26 @@ impl MappingFiles {
         &self,
         rows: impl Iterator<Item = (&'r str, &'r str, &'r Report)>,
     ) -> anyhow::Result<()> {
-        let mut uids = csv::Writer::from_writer(Vec::new());
-        let mut pids = csv::Writer::from_writer(Vec::new());
+        use std::collections::BTreeSet;
+        // Each row once per batch (a patient's ID and a study's UIDs recur
+        // in every file of the study).
+        let mut uid_rows = BTreeSet::new();
+        let mut pid_rows = BTreeSet::new();
         let mut paths = csv::Writer::from_writer(Vec::new());
         for (input, output, rep) in rows {
             paths.write_record([input, output])?;
             if let Some(m) = &rep.mapping {
-                for (a, b) in &m.expose().uids {
-                    uids.write_record([a, b])?;
-                }
-                for (a, b) in &m.expose().patient_ids {
-                    pids.write_record([a, b])?;
-                }
+                uid_rows.extend(m.expose().uids.iter().cloned());
+                pid_rows.extend(m.expose().patient_ids.iter().cloned());
             }
+        }
+        let mut uids = csv::Writer::from_writer(Vec::new());
+        for (a, b) in &uid_rows {
+            uids.write_record([a, b])?;
+        }
+        let mut pids = csv::Writer::from_writer(Vec::new());
+        for (a, b) in &pid_rows {
+            pids.write_record([a, b])?;
         }
         for (file, w) in [
             (&self.uids, uids),
