@@ -16,10 +16,10 @@ trap 'rm -rf "$T"' EXIT
 head -c 32 /dev/urandom > "$T/key"
 chmod 600 "$T/key"
 
-pairs() { # INPUT_ROOT OUTPUT_ROOT > pairs.tsv
-  (cd "$2" && find . -type f | sort) | while read -r rel; do
-    printf '%s\t%s\n' "$1/${rel#./}" "$2/${rel#./}"
-  done
+pairs() { # MAPPING_DIR > pairs.tsv: input and output of every file written,
+  # from the paths.csv table that `radguard deid --mapping` keeps (outputs
+  # are named from the de-identified identity, not from the input path).
+  python3 -c 'import csv,sys; r=csv.reader(open(sys.argv[1])); next(r); [print(f"{a}\t{b}") for a, b in r]' "$1/paths.csv"
 }
 
 # The Basic Profile, and the options in three compatible groups (the two
@@ -29,25 +29,26 @@ for opt in "" \
   "retain-long-modified-dates,clean-descriptors,clean-structured-content,clean-graphics" \
   "retain-safe-private,retain-long-modified-dates,clean-descriptors"; do
   out="$T/samples-$RANDOM"
-  args=(deid -o "$out" --key-file "$T/key" --allow-burned-in)
+  map="$T/map-$RANDOM"
+  args=(deid -o "$out" --mapping "$map" --key-file "$T/key" --allow-burned-in)
   IFS=, read -r -a opts <<< "$opt"
   for o in "${opts[@]}"; do args+=(--option "$o"); done
   "$RG" "${args[@]}" tests/data >/dev/null 2>&1 || true   # non-DICOM files are skipped, DICOMDIR refused
   rc=0
-  python3 crates/radguard-deid/tests/dciodvfy_compare.py tests/data "$out" > "$T/dciodvfy.txt" || rc=$?
+  pairs "$map" > "$T/pairs.tsv"
+  python3 crates/radguard-deid/tests/dciodvfy_compare.py --pairs "$T/pairs.tsv" > "$T/dciodvfy.txt" || rc=$?
   echo "option ${opt:-(basic)}: $(tail -n 1 "$T/dciodvfy.txt")"
   [ "$rc" = 0 ] || { cat "$T/dciodvfy.txt"; exit 1; }
-  pairs "$PWD/tests/data" "$out" > "$T/pairs.tsv"
   python3 crates/radguard-deid/tests/check_deid.py "$T/pairs.tsv" --options "$opt" 2>/dev/null | tail -n 1
 done
 
 if [ -f ../shared/corpus/MANIFEST.tsv ]; then
   out="$T/corpus"
-  "$RG" deid -o "$out" --key-file "$T/key" ../shared/corpus/files >/dev/null 2>&1 || true
-  pairs "$(cd ../shared/corpus/files && pwd)" "$out" > "$T/pairs.tsv"
+  "$RG" deid -o "$out" --mapping "$T/map-corpus" --key-file "$T/key" ../shared/corpus/files >/dev/null 2>&1 || true
+  pairs "$T/map-corpus" > "$T/pairs.tsv"
   echo "shared corpus: $(wc -l < "$T/pairs.tsv") files de-identified"
   python3 crates/radguard-deid/tests/check_deid.py "$T/pairs.tsv" 2>/dev/null | tail -n 3
-  python3 crates/radguard-deid/tests/dciodvfy_compare.py ../shared/corpus/files "$out" | tail -n 3
+  python3 crates/radguard-deid/tests/dciodvfy_compare.py --pairs "$T/pairs.tsv" | tail -n 3
 else
   echo "shared corpus not present: corpus checks skipped"
 fi

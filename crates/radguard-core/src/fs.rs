@@ -238,7 +238,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8], opts: &AtomicOptions) -> io::Resu
 /// Commits many files at once: one sync of each file system involved
 /// (`syncfs` on Linux; one `fsync` per file elsewhere), then the renames,
 /// then one `fsync` per folder. Returns each final path with its result,
-/// in no particular order.
+/// in the order of `files` (two files may have the same final path: at
+/// most one of them gets it).
 ///
 /// # Security
 ///
@@ -246,28 +247,22 @@ pub fn write_atomic(path: &Path, bytes: &[u8], opts: &AtomicOptions) -> io::Resu
 /// name only after its bytes are on stable storage.
 #[must_use]
 pub fn commit_all(files: Vec<AtomicFile>) -> Vec<(PathBuf, io::Result<()>)> {
-    let mut ready = Vec::with_capacity(files.len());
-    let mut out = Vec::with_capacity(files.len());
     let synced_by_fs = sync_file_systems(&files);
-    for f in files {
-        if synced_by_fs {
-            ready.push(f);
-        } else {
-            match f.file.sync_all() {
-                Ok(()) => ready.push(f),
-                Err(e) => out.push((f.path.clone(), Err(e))),
-            }
-        }
-    }
     let mut dirs = std::collections::BTreeSet::new();
-    for f in ready {
-        let path = f.path.clone();
-        let r = f.rename();
-        if r.is_ok() {
-            dirs.insert(parent_dir(&path));
-        }
-        out.push((path, r));
-    }
+    let out = files
+        .into_iter()
+        .map(|f| {
+            let path = f.path.clone();
+            if !synced_by_fs && let Err(e) = f.file.sync_all() {
+                return (path, Err(e));
+            }
+            let r = f.rename();
+            if r.is_ok() {
+                dirs.insert(parent_dir(&path));
+            }
+            (path, r)
+        })
+        .collect();
     for d in dirs {
         sync_dir(&d);
     }
@@ -395,6 +390,18 @@ mod tests {
                 assert_eq!(std::fs::read(&p).unwrap().len(), 1);
             }
         }
+        // Two files aimed at one name: results in input order, the first
+        // gets it.
+        let mut twins = Vec::new();
+        for b in [b'a', b'b'] {
+            let mut f =
+                AtomicFile::create(&dir.path().join("twin"), &AtomicOptions::new()).unwrap();
+            f.write_all(&[b]).unwrap();
+            twins.push(f);
+        }
+        let r = commit_all(twins);
+        assert!(r[0].1.is_ok() && r[1].1.is_err());
+        assert_eq!(std::fs::read(dir.path().join("twin")).unwrap(), b"a");
         // No temporary file is left behind.
         assert!(
             std::fs::read_dir(dir.path())

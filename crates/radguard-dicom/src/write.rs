@@ -616,7 +616,8 @@ impl PendingFile {
 
 /// Commits many [`PendingFile`]s: one sync of each file system involved
 /// (`syncfs` on Linux; one `fsync` per file elsewhere), then the renames,
-/// then one `fsync` per folder. Returns each final path with its result.
+/// then one `fsync` per folder. Returns each final path with its result,
+/// in the order of `files`.
 ///
 /// # Security
 ///

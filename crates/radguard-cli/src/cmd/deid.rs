@@ -355,6 +355,8 @@ impl Batch<'_> {
                 .collect()
         });
         let mut pending = Vec::new();
+        // The result index of each pending file.
+        let mut pending_at = Vec::new();
         // (result index, audit record, report for the mapping)
         let mut done: Vec<(usize, AuditRecord, Option<Report>)> = Vec::new();
         for (job, r, t0) in outcomes {
@@ -366,6 +368,7 @@ impl Batch<'_> {
                         .name_paths(rep.audit.clone(), &input, &output)
                         .with_times(t0, now_ms());
                     done.push((self.results.len(), rec, Some(rep)));
+                    pending_at.push(self.results.len());
                     self.results.push(FileResult {
                         input,
                         output: Some(output),
@@ -403,25 +406,27 @@ impl Batch<'_> {
                 }
             }
         }
-        // Commit, and demote files whose commit failed.
-        for (path, r) in radguard_dicom::commit_all(pending) {
+        // Commit, and demote files whose commit failed (results come back
+        // in the order of `pending`; two inputs may have aimed at one
+        // output, e.g. two copies of one SOP instance).
+        let committed = radguard_dicom::commit_all(pending);
+        for ((_, r), i) in committed.into_iter().zip(pending_at) {
             let Err(e) = r else { continue };
             if is_disk_full(&e) && self.stopped.is_none() {
                 self.stopped = Some(chain(&e));
             }
-            let shown = path.display().to_string();
-            if let Some(i) = self
-                .results
-                .iter()
-                .position(|x| x.output.as_deref() == Some(&shown))
-            {
-                self.results[i].status = Status::Failed;
-                self.results[i].reason = Some(chain(&e));
-                self.results[i].output = None;
-                if let Some((_, rec, rep)) = done.iter_mut().find(|(j, _, _)| *j == i) {
-                    rec.set_status(Status::Failed);
-                    *rep = None;
-                }
+            self.results[i].status = Status::Failed;
+            self.results[i].reason = Some(match &e {
+                radguard_dicom::Error::Exists { .. } => format!(
+                    "{}; another input has the same identity (SOP Instance UID) or the output exists",
+                    chain(&e)
+                ),
+                _ => chain(&e),
+            });
+            self.results[i].output = None;
+            if let Some((_, rec, rep)) = done.iter_mut().find(|(j, _, _)| *j == i) {
+                rec.set_status(Status::Failed);
+                *rep = None;
             }
         }
         self.audit.record_all(done.iter().map(|(_, rec, _)| rec))?;
