@@ -222,6 +222,23 @@ fn effective_vr(tag: Tag, stored: VR) -> VR {
     stored
 }
 
+/// `true` if one value is within its VR's maximum length (PS3.5 Table
+/// 6.2-1; per component group for PN).
+fn fits_length(vr: VR, v: &str) -> bool {
+    let max = match vr {
+        VR::AE | VR::CS | VR::SH => 16,
+        VR::LO | VR::PN => 64,
+        VR::ST => 1024,
+        VR::LT => 10240,
+        _ => return true,
+    };
+    if vr == VR::PN {
+        v.split('=').all(|g| g.chars().count() <= max)
+    } else {
+        v.chars().count() <= max
+    }
+}
+
 /// VRs whose values are character strings.
 fn is_string_vr(vr: VR) -> bool {
     matches!(
@@ -887,6 +904,19 @@ impl Engine<'_> {
             original.clone()
         };
         let changed = cleaned != original;
+        // A cleaned value may have grown past its VR's maximum length
+        // (the replacement marker is longer than a short name): such a
+        // value becomes a dummy.
+        let cleaned: Vec<String> = cleaned
+            .into_iter()
+            .map(|v| {
+                if fits_length(vr, &v) {
+                    v
+                } else {
+                    values::dummy(vr, 1).to_str().into_owned()
+                }
+            })
+            .collect();
         if changed || as_bytes {
             let v = match vr {
                 // CS and AE have tight character sets: a cleaned value is a dummy.
