@@ -97,6 +97,7 @@ mod hook;
 mod keys;
 mod profile;
 mod report;
+mod scrub;
 mod table;
 mod values;
 
@@ -111,10 +112,12 @@ pub use table::{Action, EDITION, Rule};
 #[doc(hidden)]
 pub use table::table_sizes;
 
-/// The leak oracle shared by the fuzz targets and the tests. Not part of
-/// the stable API.
+/// The leak oracle shared by the fuzz targets and the tests, and the free
+/// text scrubber for the benches and property tests. Not part of the stable
+/// API.
 #[doc(hidden)]
 pub mod fuzzing {
+    pub use crate::scrub::{Cleaned, REMOVED, Scrubber, ScrubberBuilder};
     use std::collections::{BTreeMap, BTreeSet};
 
     use dicom_core::Tag;
