@@ -83,8 +83,10 @@
 //!   implementations can reproduce it.
 //! - Limits: radguard does not clean pixel data, does not detect faces in
 //!   volumes, and cleans free text (C) by removing the identifying values
-//!   found in the same file and anything shaped like a date, an e-mail
-//!   address, a long number or a UID; that is best effort, not proof.
+//!   found in the same file (names in any script, IDs, the patient's dates
+//!   in common written forms) and anything shaped like a date, an e-mail
+//!   address, a phone, social security or record number, a long number or
+//!   a UID; that is best effort, not proof.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

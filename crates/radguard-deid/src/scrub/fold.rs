@@ -83,7 +83,10 @@ impl View {
             next
         } else {
             // `end` falls inside the fold of one original character.
-            last + orig[last..].chars().next().map_or(0, char::len_utf8)
+            last + orig
+                .get(last..)
+                .and_then(|r| r.chars().next())
+                .map_or(0, char::len_utf8)
         };
         (s, e)
     }

@@ -36,6 +36,9 @@ pub(super) struct Terms {
     bytes: usize,
     /// Some term was left out (budget, or a name component too long).
     pub(super) truncated: bool,
+    /// Dates already expanded (a multi-frame header repeats one date in
+    /// thousands of DT values).
+    dates: HashSet<NaiveDate>,
 }
 
 /// Whether a folded term is worth matching: at least two letters or digits
@@ -191,7 +194,7 @@ impl Terms {
     /// spaces, and Japanese era years (`昭和35年1月`). Values that are not
     /// dates are ignored.
     pub(super) fn date(&mut self, raw: &str) {
-        if let Some(d) = parse_date(raw) {
+        if let Some(d) = parse_date(raw).filter(|d| self.dates.insert(*d)) {
             for f in date_forms(d) {
                 self.term(&f, false);
             }
