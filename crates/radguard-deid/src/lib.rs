@@ -83,8 +83,10 @@
 //!   implementations can reproduce it.
 //! - Limits: radguard does not clean pixel data, does not detect faces in
 //!   volumes, and cleans free text (C) by removing the identifying values
-//!   found in the same file and anything shaped like a date, an e-mail
-//!   address, a long number or a UID; that is best effort, not proof.
+//!   found in the same file (names in any script, IDs, the patient's dates
+//!   in common written forms) and anything shaped like a date, an e-mail
+//!   address, a phone, social security or record number, a long number or
+//!   a UID; that is best effort, not proof.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -97,6 +99,7 @@ mod hook;
 mod keys;
 mod profile;
 mod report;
+mod scrub;
 mod table;
 mod values;
 
@@ -111,10 +114,12 @@ pub use table::{Action, EDITION, Rule};
 #[doc(hidden)]
 pub use table::table_sizes;
 
-/// The leak oracle shared by the fuzz targets and the tests. Not part of
-/// the stable API.
+/// The leak oracle shared by the fuzz targets and the tests, and the free
+/// text scrubber for the benches and property tests. Not part of the stable
+/// API.
 #[doc(hidden)]
 pub mod fuzzing {
+    pub use crate::scrub::{Cleaned, REMOVED, Scrubber, ScrubberBuilder};
     use std::collections::{BTreeMap, BTreeSet};
 
     use dicom_core::Tag;

@@ -1,9 +1,10 @@
-//! Replacement values: dummies per VR, shifted dates and times, cleaned text.
+//! Replacement values: dummies per VR, shifted dates and times.
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use dicom_core::{PrimitiveValue, VR};
-use regex::Regex;
-use std::sync::LazyLock;
+
+/// Free-text cleaning moved to [`crate::scrub`]; re-exported for the engine.
+pub(crate) use crate::scrub::Scrubber;
 
 /// The dummy text used for D on text VRs.
 pub(crate) const DUMMY_TEXT: &str = "ANONYMIZED";
@@ -211,91 +212,6 @@ pub(crate) fn shift_dt(v: &str, off: Offset) -> Option<String> {
     Some(out)
 }
 
-static DATE_LIKE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"\b(?:(?:19|20)\d{2}[-./]?(?:0[1-9]|1[0-2])[-./]?(?:0[1-9]|[12]\d|3[01]))\b",
-        r"|\b\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})\b",
-    ))
-    .unwrap_or_else(|e| unreachable!("static regex: {e}"))
-});
-
-static LONG_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\d{5,}|\b\d+(?:\.\d+){3,}\b").unwrap_or_else(|e| unreachable!("static regex: {e}"))
-});
-
-static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-        .unwrap_or_else(|e| unreachable!("static regex: {e}"))
-});
-
-/// Text cleaning for the C action on text: removes the identifying values
-/// found in the same file, and anything shaped like a date, an e-mail
-/// address, a long number (IDs, phone numbers) or a UID.
-///
-/// The terms are the patient's own names and IDs: `Debug` never shows them.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct Scrubber {
-    terms: radguard_core::Redacted<Vec<Regex>>,
-}
-
-/// What replaces removed text.
-pub(crate) const REMOVED: &str = "[removed]";
-
-impl Scrubber {
-    /// Builds a scrubber from identifying values (names are also split into
-    /// their components). Terms shorter than 2 characters are ignored.
-    pub(crate) fn new(values: impl IntoIterator<Item = String>) -> Self {
-        let mut terms: Vec<String> = Vec::new();
-        for v in values {
-            for part in v.split(['^', '=', '\\']).chain(std::iter::once(v.as_str())) {
-                let t = part.trim();
-                if t.chars().count() >= 2 && !t.chars().all(|c| c.is_ascii_digit())
-                    || t.chars().count() >= 4
-                {
-                    terms.push(t.to_owned());
-                }
-            }
-        }
-        terms.sort_by_key(|t| std::cmp::Reverse(t.len()));
-        terms.dedup();
-        // A term matches as a whole word: not preceded or followed by a
-        // letter or digit (the term itself may start or end with
-        // punctuation, as "n.a." does).
-        let terms = terms
-            .iter()
-            .filter_map(|t| {
-                Regex::new(&format!(
-                    r"(?i)(^|[^\p{{L}}\p{{N}}]){}($|[^\p{{L}}\p{{N}}])",
-                    regex::escape(t)
-                ))
-                .ok()
-            })
-            .collect();
-        Self {
-            terms: radguard_core::Redacted::new(terms),
-        }
-    }
-
-    /// Cleans one text value.
-    pub(crate) fn clean(&self, text: &str) -> String {
-        let mut s = text.to_owned();
-        for t in self.terms.expose() {
-            // Repeat: adjacent occurrences share a boundary character.
-            loop {
-                let next = t.replace_all(&s, "${1}[removed]${2}").into_owned();
-                if next == s {
-                    break;
-                }
-                s = next;
-            }
-        }
-        s = EMAIL.replace_all(&s, REMOVED).into_owned();
-        s = DATE_LIKE.replace_all(&s, REMOVED).into_owned();
-        s = LONG_NUMBER.replace_all(&s, REMOVED).into_owned();
-        s
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -415,38 +331,5 @@ mod tests {
             }
         }
         assert_eq!(dummy(VR::US, 3).multiplicity(), 3);
-    }
-
-    #[test]
-    fn scrubber_removes_identifying_terms_and_shapes() {
-        let s = Scrubber::new([
-            "DOE^JANE".to_owned(),
-            "St Mary Hospital".to_owned(),
-            "PID12345".to_owned(),
-        ]);
-        let out = s.clean("CT head for Jane Doe at st mary hospital 2024-03-01, MRN 998877, jd@example.org, 1.2.3.4.5");
-        for bad in [
-            "Jane",
-            "Doe",
-            "mary hospital",
-            "2024-03-01",
-            "998877",
-            "jd@example.org",
-            "1.2.3.4.5",
-        ] {
-            assert!(
-                !out.to_lowercase().contains(&bad.to_lowercase()),
-                "{bad} in {out}"
-            );
-        }
-        assert!(out.starts_with("CT head for"));
-        assert_eq!(s.clean("T1 MPRAGE SAG"), "T1 MPRAGE SAG");
-        let s = Scrubber::new(["n.a.".to_owned(), "Li^Bo".to_owned()]);
-        assert_eq!(s.clean("n.a."), "[removed]");
-        assert_eq!(
-            s.clean("by Li, Li and Li"),
-            "by [removed], [removed] and [removed]"
-        );
-        assert_eq!(s.clean("Lithium"), "Lithium");
     }
 }

@@ -8,7 +8,8 @@
 //!   machines but not in a user's fresh clone: tests that use it skip when
 //!   it is absent;
 //! - [`Meter`]: a global allocator that records peak heap use, for tests
-//!   that check memory bounds.
+//!   that check memory bounds;
+//! - [`Rng`]: a small deterministic generator for generated workloads.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -172,6 +173,37 @@ fn read_manifest(dir: &Path) -> Vec<CorpusFile> {
         });
     }
     out
+}
+
+/// A small deterministic pseudo-random generator (xorshift64*) for
+/// generated workloads, so that runs are comparable. Not for anything
+/// secret.
+#[derive(Debug, Clone)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number in `0..n` (`n` > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next_u64() % n.max(1) as u64).unwrap_or(0)
+    }
+
+    /// A capitalized word of `len` ASCII letters, as a name component.
+    pub fn word(&mut self, len: usize) -> String {
+        (0..len)
+            .map(|i| {
+                let c = b'a' + u8::try_from(self.below(26)).unwrap_or(0);
+                char::from(if i == 0 { c.to_ascii_uppercase() } else { c })
+            })
+            .collect()
+    }
 }
 
 /// A global allocator that records peak heap use. Install it in a test
