@@ -529,7 +529,7 @@ impl Deidentifier {
             (!study.is_empty()).then(|| self.key.digest("StudyInstanceUID", &study));
         // Every kept text value is scrubbed of the patient's own
         // identifiers, whatever the options.
-        let scrubber = Scrubber::new(identifying_values(ds, &self.profile));
+        let scrubber = scrubber_for(ds, &self.profile);
         let charset = radguard_dicom::text::charset_of(ds);
         let mut engine = Engine {
             profile: &self.profile,
@@ -711,37 +711,71 @@ fn burned_in_risk(ds: &InMemDicomObject, meta: &FileMetaTable) -> Option<&'stati
     )
 }
 
-/// Values that identify the patient or site in this file: those of every
-/// attribute the profile removes or replaces (X, Z, D, U and composites),
-/// used to clean free text (C).
-fn identifying_values(ds: &InMemDicomObject, profile: &Profile) -> Vec<String> {
-    let mut out = Vec::new();
+/// Attributes whose values are identifiers (matched as IDs: substrings,
+/// with or without separators). Retired ones still occur in old files.
+#[allow(deprecated)]
+const ID_ATTRIBUTES: &[Tag] = &[
+    PATIENT_ID,
+    tags::OTHER_PATIENT_I_DS,
+    tags::ACCESSION_NUMBER,
+    tags::STUDY_ID,
+    tags::ADMISSION_ID,
+    tags::MEDICAL_RECORD_LOCATOR,
+    tags::REQUESTED_PROCEDURE_ID,
+    tags::SCHEDULED_PROCEDURE_STEP_ID,
+    tags::PERFORMED_PROCEDURE_STEP_ID,
+    tags::PLACER_ORDER_NUMBER_IMAGING_SERVICE_REQUEST,
+    tags::FILLER_ORDER_NUMBER_IMAGING_SERVICE_REQUEST,
+    tags::DEVICE_SERIAL_NUMBER,
+    tags::PATIENT_TELEPHONE_NUMBERS,
+];
+
+/// The same-file scrubber: the values that identify the patient or site
+/// in this file (those of every attribute the profile removes or replaces,
+/// X, Z, D, U and composites, and every person name), sorted by kind:
+/// names, identifiers, dates, other terms. Identifiers also give their
+/// words (`QIN-HEADNECK-01-0003` gives `HEADNECK`), so no piece of an ID
+/// survives in kept text. UIDs are left to the generic UID shape.
+fn scrubber_for(ds: &InMemDicomObject, profile: &Profile) -> Scrubber {
+    let (mut names, mut ids, mut dates, mut terms) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     radguard_dicom::walk(ds, &mut |_, e| {
         let vr = e.vr();
         if !matches!(
             vr,
-            VR::PN
-                | VR::LO
-                | VR::SH
-                | VR::LT
-                | VR::ST
-                | VR::UT
-                | VR::UC
-                | VR::DA
-                | VR::DT
-                | VR::AE
-                | VR::UI
+            VR::PN | VR::LO | VR::SH | VR::LT | VR::ST | VR::UT | VR::UC | VR::DA | VR::DT | VR::AE
         ) {
             return;
         }
         let rule = profile.rule(radguard_dicom::tags::to_attr(e.tag()));
         let removes = rule.single().is_none_or(Action::removes_value) && rule != crate::Rule::XZU;
-        if (removes || vr == VR::PN)
-            && let Ok(v) = e.value().to_str()
-            && !trim_value(&v).is_empty()
-        {
-            out.push(trim_value(&v).to_owned());
+        if !(removes || vr == VR::PN) {
+            return;
+        }
+        for v in radguard_dicom::text::strings(e) {
+            let v = trim_value(&v);
+            if v.is_empty() {
+                continue;
+            }
+            match vr {
+                VR::PN => names.push(v.to_owned()),
+                VR::DA | VR::DT => dates.push(v.to_owned()),
+                _ if ID_ATTRIBUTES.contains(&e.tag()) => {
+                    ids.push(v.to_owned());
+                    terms.extend(
+                        v.split(|c: char| !c.is_alphanumeric())
+                            .filter(|w| w.chars().count() >= 4)
+                            .map(str::to_owned),
+                    );
+                }
+                _ => terms.push(v.to_owned()),
+            }
         }
     });
-    out
+    Scrubber::builder()
+        .names(names)
+        .ids(ids)
+        .dates(dates)
+        .terms(terms)
+        .build()
 }

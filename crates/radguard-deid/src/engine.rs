@@ -268,7 +268,7 @@ fn is_string_vr(vr: VR) -> bool {
 fn is_scrubbed_vr(vr: VR) -> bool {
     matches!(
         vr,
-        VR::LO | VR::LT | VR::PN | VR::SH | VR::ST | VR::UC | VR::UT
+        VR::AE | VR::CS | VR::LO | VR::LT | VR::PN | VR::SH | VR::ST | VR::UC | VR::UT
     )
 }
 
@@ -898,11 +898,25 @@ impl Engine<'_> {
         let Some(e) = obj.get(tag) else { return false };
         let as_bytes = is_bytes_vr(e.vr());
         let original = self.texts(e, vr);
+        let mut unsure = false;
         let cleaned: Vec<String> = if scrub {
-            original.iter().map(|s| self.scrubber.clean(s)).collect()
+            original
+                .iter()
+                .map(|s| {
+                    let c = self.scrubber.clean_checked(s);
+                    unsure |= !c.confident;
+                    c.text
+                })
+                .collect()
         } else {
             original.clone()
         };
+        if unsure {
+            // What the cleaner cannot judge with confidence is replaced.
+            let v = values::dummy(vr, original.len());
+            obj.put(DataElement::new(tag, vr, v));
+            return true;
+        }
         let changed = cleaned != original;
         // A cleaned value may have grown past its VR's maximum length
         // (the replacement marker is longer than a short name): such a

@@ -335,3 +335,50 @@ fn the_oracle_flags_every_class() {
     assert!(radguard_deid::fuzzing::leaks(&input, &out, &Profile::basic(), 4).is_empty());
     let _ = PrimitiveValue::Empty;
 }
+
+/// Classes 6 and 13: names in scripts without word separators, and the
+/// patient's own dates and ID-shaped numbers in free text, through the
+/// file's character set.
+#[test]
+fn cleaning_finds_names_in_every_script_and_dates_in_every_form() {
+    let clean = Profile::builder()
+        .option(DeidOption::CleanDescriptors)
+        .build()
+        .unwrap();
+    for (name, desc, gone, kept) in [
+        (
+            "Yamada^Tarou=山田^太郎",
+            "山田太郎様 頭部CT",
+            vec!["山田", "太郎"],
+            "頭部CT",
+        ),
+        ("Wang^Wei=王^伟", "王伟 胸部CT", vec!["王", "伟"], "胸部CT"),
+        (
+            "DOE^JOHN",
+            "CT born 02-JAN-1960, Jan 2, 1960, 1960年1月2日",
+            vec!["02-JAN-1960", "Jan 2, 1960", "1960年1月2日"],
+            "CT born",
+        ),
+        (
+            "DOE^JOHN",
+            "CT tel 555-123-4567 SSN 123-45-6789",
+            vec!["555-123-4567", "123-45-6789"],
+            "CT tel",
+        ),
+    ] {
+        let elems = vec![
+            el(tags::SPECIFIC_CHARACTER_SET, VR::CS, "ISO_IR 192"),
+            el(tags::PATIENT_NAME, VR::PN, name),
+            el(tags::PATIENT_ID, VR::LO, MRN),
+            el(tags::PATIENT_BIRTH_DATE, VR::DA, "19600102"),
+            el(tags::STUDY_DESCRIPTION, VR::LO, desc),
+        ];
+        let (input, out, _) = through_bytes(clean.clone(), elems, None);
+        let d = strings(out.get(tags::STUDY_DESCRIPTION).unwrap()).join("");
+        for g in gone {
+            assert!(!d.contains(g), "{g} survived in {d:?}");
+        }
+        assert!(d.contains(kept), "{kept} lost from {d:?}");
+        oracle(&input, &out, &clean);
+    }
+}
