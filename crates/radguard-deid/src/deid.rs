@@ -740,7 +740,8 @@ fn scrubber_for(ds: &InMemDicomObject, profile: &Profile) -> Scrubber {
     let (mut names, mut ids, mut dates, mut terms) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     radguard_dicom::walk(ds, &mut |_, e| {
-        let vr = e.vr();
+        // The dictionary's VR: a Patient ID that arrived as UN is still an ID.
+        let vr = radguard_dicom::tags::dictionary_vr(e.tag()).unwrap_or(e.vr());
         if !matches!(
             vr,
             VR::PN | VR::LO | VR::SH | VR::LT | VR::ST | VR::UT | VR::UC | VR::DA | VR::DT | VR::AE
