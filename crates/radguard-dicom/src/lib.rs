@@ -31,6 +31,11 @@
 //!   data tags and `Tag`↔`AttrTag` ([`tags`]); the padding rules, values as
 //!   text and private creators ([`text`]).
 //! - **A PHI-free summary** ([`summarize`], [`Summary`]) in bounded memory.
+//! - **No metadata inside the pixel data** ([`pixel_meta`],
+//!   [`SplitFile::copy_pixel_data_clean`]): JPEG, JPEG-LS, JPEG 2000 and
+//!   JPEG XL streams lose their comments and application segments or boxes
+//!   without re-encoding; native samples lose the bits outside the stored
+//!   bits, where embedded overlays lived.
 //!
 //! # Examples
 //!
@@ -86,6 +91,7 @@ mod file;
 mod info;
 mod limits;
 mod parse;
+pub mod pixel_meta;
 mod source;
 mod summary;
 pub mod tags;

@@ -1,0 +1,259 @@
+//! Metadata inside the pixel stream, on the real JPEG, JPEG-LS and JPEG
+//! 2000 samples: metadata inserted into each frame is removed, everything
+//! else is kept byte for byte, and independent decoders (jpeg-decoder,
+//! hayro-jpeg2000) give the same pixels before and after.
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
+
+use radguard_dicom::pixel_meta::{strip_fragment, strip_j2k, strip_jpeg};
+use radguard_dicom::{open, tags, text::value_text};
+
+const NAME: &[u8] = b"DOE^JOHN";
+const MRN: &[u8] = b"MRN998877";
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn leaks(data: &[u8]) -> bool {
+    contains(data, NAME) || contains(data, MRN) || contains(data, b"Wound")
+}
+
+/// The transfer syntax and frames of a sample's encapsulated pixel data.
+fn frames(rel: &str) -> (String, Vec<Vec<u8>>) {
+    let f = open(radguard_testkit::sample(rel)).unwrap();
+    let ts = radguard_dicom::text::trim_value(&f.meta().transfer_syntax).to_owned();
+    let pd = f.dataset().get(tags::PIXEL_DATA).unwrap();
+    let frags = pd.value().fragments().unwrap();
+    let nf: usize = value_text(f.dataset(), tags::NUMBER_OF_FRAMES)
+        .parse()
+        .unwrap_or(1);
+    let frames = if frags.len() == nf {
+        frags.to_vec()
+    } else {
+        assert_eq!(nf, 1, "{rel}: cannot group fragments");
+        vec![frags.concat()]
+    };
+    (ts, frames)
+}
+
+/// `data` without a final 0x00 padding byte.
+fn unpadded(data: &[u8]) -> &[u8] {
+    data.strip_suffix(&[0]).unwrap_or(data)
+}
+
+fn segment(code: u8, payload: &[u8]) -> Vec<u8> {
+    let mut s = vec![0xFF, code];
+    s.extend(u16::try_from(payload.len() + 2).unwrap().to_be_bytes());
+    s.extend(payload);
+    s
+}
+
+/// Where the first SOS starts, and the end of an APP0 JFIF right after
+/// SOI (or 2 if there is none).
+fn jpeg_layout(clean: &[u8]) -> (usize, usize) {
+    let mut pos = 2;
+    let mut jfif_end = 2;
+    loop {
+        assert_eq!(clean[pos], 0xFF);
+        let code = clean[pos + 1];
+        if code == 0xDA {
+            return (pos, jfif_end);
+        }
+        let len = usize::from(u16::from_be_bytes([clean[pos + 2], clean[pos + 3]]));
+        if pos == 2 && code == 0xE0 && clean[pos + 4..].starts_with(b"JFIF\0") {
+            jfif_end = pos + 2 + len;
+        }
+        pos += 2 + len;
+    }
+}
+
+/// A JPEG frame with metadata added: an APP0 JFIF header with a thumbnail
+/// (replacing the frame's own, if it has one), APP1 Exif, APP13 IPTC, a
+/// COM before the scan and bytes after EOI.
+fn dirty_jpeg(clean: &[u8]) -> Vec<u8> {
+    let clean = unpadded(clean);
+    let (sos, jfif_end) = jpeg_layout(clean);
+    let mut out = vec![0xFF, 0xD8];
+    if jfif_end > 2 {
+        // The same JFIF header with a 3 × 1 thumbnail of "DOE^JOHN\0".
+        let mut p = clean[6..6 + 12].to_vec();
+        p.extend([3, 1]);
+        p.extend(b"DOE^JOHN\0");
+        out.extend(segment(0xE0, &p));
+    }
+    out.extend(segment(0xE1, b"Exif\0\0II*\0Wound, DOE^JOHN, MRN998877"));
+    out.extend(segment(0xED, b"Photoshop 3.0\08BIM DOE^JOHN"));
+    out.extend(&clean[jfif_end..sos]);
+    out.extend(segment(0xFE, b"DOE^JOHN MRN998877"));
+    out.extend(&clean[sos..]);
+    out.extend(MRN);
+    out
+}
+
+#[test]
+fn jpeg_frames_lose_their_metadata_and_decode_identically() {
+    let mut checked = 0;
+    for rel in ["deid-data/ctbrain1.dcm", "pydicom/examples_ybr_color.dcm"] {
+        let (ts, frames) = frames(rel);
+        for (k, clean) in frames.iter().enumerate() {
+            let dirty = dirty_jpeg(clean);
+            assert!(leaks(&dirty));
+            let stripped = strip_fragment(&ts, &dirty).unwrap();
+            let reference = strip_jpeg(unpadded(clean)).unwrap();
+            assert_eq!(stripped.data(), reference.data(), "{rel} frame {k}");
+            assert!(!leaks(stripped.data()), "{rel} frame {k}");
+            let r = stripped.removed();
+            assert!(r.comments >= 1 && r.app_segments >= 2, "{rel} {r:?}");
+            assert_eq!(r.trailing_bytes, MRN.len() as u64);
+            // Stripping is idempotent.
+            assert!(strip_jpeg(stripped.data()).unwrap().is_unchanged());
+            // An independent decoder sees the same pixels.
+            let before = jpeg_decoder::Decoder::new(&dirty[..]).decode();
+            let after = jpeg_decoder::Decoder::new(stripped.data()).decode();
+            let original = jpeg_decoder::Decoder::new(&clean[..]).decode();
+            match (before, after, original) {
+                (Ok(b), Ok(a), Ok(o)) => {
+                    assert_eq!(a, b, "{rel} frame {k}: pixels changed");
+                    assert_eq!(a, o, "{rel} frame {k}: pixels differ from the original");
+                    checked += 1;
+                }
+                (b, a, o) => panic!(
+                    "{rel} frame {k}: decoding failed: {:?} {:?} {:?}",
+                    b.err(),
+                    a.err(),
+                    o.err()
+                ),
+            }
+        }
+    }
+    assert!(checked >= 31, "{checked} frames decoded");
+}
+
+#[test]
+fn jpeg_ls_frames_lose_their_metadata_and_keep_every_other_byte() {
+    let (ts, frames) = frames("pydicom-data/emri_small_jpeg_ls_lossless.dcm");
+    assert_eq!(ts, "1.2.840.10008.1.2.4.80");
+    assert_eq!(frames.len(), 10);
+    for (k, clean) in frames.iter().enumerate() {
+        let dirty = dirty_jpeg(clean);
+        let stripped = strip_fragment(&ts, &dirty).unwrap();
+        assert!(!leaks(stripped.data()));
+        // Everything but the metadata is kept byte for byte: the result
+        // is the frame itself (which has no metadata).
+        assert!(
+            strip_jpeg(unpadded(clean)).unwrap().is_unchanged(),
+            "frame {k}"
+        );
+        assert_eq!(stripped.data(), unpadded(clean), "frame {k}");
+    }
+}
+
+/// Byte offsets in a JPEG 2000 codestream: end of SIZ, start of each SOT.
+fn j2k_layout(cs: &[u8]) -> (usize, Vec<usize>) {
+    let be16 = |at: usize| usize::from(u16::from_be_bytes([cs[at], cs[at + 1]]));
+    let siz_end = 4 + be16(4);
+    let mut pos = siz_end;
+    while be16(pos) != 0xFF90 {
+        assert_ne!(be16(pos), 0xFF55, "TLM not expected in the samples");
+        pos += 2 + be16(pos + 2);
+    }
+    let mut sots = Vec::new();
+    while be16(pos) == 0xFF90 {
+        sots.push(pos);
+        let psot = u32::from_be_bytes(cs[pos + 6..pos + 10].try_into().unwrap()) as usize;
+        assert_ne!(psot, 0);
+        pos += psot;
+    }
+    assert_eq!(be16(pos), 0xFFD9);
+    (siz_end, sots)
+}
+
+/// A codestream with COM segments in the main header and in every
+/// tile-part header (Psot adjusted), and bytes after EOC.
+fn dirty_j2k(clean: &[u8]) -> Vec<u8> {
+    let clean = unpadded(clean);
+    let (siz_end, sots) = j2k_layout(clean);
+    let mut com = vec![0x00, 0x01];
+    com.extend(b"DOE^JOHN MRN998877");
+    let com = segment(0x64, &com);
+    let mut out = clean[..siz_end].to_vec();
+    out.extend(&com);
+    let mut pos = siz_end;
+    for sot in sots {
+        out.extend(&clean[pos..sot]);
+        let psot = u32::from_be_bytes(clean[sot + 6..sot + 10].try_into().unwrap());
+        let mut header = clean[sot..sot + 12].to_vec();
+        header[6..10].copy_from_slice(&(psot + u32::try_from(com.len()).unwrap()).to_be_bytes());
+        out.extend(header);
+        out.extend(&com);
+        pos = sot + 12;
+    }
+    out.extend(&clean[pos..]);
+    out.extend(MRN);
+    out
+}
+
+fn decode_j2k(cs: &[u8]) -> Vec<Vec<f32>> {
+    use hayro_jpeg2000::{DecodeSettings, DecoderContext, Image};
+    let settings = DecodeSettings {
+        resolve_palette_indices: false,
+        ..DecodeSettings::default()
+    };
+    let image = Image::new(cs, &settings).unwrap();
+    let mut ctx = DecoderContext::default();
+    let decoded = image.decode(&mut ctx).unwrap();
+    decoded
+        .components()
+        .iter()
+        .map(|c| c.samples().to_vec())
+        .collect()
+}
+
+#[test]
+fn j2k_frames_lose_their_comments_and_decode_identically() {
+    for rel in ["pydicom/JPEG2000.dcm", "dicognito/burned_in_yes.dcm"] {
+        let (ts, frames) = frames(rel);
+        for clean in &frames {
+            let dirty = dirty_j2k(clean);
+            assert!(leaks(&dirty));
+            let stripped = strip_fragment(&ts, &dirty).unwrap();
+            let reference = strip_j2k(unpadded(clean)).unwrap();
+            assert_eq!(stripped.data(), reference.data(), "{rel}");
+            assert!(!leaks(stripped.data()));
+            let tile_parts = j2k_layout(unpadded(clean)).1.len() as u64;
+            assert_eq!(
+                stripped.removed().comments,
+                1 + tile_parts + reference.removed().comments
+            );
+            assert!(strip_j2k(stripped.data()).unwrap().is_unchanged());
+            // Psot values are consistent again: the layout walk succeeds.
+            j2k_layout(stripped.data());
+            let original = decode_j2k(clean);
+            assert_eq!(decode_j2k(&dirty), original, "{rel}");
+            assert_eq!(decode_j2k(stripped.data()), original, "{rel}");
+        }
+    }
+}
+
+type Strip =
+    fn(&[u8]) -> radguard_dicom::pixel_meta::Result<radguard_dicom::pixel_meta::Stripped<'_>>;
+
+#[test]
+fn truncated_real_streams_are_errors() {
+    let (_, jpeg) = frames("deid-data/ctbrain1.dcm");
+    let (_, j2k) = frames("pydicom/JPEG2000.dcm");
+    let (_, jls) = frames("pydicom-data/emri_small_jpeg_ls_lossless.dcm");
+    for (f, strip) in [
+        (&jpeg[0], strip_jpeg as Strip),
+        (&j2k[0], strip_j2k),
+        (&jls[0], strip_jpeg),
+    ] {
+        let f = unpadded(f);
+        // Every prefix that cuts the stream before its end marker fails.
+        let end = f.len() - 1;
+        for n in (0..end).step_by(13).chain(end.saturating_sub(64)..end) {
+            assert!(strip(&f[..n]).is_err(), "prefix of {n} bytes accepted");
+        }
+        assert!(strip(f).is_ok());
+    }
+}
