@@ -418,3 +418,170 @@ fn strip_jp2(data: &[u8]) -> Result<Stripped<'_>> {
     out.extend_from_slice(data.get(pos..).unwrap_or_default());
     Ok(Stripped::new(data, out, removed))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(marker: u16, payload: &[u8]) -> Vec<u8> {
+        let mut s = marker.to_be_bytes().to_vec();
+        s.extend(u16::try_from(payload.len() + 2).unwrap().to_be_bytes());
+        s.extend(payload);
+        s
+    }
+
+    fn com(text: &[u8]) -> Vec<u8> {
+        seg(COM, &[&[0, 1][..], text].concat())
+    }
+
+    /// A tile-part: SOT (Psot computed, or 0), `header`, SOD, `data`.
+    fn tile_part(index: u16, header: &[Vec<u8>], data: &[u8], psot_zero: bool) -> Vec<u8> {
+        let body: Vec<u8> = header.concat();
+        let len = 12 + body.len() + 2 + data.len();
+        let psot = if psot_zero {
+            0
+        } else {
+            u32::try_from(len).unwrap()
+        };
+        let mut sot_payload = index.to_be_bytes().to_vec();
+        sot_payload.extend(psot.to_be_bytes());
+        sot_payload.extend([0, 1]);
+        let mut t = seg(SOT, &sot_payload);
+        t.extend(body);
+        t.extend(SOD.to_be_bytes());
+        t.extend(data);
+        t
+    }
+
+    fn codestream(main: &[Vec<u8>], tiles: &[Vec<u8>]) -> Vec<u8> {
+        let mut c = SOC.to_be_bytes().to_vec();
+        c.extend(seg(SIZ, &[0; 38]));
+        c.extend(seg(0xFF52, &[0; 10]));
+        c.extend(seg(0xFF5C, &[0; 3]));
+        for m in main {
+            c.extend(m);
+        }
+        for t in tiles {
+            c.extend(t);
+        }
+        c.extend(EOC.to_be_bytes());
+        c
+    }
+
+    /// A TLM segment (Ttlm 1 byte, Ptlm 4 bytes) for `tiles`.
+    fn tlm(tiles: &[Vec<u8>]) -> Vec<u8> {
+        let mut p = vec![0, 0x50];
+        for (i, t) in tiles.iter().enumerate() {
+            p.push(u8::try_from(i).unwrap());
+            p.extend(u32::try_from(t.len()).unwrap().to_be_bytes());
+        }
+        seg(TLM, &p)
+    }
+
+    #[test]
+    fn comments_go_from_main_and_tile_part_headers_with_psot_and_tlm_adjusted() {
+        let data = [0xFF, 0x91, 0x12, 0xFF, 0xD9, 0x34]; // may look like markers: never read
+        let clean_tiles = [
+            tile_part(0, &[], &data, false),
+            tile_part(1, &[seg(0xFF58, &[0, 5])], &data, false),
+        ];
+        let dirty_tiles = [
+            tile_part(0, &[com(b"DOE^JOHN")], &data, false),
+            tile_part(1, &[seg(0xFF58, &[0, 5]), com(b"MRN998877")], &data, false),
+        ];
+        let clean = codestream(&[tlm(&clean_tiles)], &clean_tiles);
+        let mut dirty = codestream(&[com(b"DOE^JOHN"), tlm(&dirty_tiles)], &dirty_tiles);
+        dirty.extend(b"MRN998877");
+        let s = strip_j2k(&dirty).unwrap();
+        assert_eq!(s.data(), &clean[..]);
+        assert_eq!(s.removed().comments, 3);
+        assert_eq!(s.removed().trailing_bytes, 9);
+        assert!(strip_j2k(s.data()).unwrap().is_unchanged());
+    }
+
+    #[test]
+    fn last_tile_part_may_run_to_eoc() {
+        let clean = codestream(&[], &[tile_part(0, &[], &[1, 2, 3], true)]);
+        let dirty = codestream(&[], &[tile_part(0, &[com(b"DOE")], &[1, 2, 3], true)]);
+        assert_eq!(strip_j2k(&dirty).unwrap().data(), &clean[..]);
+        let mut padded = clean;
+        padded.push(0);
+        assert!(strip_j2k(&padded).unwrap().is_unchanged());
+    }
+
+    #[test]
+    fn jp2_keeps_what_decoding_needs() {
+        let bx = |kind: &[u8; 4], content: &[u8]| {
+            let mut b = u32::try_from(content.len() + 8)
+                .unwrap()
+                .to_be_bytes()
+                .to_vec();
+            b.extend(kind);
+            b.extend(content);
+            b
+        };
+        let tiles = [tile_part(0, &[com(b"DOE")], &[9, 9], false)];
+        let cs = codestream(&[com(b"JOHN")], &tiles);
+        let clean_cs = codestream(&[], &[tile_part(0, &[], &[9, 9], false)]);
+        let ihdr = bx(b"ihdr", &[0; 14]);
+        let colr = bx(b"colr", &[1, 0, 0, 0, 0, 0, 17]);
+        let ftyp = bx(b"ftyp", b"jp2 \0\0\0\0jp2 ");
+        let mut dirty = JP2_SIGNATURE.to_vec();
+        dirty.extend(&ftyp);
+        dirty.extend(bx(
+            b"jp2h",
+            &[&ihdr[..], &colr, &bx(b"xml ", b"DOE")].concat(),
+        ));
+        dirty.extend(bx(b"xml ", b"<name>DOE^JOHN</name>"));
+        dirty.extend(bx(b"uuid", &[7; 24]));
+        dirty.extend(bx(b"jp2c", &cs));
+        dirty.extend(bx(b"uinf", &bx(b"url ", b"http://x")));
+        let mut clean = JP2_SIGNATURE.to_vec();
+        clean.extend(&ftyp);
+        clean.extend(bx(b"jp2h", &[&ihdr[..], &colr].concat()));
+        clean.extend(bx(b"jp2c", &clean_cs));
+        let s = strip_j2k(&dirty).unwrap();
+        assert_eq!(s.data(), &clean[..]);
+        assert_eq!((s.removed().boxes, s.removed().comments), (4, 2));
+        assert!(strip_j2k(s.data()).unwrap().is_unchanged());
+        // No codestream box, or ftyp not second: errors.
+        let mut no_cs = JP2_SIGNATURE.to_vec();
+        no_cs.extend(&ftyp);
+        assert!(strip_j2k(&no_cs).is_err());
+        let mut late_ftyp = JP2_SIGNATURE.to_vec();
+        late_ftyp.extend(bx(b"jp2c", &clean_cs));
+        late_ftyp.extend(&ftyp);
+        assert!(strip_j2k(&late_ftyp).is_err());
+    }
+
+    #[test]
+    fn malformed_codestreams_are_errors() {
+        let tiles = [tile_part(0, &[com(b"x")], &[1, 2], false)];
+        let good = codestream(&[], &tiles);
+        assert!(strip_j2k(&good).is_ok());
+        for n in 0..good.len() - 1 {
+            assert!(strip_j2k(&good[..n]).is_err(), "prefix {n}");
+        }
+        let mut unknown = good.clone();
+        unknown.splice(4..4, seg(0xFF40, &[1]));
+        let mut psot_long = good.clone();
+        let sot = good.len() - tiles[0].len() - 2;
+        psot_long[sot + 6..sot + 10].copy_from_slice(&1000u32.to_be_bytes());
+        let mut psot_short = good.clone();
+        psot_short[sot + 6..sot + 10].copy_from_slice(&4u32.to_be_bytes());
+        let bad_tlm = codestream(&[seg(TLM, &[0, 0x50, 0, 0, 0, 0, 9])], &tiles);
+        let cases = [
+            (unknown, "unknown marker"),
+            (psot_long, "Psot past the end"),
+            (psot_short, "Psot below SOT + SOD"),
+            (codestream(&[], &[]), "no tile-part"),
+            (good[..4].to_vec(), "SIZ cut"),
+            (vec![0xFF, 0x4F, 0xFF, 0x52, 0, 2], "no SIZ"),
+        ];
+        for (bytes, what) in cases {
+            assert!(strip_j2k(&bytes).is_err(), "{what}");
+        }
+        // A TLM entry that disagrees with Psot cannot be adjusted.
+        assert!(strip_j2k(&bad_tlm).is_err());
+    }
+}

@@ -246,3 +246,159 @@ impl Walk<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Strips an owned stream: the result and what was removed.
+    fn owned(j: &[u8]) -> (Vec<u8>, Removed) {
+        let s = strip_jpeg(j).unwrap();
+        (s.data().to_vec(), *s.removed())
+    }
+
+    fn seg(code: u8, payload: &[u8]) -> Vec<u8> {
+        let mut s = vec![0xFF, code];
+        s.extend(u16::try_from(payload.len() + 2).unwrap().to_be_bytes());
+        s.extend(payload);
+        s
+    }
+
+    /// SOI, `head` segments, a frame header, a scan with `ecs`, EOI.
+    fn jpeg(head: &[Vec<u8>], sof: u8, ecs: &[u8]) -> Vec<u8> {
+        let mut j = vec![0xFF, SOI];
+        for h in head {
+            j.extend(h);
+        }
+        j.extend(seg(0xDB, &[0; 65]));
+        j.extend(seg(sof, &[8, 0, 1, 0, 1, 1, 1, 0x11, 0]));
+        j.extend(seg(0xDA, &[1, 1, 0, 0, 0x3F, 0]));
+        j.extend(ecs);
+        j.extend([0xFF, EOI]);
+        j
+    }
+
+    #[test]
+    fn comments_app_segments_and_trailing_bytes_go() {
+        let head = [
+            seg(0xE1, b"Exif\0\0DOE^JOHN"),
+            seg(0xE2, b"ICC_PROFILE\0\x01\x01DOE"),
+            seg(0xFE, b"DOE^JOHN"),
+            seg(0xED, b"Photoshop 3.0\0DOE"),
+        ];
+        let clean = jpeg(&[], 0xC0, &[1, 2, 3]);
+        let mut dirty = jpeg(&head, 0xC0, &[1, 2, 3]);
+        dirty.extend(b"DOE^JOHN");
+        let s = strip_jpeg(&dirty).unwrap();
+        assert_eq!(s.data(), &clean[..]);
+        let r = s.removed();
+        assert_eq!((r.comments, r.app_segments, r.trailing_bytes), (1, 3, 8));
+        assert_eq!(r.bytes, (dirty.len() - clean.len()) as u64);
+        assert!(strip_jpeg(s.data()).unwrap().is_unchanged());
+        // One 0x00 padding byte stays; it is not metadata.
+        let mut padded = clean;
+        padded.push(0);
+        assert!(strip_jpeg(&padded).unwrap().is_unchanged());
+    }
+
+    #[test]
+    fn jfif_keeps_its_header_and_loses_its_thumbnail() {
+        let mut jfif = b"JFIF\0\x01\x02\x00\x00\x48\x00\x48".to_vec();
+        let header = jfif.clone();
+        jfif.extend([2, 1]);
+        jfif.extend(b"DOE^JO");
+        let s = owned(&jpeg(&[seg(0xE0, &jfif)], 0xC0, &[7]));
+        let mut expected_payload = header;
+        expected_payload.extend([0, 0]);
+        assert_eq!(s.0, jpeg(&[seg(0xE0, &expected_payload)], 0xC0, &[7]));
+        assert_eq!(s.1.trimmed_segments, 1);
+        assert!(strip_jpeg(&s.0).unwrap().is_unchanged());
+        // JFXX (extension thumbnails) and other APP0 segments go.
+        let s = owned(&jpeg(&[seg(0xE0, b"JFXX\0\x10DOE")], 0xC0, &[7]));
+        assert_eq!(s.1.app_segments, 1);
+    }
+
+    #[test]
+    fn adobe_is_kept_and_cut_to_its_standard_length() {
+        let std = b"Adobe\x00\x64\x00\x00\x00\x00\x01".to_vec();
+        let mut long = std.clone();
+        long.extend(b"DOE^JOHN");
+        let s = owned(&jpeg(&[seg(0xEE, &long)], 0xC0, &[7]));
+        assert_eq!(s.0, jpeg(&[seg(0xEE, &std)], 0xC0, &[7]));
+        assert!(strip_jpeg(&s.0).unwrap().is_unchanged());
+        // Too short to be read by decoders: removed.
+        let s = owned(&jpeg(&[seg(0xEE, b"Adobe\x00")], 0xC0, &[7]));
+        assert_eq!(s.1.app_segments, 1);
+    }
+
+    #[test]
+    fn entropy_coded_data_markers_and_scans_are_copied() {
+        // Stuffed 0xFF00, RST markers, fill bytes; a second scan after a
+        // DHT and a DNL; a comment between the scans.
+        let ecs = [
+            0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56, 0xFF, 0xFF, 0xD7, 0x78,
+        ];
+        let mut dirty = jpeg(&[], 0xC2, &ecs);
+        let eoi = dirty.len() - 2;
+        let mut between = seg(0xDC, &[0, 1]);
+        between.extend(seg(0xFE, b"DOE^JOHN"));
+        between.extend(seg(0xC4, &[0; 17]));
+        between.extend(seg(0xDA, &[1, 1, 0, 1, 5, 0]));
+        between.extend([0xAB, 0xFF, 0x00]);
+        dirty.splice(eoi..eoi, between.iter().copied());
+        let s = strip_jpeg(&dirty).unwrap();
+        assert_eq!(s.removed().comments, 1);
+        assert_eq!(s.data().len(), dirty.len() - 12);
+        assert!(!s.data().windows(3).any(|w| w == b"DOE"));
+        assert!(strip_jpeg(s.data()).unwrap().is_unchanged());
+    }
+
+    #[test]
+    fn jpeg_ls_scans_use_their_own_bit_stuffing() {
+        // In JPEG-LS, 0xFF followed by a byte below 0x80 is scan data:
+        // here FF 7F and FF 5A, which baseline JPEG would read as markers.
+        let ecs = [0x01, 0xFF, 0x7F, 0xFF, 0x5A, 0x02];
+        let head = [
+            seg(0xF8, &[1, 0, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0]),
+            seg(0xFE, b"DOE"),
+        ];
+        let s = owned(&jpeg(&head, SOF55, &ecs));
+        assert_eq!(s.1.comments, 1);
+        assert!(matches!(
+            strip_jpeg(&jpeg(&[], 0xC0, &ecs)),
+            Err(Error::Malformed { .. })
+        ));
+    }
+
+    #[test]
+    fn malformed_streams_are_errors() {
+        let good = jpeg(&[seg(0xFE, b"x")], 0xC0, &[1, 2]);
+        assert!(strip_jpeg(&good).is_ok());
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (vec![], "empty"),
+            (good[2..].to_vec(), "no SOI"),
+            (good[..good.len() - 2].to_vec(), "no EOI"),
+            (good[..good.len() - 1].to_vec(), "half EOI"),
+            (vec![0xFF, SOI, 0xFF, EOI], "no scan"),
+            (
+                vec![0xFF, SOI, 0xFF, 0xFE, 0x00, 0x09, 0x41],
+                "length past the end",
+            ),
+            (vec![0xFF, SOI, 0xFF, 0xFE, 0x00, 0x01], "length below 2"),
+            (vec![0xFF, SOI, 0xFF, 0xF0, 0x00, 0x02], "reserved marker"),
+            (vec![0xFF, SOI, 0xFF, SOI], "second SOI"),
+            (vec![0xFF, SOI, 0x00], "no marker"),
+            (
+                [&[0xFF, SOI][..], &seg(0xDA, &[0])[..], &[0xFF, EOI]].concat(),
+                "scan first",
+            ),
+        ];
+        for (bytes, what) in cases {
+            assert!(strip_jpeg(&bytes).is_err(), "{what}");
+        }
+        // Every prefix of a good stream is an error, never a panic.
+        for n in 0..good.len() - 1 {
+            assert!(strip_jpeg(&good[..n]).is_err(), "{n}");
+        }
+    }
+}

@@ -75,3 +75,69 @@ pub fn strip_jxl(data: &[u8]) -> Result<Stripped<'_>> {
     out.extend_from_slice(data.get(pos..).unwrap_or_default());
     Ok(Stripped::new(data, out, removed))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bx(kind: &[u8; 4], content: &[u8]) -> Vec<u8> {
+        let mut b = u32::try_from(content.len() + 8)
+            .unwrap()
+            .to_be_bytes()
+            .to_vec();
+        b.extend(kind);
+        b.extend(content);
+        b
+    }
+
+    #[test]
+    fn container_keeps_the_codestream_and_loses_metadata_boxes() {
+        let keep = [
+            bx(b"ftyp", b"jxl \0\0\0\0jxl "),
+            bx(b"jxll", &[5]),
+            bx(b"jxlp", &[0, 0, 0, 0, 0xFF, 0x0A, 1]),
+            bx(b"jbrd", &[1, 2, 3]),
+            bx(b"jxlp", &[0x80, 0, 0, 1, 2, 3]),
+        ];
+        let drop = [
+            bx(b"Exif", b"\0\0\0\0II*\0DOE^JOHN"),
+            bx(b"xml ", b"<x>DOE^JOHN</x>"),
+            bx(b"jumb", b"DOE"),
+            bx(b"brob", b"Exif...."),
+            bx(b"uuid", &[0; 20]),
+        ];
+        let mut dirty = JXL_SIGNATURE.to_vec();
+        let mut clean = JXL_SIGNATURE.to_vec();
+        for (k, d) in keep.iter().zip(&drop) {
+            dirty.extend(k);
+            dirty.extend(d);
+            clean.extend(k);
+        }
+        let s = strip_jxl(&dirty).unwrap();
+        assert_eq!(s.data(), &clean[..]);
+        assert_eq!(s.removed().boxes, 5);
+        assert!(strip_jxl(s.data()).unwrap().is_unchanged());
+        // A last box running to the end (length 0), and a padding byte.
+        let mut open = clean.clone();
+        open.extend([0, 0, 0, 0]);
+        open.extend(b"jxlc\xFF\x0A\x01\x00");
+        assert!(strip_jxl(&open).unwrap().is_unchanged());
+        clean.push(0);
+        assert!(strip_jxl(&clean).unwrap().is_unchanged());
+    }
+
+    #[test]
+    fn malformed_containers_are_errors() {
+        let mut no_codestream = JXL_SIGNATURE.to_vec();
+        no_codestream.extend(bx(b"ftyp", b"jxl "));
+        assert!(strip_jxl(&no_codestream).is_err());
+        let mut short = JXL_SIGNATURE.to_vec();
+        short.extend([0, 0, 0, 4, b'j', b'x', b'l', b'c']);
+        assert!(strip_jxl(&short).is_err());
+        let mut past = JXL_SIGNATURE.to_vec();
+        past.extend([0, 0, 0, 99, b'j', b'x', b'l', b'c', 0]);
+        assert!(strip_jxl(&past).is_err());
+        assert!(strip_jxl(b"\xFF\xD8 not JPEG XL").is_err());
+        assert!(strip_jxl(&[]).is_err());
+    }
+}

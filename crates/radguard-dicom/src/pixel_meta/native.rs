@@ -390,3 +390,104 @@ fn clear<const N: usize>(buf: &mut [u8], fix: impl Fn([u8; N]) -> [u8; N]) -> u6
     }
     changed
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn desc() -> impl Strategy<Value = NativeDesc> {
+        (
+            0usize..3,
+            any::<bool>(),
+            any::<bool>(),
+            any::<u8>(),
+            any::<u8>(),
+        )
+            .prop_filter_map("valid", |(a, signed, big_endian, s, h)| {
+                let allocated = [8u16, 16, 32][a];
+                let stored = 1 + u16::from(s) % allocated;
+                let high_bit = stored - 1 + u16::from(h) % (allocated - stored + 1);
+                NativeDesc::builder(3, 5)
+                    .bits(allocated, stored, high_bit)
+                    .signed(signed)
+                    .big_endian(big_endian)
+                    .build()
+                    .ok()
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn clearing_keeps_values_and_leaves_only_the_sign_extension(
+            d in desc(),
+            mut buf in proptest::collection::vec(any::<u8>(), 0..257),
+        ) {
+            let before: Vec<i64> = d.values(&buf).collect();
+            let original = buf.clone();
+            let cleared = clear_unused_bits(&mut buf, &d);
+            prop_assert_eq!(d.values(&buf).collect::<Vec<_>>(), before);
+            // Outside the stored bits: zeros, or copies of High Bit.
+            let n = d.bytes_per_sample();
+            let low = u32::from(d.high_bit + 1 - d.bits_stored);
+            let mut changed = 0;
+            for (c, o) in buf.chunks_exact(n).zip(original.chunks_exact(n)) {
+                let v = d.sample(c);
+                prop_assert_eq!(v & mask(low), 0);
+                let above = v >> (d.high_bit + 1);
+                let sign = (v >> d.high_bit) & 1 == 1;
+                let expected = if d.signed && sign {
+                    mask(u32::from(d.bits_allocated - d.high_bit - 1))
+                } else {
+                    0
+                };
+                prop_assert_eq!(above, expected);
+                changed += u64::from(c != o);
+            }
+            prop_assert_eq!(cleared.samples_changed, changed);
+            // The partial sample at the end is untouched.
+            let tail = buf.len() / n * n;
+            prop_assert_eq!(&buf[tail..], &original[tail..]);
+            // Idempotent.
+            let mut again = buf.clone();
+            prop_assert_eq!(clear_unused_bits(&mut again, &d).samples_changed, 0);
+            prop_assert_eq!(again, buf);
+        }
+    }
+
+    #[test]
+    fn descriptions_are_checked() {
+        let ok = |b: NativeDescBuilder| b.build().is_ok();
+        assert!(ok(NativeDesc::builder(2, 2).bits(16, 12, 15)));
+        assert!(!ok(NativeDesc::builder(2, 2).bits(16, 12, 16)));
+        assert!(!ok(NativeDesc::builder(2, 2).bits(16, 12, 10)));
+        assert!(!ok(NativeDesc::builder(2, 2).bits(16, 17, 16)));
+        assert!(!ok(NativeDesc::builder(2, 2).bits(12, 12, 11)));
+        assert!(!ok(NativeDesc::builder(2, 2).bits(16, 0, 0)));
+        assert!(!ok(NativeDesc::builder(0, 2)));
+        assert!(!ok(NativeDesc::builder(2, 2).frames(0)));
+        assert!(!ok(NativeDesc::builder(2, 2).samples_per_pixel(5)));
+        assert!(!ok(NativeDesc::builder(2, 3)
+            .samples_per_pixel(3)
+            .ybr_422(true)));
+        assert!(!ok(NativeDesc::builder(u32::MAX, u32::MAX)
+            .samples_per_pixel(4)
+            .frames(u32::MAX)
+            .bits(64, 64, 63)));
+        let d = NativeDesc::builder(2, 4)
+            .samples_per_pixel(3)
+            .ybr_422(true)
+            .bits(8, 8, 7)
+            .build()
+            .unwrap();
+        assert_eq!(d.pixel_len(), Some(16));
+        let d = NativeDesc::builder(3, 3)
+            .bits(1, 1, 0)
+            .frames(3)
+            .build()
+            .unwrap();
+        assert_eq!(d.pixel_len(), Some(4));
+        assert!(!d.has_unused_bits());
+    }
+}
