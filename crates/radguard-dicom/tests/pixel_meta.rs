@@ -257,3 +257,136 @@ fn truncated_real_streams_are_errors() {
         assert!(strip(f).is_ok());
     }
 }
+
+/// Every encapsulated file of the shared corpus (skipped when absent):
+/// `copy_pixel_data_clean` either succeeds, with the first frame decoding
+/// to the same pixels before and after, or refuses the file with a pixel
+/// metadata error (listed).
+#[test]
+fn corpus_encapsulated_files_copy_clean_or_are_refused() {
+    use radguard_dicom::pixel_meta::STALE_AFTER_STRIPPING;
+    use radguard_dicom::{DicomWriter, Error, WriteOptions, open_split};
+    let Some(files) = radguard_testkit::corpus() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (mut ok, mut decoded, mut changed) = (0, 0, 0);
+    let mut removed = radguard_dicom::pixel_meta::Removed::default();
+    let mut refused = Vec::new();
+    for f in files.iter().filter(|f| f.parseable() && !f.is_dicomdir()) {
+        let Ok(mut split) = open_split(&f.path) else {
+            continue;
+        };
+        if !split
+            .pixel_data()
+            .is_some_and(radguard_dicom::PixelData::is_encapsulated)
+        {
+            continue;
+        }
+        let name = f.path.display().to_string();
+        let out = dir.path().join("out.dcm");
+        let result = split.pixel_plan().and_then(|plan| {
+            let mut header = split.header().dataset().clone();
+            for t in STALE_AFTER_STRIPPING {
+                header.remove_element(t);
+            }
+            let mut w = DicomWriter::create(
+                &out,
+                split.header().meta(),
+                &WriteOptions::new().overwrite(true),
+            )?;
+            w.write_elements(header.iter().filter(|e| e.header().tag < tags::PIXEL_DATA))?;
+            let report = split.copy_pixel_data_clean(&mut w, &plan)?;
+            w.write_elements(header.iter().filter(|e| e.header().tag > tags::PIXEL_DATA))?;
+            w.commit()?;
+            Ok(report)
+        });
+        match result {
+            Ok(report) => {
+                ok += 1;
+                changed += u32::from(report.frames_changed > 0);
+                removed.add(&report.removed);
+            }
+            Err(e @ Error::PixelMetadata { .. }) => {
+                let cause = std::error::Error::source(&e).map(ToString::to_string);
+                refused.push(format!("{name}: {e}: {}", cause.unwrap_or_default()));
+                continue;
+            }
+            Err(e) => panic!("{name}: {e}"),
+        }
+        // The first frame decodes to the same pixels.
+        let input = open(&f.path).unwrap();
+        let output = open(&out).unwrap();
+        let frags = |o: &radguard_dicom::DicomFile| {
+            o.dataset()
+                .get(tags::PIXEL_DATA)
+                .unwrap()
+                .value()
+                .fragments()
+                .unwrap()
+                .to_vec()
+        };
+        let (a, b) = (frags(&input), frags(&output));
+        let first_in = if b.len() == 1 {
+            a.concat()
+        } else if a.len() == b.len() {
+            a[0].clone()
+        } else {
+            continue;
+        };
+        let first_out = &b[0];
+        std::fs::remove_file(&out).unwrap();
+        if f.size > 4 << 20 {
+            continue;
+        }
+        let ts = f.transfer_syntax_uid.as_str();
+        if [
+            "1.2.840.10008.1.2.4.50",
+            "1.2.840.10008.1.2.4.51",
+            "1.2.840.10008.1.2.4.57",
+            "1.2.840.10008.1.2.4.70",
+        ]
+        .contains(&ts)
+        {
+            let x = jpeg_decoder::Decoder::new(&first_in[..]).decode();
+            let y = jpeg_decoder::Decoder::new(&first_out[..]).decode();
+            if let (Ok(x), Ok(y)) = (x, y) {
+                assert!(x == y, "{name}: decoded pixels differ");
+                decoded += 1;
+            }
+        } else if ts.starts_with("1.2.840.10008.1.2.4.9")
+            || ts.starts_with("1.2.840.10008.1.2.4.20")
+        {
+            let dec = |d: &[u8]| {
+                use hayro_jpeg2000::{DecodeSettings, DecoderContext, Image};
+                let image = Image::new(d, &DecodeSettings::default()).ok()?;
+                // Some corpus files declare absurd sizes: do not allocate them.
+                if u64::from(image.width()) * u64::from(image.height()) > 1 << 24 {
+                    return None;
+                }
+                let mut ctx = DecoderContext::default();
+                let decoded = image.decode(&mut ctx).ok()?;
+                Some(
+                    decoded
+                        .components()
+                        .iter()
+                        .map(|c| c.samples().to_vec())
+                        .collect::<Vec<_>>(),
+                )
+            };
+            if let (Some(x), Some(y)) = (dec(&first_in), dec(first_out)) {
+                assert!(x == y, "{name}: decoded pixels differ");
+                decoded += 1;
+            }
+        }
+    }
+    eprintln!(
+        "corpus: {ok} encapsulated files copied clean, {changed} of them changed \
+         ({removed:?}), {decoded} first frames decoded identically; {} refused:",
+        refused.len()
+    );
+    for r in &refused {
+        eprintln!("  {r}");
+    }
+    assert!(ok > 50, "{ok}");
+}
