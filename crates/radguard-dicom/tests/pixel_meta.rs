@@ -390,3 +390,72 @@ fn corpus_encapsulated_files_copy_clean_or_are_refused() {
     }
     assert!(ok > 50, "{ok}");
 }
+
+/// Writes the seeds of the `pixel_meta` fuzz target (`fuzz/seeds/pixel_meta`):
+/// `RADGUARD_WRITE_FUZZ_SEEDS=1 cargo test -p radguard-dicom --test pixel_meta -- --ignored`.
+#[test]
+#[ignore = "writes fuzz seeds"]
+fn write_fuzz_seeds() {
+    if std::env::var_os("RADGUARD_WRITE_FUZZ_SEEDS").is_none() {
+        return;
+    }
+    let dir = radguard_testkit::workspace_root().join("fuzz/seeds/pixel_meta");
+    std::fs::create_dir_all(&dir).unwrap();
+    let seed = |name: &str, selector: u8, data: &[u8]| {
+        let mut s = vec![selector];
+        s.extend(data);
+        std::fs::write(dir.join(name), s).unwrap();
+    };
+    seed(
+        "jpeg-baseline",
+        0,
+        &dirty_jpeg(&frames("deid-data/ctbrain1.dcm").1[0]),
+    );
+    let jls = frames("pydicom-data/emri_small_jpeg_ls_lossless.dcm").1;
+    seed("jpeg-ls", 0, &dirty_jpeg(&jls[0]));
+    seed("j2k", 1, &dirty_j2k(&frames("pydicom/JPEG2000.dcm").1[0]));
+    let bx = |kind: &[u8; 4], content: &[u8]| {
+        let mut b = u32::try_from(content.len() + 8)
+            .unwrap()
+            .to_be_bytes()
+            .to_vec();
+        b.extend(kind);
+        b.extend(content);
+        b
+    };
+    let mut jxl = b"\0\0\0\x0CJXL \x0D\x0A\x87\x0A".to_vec();
+    jxl.extend(bx(b"ftyp", b"jxl \0\0\0\0jxl "));
+    jxl.extend(bx(b"Exif", b"\0\0\0\0II*\0DOE^JOHN"));
+    jxl.extend(bx(b"jxlc", &[0xFF, 0x0A, 0xFA, 0x7F, 0x01]));
+    jxl.extend(bx(b"xml ", b"<x>MRN998877</x>"));
+    seed("jxl-container", 2, &jxl);
+    // 16 bits allocated, 12 stored, High Bit 11, signed, little endian.
+    let mut native = vec![1, 12, 11, 1];
+    native.extend([0x34, 0x81, 0xFF, 0x7F, 0x00, 0xF8, 0x12, 0x00]);
+    seed("native-16-12", 3, &native);
+}
+
+/// The committed seeds of the `pixel_meta` fuzz target hold its properties.
+#[test]
+fn fuzz_seeds_hold_the_properties() {
+    let dir = radguard_testkit::workspace_root().join("fuzz/seeds/pixel_meta");
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let data = std::fs::read(e.unwrap().path()).unwrap();
+        radguard_dicom::pixel_meta::fuzzing::check(&data);
+        // Not rejected as malformed: each seed is a valid input.
+        let (sel, rest) = data.split_first().unwrap();
+        match sel % 4 {
+            0 => assert!(!strip_jpeg(rest).unwrap().is_unchanged()),
+            1 => assert!(!strip_j2k(rest).unwrap().is_unchanged()),
+            2 => assert!(
+                !radguard_dicom::pixel_meta::strip_jxl(rest)
+                    .unwrap()
+                    .is_unchanged()
+            ),
+            _ => {}
+        }
+        n += 1;
+    }
+    assert!(n >= 5);
+}
