@@ -322,6 +322,21 @@ impl BoxHeader {
     }
 }
 
+/// A box of `kind` holding `content` (for tests).
+#[cfg(test)]
+pub(super) fn bx(kind: &[u8; 4], content: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let header = BoxHeader {
+        kind: *kind,
+        start: 0,
+        header_len: 8,
+        end: 0,
+        to_end: false,
+    };
+    header.write(content, &mut out);
+    out
+}
+
 /// Reads the box header at `at` within `data[..limit]`.
 pub(super) fn read_box(data: &[u8], at: usize, limit: usize, f: Format) -> Result<BoxHeader> {
     let len = be32(data, at).ok_or_else(|| Error::truncated(f, limit))?;
@@ -511,15 +526,6 @@ mod tests {
 
     #[test]
     fn jp2_keeps_what_decoding_needs() {
-        let bx = |kind: &[u8; 4], content: &[u8]| {
-            let mut b = u32::try_from(content.len() + 8)
-                .unwrap()
-                .to_be_bytes()
-                .to_vec();
-            b.extend(kind);
-            b.extend(content);
-            b
-        };
         let tiles = [tile_part(0, &[com(b"DOE")], &[9, 9], false)];
         let cs = codestream(&[com(b"JOHN")], &tiles);
         let clean_cs = codestream(&[], &[tile_part(0, &[], &[9, 9], false)]);

@@ -78,17 +78,8 @@ pub fn strip_jxl(data: &[u8]) -> Result<Stripped<'_>> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::j2k::bx;
     use super::*;
-
-    fn bx(kind: &[u8; 4], content: &[u8]) -> Vec<u8> {
-        let mut b = u32::try_from(content.len() + 8)
-            .unwrap()
-            .to_be_bytes()
-            .to_vec();
-        b.extend(kind);
-        b.extend(content);
-        b
-    }
 
     #[test]
     fn container_keeps_the_codestream_and_loses_metadata_boxes() {
