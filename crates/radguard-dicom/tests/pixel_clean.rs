@@ -431,3 +431,56 @@ fn native_data_with_every_bit_stored_takes_the_fast_path() {
         std::fs::remove_file(&dst).unwrap();
     }
 }
+
+/// `clean_object` on a file read into memory gives what the streaming
+/// `copy_pixel_data_clean` writes, for every sample and the crafted files.
+#[test]
+fn in_memory_cleaning_matches_streaming() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut inputs = radguard_testkit::samples();
+    for (ts, signed) in [
+        ("1.2.840.10008.1.2.1", true),
+        ("1.2.840.10008.1.2.2", false),
+    ] {
+        let p = dir.path().join(format!("native-{signed}.dcm"));
+        native_file(&p, ts, signed);
+        inputs.push(p);
+    }
+    let src = radguard_testkit::sample("pydicom/examples_ybr_color.dcm");
+    let frames = encapsulated(&src).frame_data();
+    let dirty_path = dir.path().join("dirty-jpeg.dcm");
+    rewrite(&src, &dirty_path, |w| {
+        w.begin_encapsulated(&[])?;
+        for f in &frames {
+            w.write_fragment(&dirty(f))?;
+        }
+        w.end_encapsulated()
+    });
+    inputs.push(dirty_path);
+    let mut compared = 0;
+    for (i, p) in inputs.iter().enumerate() {
+        if open(p).unwrap().dataset().get(tags::PIXEL_DATA).is_none() {
+            continue;
+        }
+        let out = dir.path().join(format!("out-{i}.dcm"));
+        let streamed = clean_copy(p, &out);
+        let mut file = open(p).unwrap().into_parts().0;
+        let in_memory = radguard_dicom::pixel_meta::clean_object(&mut file);
+        match (streamed, in_memory) {
+            (Ok(a), Ok(b)) => {
+                assert_eq!(a, b, "{}", p.display());
+                let written = open(&out).unwrap();
+                assert_eq!(
+                    radguard_dicom::first_difference(written.dataset(), &file),
+                    None,
+                    "{}",
+                    p.display()
+                );
+                compared += 1;
+            }
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+            (a, b) => panic!("{}: {a:?} vs {b:?}", p.display()),
+        }
+    }
+    assert!(compared >= 15, "{compared}");
+}

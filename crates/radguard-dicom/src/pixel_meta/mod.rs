@@ -23,6 +23,7 @@
 //! | [`strip_jxl`] | JPEG XL codestream or container | container boxes other than `ftyp`, `jxll`, `jxli`, `jxlc`, `jxlp`, `jbrd` |
 //! | [`strip_fragment`] | a frame, by transfer syntax | dispatches to the above; RLE and deflated frames unchanged; video refused |
 //! | [`clear_unused_bits`] | native samples | bits outside the stored bits (zero, or the sign extension) |
+//! | [`clean_object`] | a file in memory | all of the above, frame by frame |
 //!
 //! Every function works on one **frame**: the concatenated fragments of
 //! one frame of encapsulated pixel data (a JPEG marker may straddle a
@@ -78,6 +79,7 @@ mod frames;
 mod j2k;
 mod jpeg;
 mod jxl;
+mod memory;
 mod native;
 mod split;
 
@@ -87,6 +89,7 @@ pub use error::{Error, Format, Result};
 pub use j2k::strip_j2k;
 pub use jpeg::strip_jpeg;
 pub use jxl::strip_jxl;
+pub use memory::clean_object;
 pub use native::{BitsCleared, NativeDesc, NativeDescBuilder, clear_unused_bits};
 pub use split::{PixelCleanReport, PixelPlan, STALE_AFTER_STRIPPING};
 

@@ -2,7 +2,7 @@
 
 use std::io;
 
-use dicom_core::Tag;
+use dicom_core::{Tag, VR};
 
 use super::frames::{Grouping, group};
 use super::native::{NativeDesc, clear_unused_bits};
@@ -48,6 +48,9 @@ pub struct PixelPlan {
     native: Option<NativeDesc>,
     extended_offsets: Option<Vec<u64>>,
     max_frame_len: u64,
+    /// Native big endian OW: swap the bytes of each 16-bit word before
+    /// and after cleaning.
+    swap_words: bool,
 }
 
 impl PixelPlan {
@@ -123,34 +126,32 @@ impl SplitFile {
     /// disk is not pixel data ([`ReadOptions::split_tag`](crate::ReadOptions::split_tag)).
     pub fn pixel_plan(&self) -> Result<PixelPlan> {
         let meta = self.header().meta();
-        let ds = self.header().dataset();
-        let ts = crate::text::trim_value(&meta.transfer_syntax).to_owned();
-        let mut plan = PixelPlan {
-            transfer_syntax: ts,
-            frames: 1,
-            native: None,
-            extended_offsets: None,
-            max_frame_len: MAX_FRAME_LEN,
+        let pixel = self.pixel_data().map(|p| (p.tag(), p.is_encapsulated()));
+        let big_endian = match pixel {
+            Some((_, false)) => crate::ts::lookup(&meta.transfer_syntax)?.enc.big_endian,
+            _ => false,
         };
-        let Some(px) = self.pixel_data() else {
-            return Ok(plan);
-        };
-        if !tags::is_pixel_data(px.tag()) {
-            return Err(Error::WriterState {
-                what: "the element left on disk is not pixel data",
+        // Big endian OW is a sequence of big endian 16-bit words: swapped
+        // to little endian words, its samples read as in a little endian
+        // file (as dicom-rs holds them in memory).
+        let vr = self.pixel_data().map(PixelData::vr);
+        let swap_words = big_endian && vr == Some(VR::OW);
+        let mut plan = plan_for(&meta.transfer_syntax, self.header().dataset(), pixel, false)?;
+        if big_endian
+            && !swap_words
+            && plan
+                .native
+                .as_ref()
+                .is_some_and(NativeDesc::has_unused_bits)
+        {
+            return Err(Error::PixelMetadata {
+                frame: None,
+                source: StreamError::Description {
+                    what: "big endian pixel data with unused bits must be OW",
+                },
             });
         }
-        if px.is_encapsulated() {
-            codec(&plan.transfer_syntax).map_err(stream_err(None))?;
-            plan.frames = frames(ds).map_err(stream_err(None))?;
-            plan.extended_offsets = extended_offsets(ds).map_err(stream_err(None))?;
-        } else {
-            let big_endian = crate::ts::lookup(&plan.transfer_syntax)?.enc.big_endian;
-            let desc =
-                NativeDesc::from_dataset(ds, px.tag(), big_endian).map_err(stream_err(None))?;
-            plan.frames = desc.frames();
-            plan.native = Some(desc);
-        }
+        plan.swap_words = swap_words;
         Ok(plan)
     }
 
@@ -171,7 +172,11 @@ impl SplitFile {
     ///   written as zeros. When Bits Stored equals Bits Allocated and there
     ///   are no bytes after the last frame, nothing can change and the
     ///   value is copied as [`SplitFile::copy_pixel_data`] does (a kernel
-    ///   copy between files).
+    ///   copy between files). Explicit VR Big Endian OW data is a sequence
+    ///   of big endian 16-bit words: each chunk is swapped to little endian
+    ///   words, cleaned and swapped back (so 8-bit samples in OW are found
+    ///   where dicom-rs puts them in memory); big endian data with unused
+    ///   bits in another VR is refused by [`SplitFile::pixel_plan`].
     ///
     /// `plan` comes from [`SplitFile::pixel_plan`]. A file without pixel
     /// data writes nothing.
@@ -247,7 +252,7 @@ impl SplitFile {
             });
         }
         let mut report = PixelCleanReport::default();
-        if !desc.has_unused_bits() && u64::from(len) - need <= 1 {
+        if !desc.has_unused_bits() && u64::from(len) - need <= u64::from(!plan.swap_words) {
             // Nothing can change but a padding byte: check it, then copy fast.
             if u64::from(len) > need {
                 let mut last = [0u8];
@@ -275,6 +280,9 @@ impl SplitFile {
                     failed = Some(e);
                     return Err(io::Error::other("reading the pixel data failed"));
                 }
+                if plan.swap_words {
+                    swap_pairs(chunk);
+                }
                 let pixel_bytes = usize::try_from(need.saturating_sub(off))
                     .unwrap_or(n)
                     .min(n);
@@ -283,6 +291,9 @@ impl SplitFile {
                 report.trailing_bytes += tail.len() as u64;
                 report.trailing_nonzero += tail.iter().filter(|b| **b != 0).count() as u64;
                 tail.fill(0);
+                if plan.swap_words {
+                    swap_pairs(chunk);
+                }
                 out.write_all(chunk)?;
                 off += n as u64;
             }
@@ -302,128 +313,209 @@ impl SplitFile {
         fragment_lens: &[u32],
         plan: &PixelPlan,
     ) -> Result<PixelCleanReport> {
-        let grouping = group(
-            fragment_lens,
-            offset_table,
-            plan.extended_offsets.as_deref(),
-            plan.frames,
-        )
-        .map_err(stream_err(None))?;
-        let codec = codec(&plan.transfer_syntax).map_err(stream_err(None))?;
         let with_table = !offset_table.is_empty();
         if with_table {
             w.begin_encapsulated_reserved(plan.frames as usize)?;
         } else {
             w.begin_encapsulated(&[])?;
         }
-        let mut out = FrameWriter {
-            ts: &plan.transfer_syntax,
-            report: PixelCleanReport::default(),
-            at: 0,
-        };
-        let mut buf = Vec::new();
-        match grouping {
-            Grouping::Ranges(ranges) => {
-                for r in ranges {
-                    buf.clear();
-                    for i in r {
-                        self.append_fragment(i, fragment_lens, &mut buf, plan)?;
-                    }
-                    out.frame(w, &buf)?;
-                }
-            }
-            Grouping::ByStreamEnd => {
-                if !matches!(codec, Codec::Jpeg | Codec::J2k) {
-                    return Err(Error::PixelMetadata {
-                        frame: None,
-                        source: StreamError::Frames {
-                            what: "more fragments than frames and no offset table",
-                        },
-                    });
-                }
-                buf.clear();
-                let n = fragment_lens.len();
-                for i in 0..n {
-                    self.append_fragment(i, fragment_lens, &mut buf, plan)?;
-                    // Try to end the frame here when its stream seems to end
-                    // (EOI/EOC last, or the next fragment starts a stream,
-                    // or no fragment is left); a stream that turns out to
-                    // go on takes the next fragment too.
-                    let body = buf.strip_suffix(&[0]).unwrap_or(&buf);
-                    let next_starts = if i + 1 < n {
-                        let mut head = [0u8; 2];
-                        let len = fragment_lens.get(i + 1).copied().unwrap_or(0);
-                        len >= 2
-                            && self.read_fragment_at(i + 1, 0, &mut head).is_ok()
-                            && (head == [0xFF, 0xD8] || head == [0xFF, 0x4F])
-                    } else {
-                        true
-                    };
-                    if !body.ends_with(&[0xFF, 0xD9]) && !next_starts {
-                        continue;
-                    }
-                    match out.frame(w, &buf) {
-                        Ok(()) => buf.clear(),
-                        Err(Error::PixelMetadata {
-                            source: StreamError::Truncated { .. },
-                            ..
-                        }) if i + 1 < n => {}
-                        Err(e) => return Err(e),
-                    }
-                }
-                if !buf.is_empty() || out.report.frames != u64::from(plan.frames) {
-                    return Err(Error::PixelMetadata {
-                        frame: None,
-                        source: StreamError::Frames {
-                            what: "the streams in the fragments do not make Number of Frames frames",
-                        },
-                    });
-                }
-            }
-        }
+        let report = strip_frames(
+            plan,
+            offset_table,
+            fragment_lens,
+            &mut SplitFragments(self),
+            &mut |frame| w.write_fragment(frame),
+        )?;
         if with_table {
-            let table = out
-                .report
-                .frame_offsets
-                .iter()
-                .map(|o| u32::try_from(*o))
-                .collect::<Result<Vec<u32>, _>>()
-                .map_err(|_| Error::TooLarge {
-                    what: "pixel data for a basic offset table",
-                    size: out.at,
-                    limit: u64::from(u32::MAX),
-                })?;
-            w.end_encapsulated_with_offsets(&table)?;
+            w.end_encapsulated_with_offsets(&basic_offset_table(&report)?)?;
         } else {
             w.end_encapsulated()?;
         }
-        Ok(out.report)
-    }
-
-    /// Appends fragment `i` to `buf`, within the plan's frame size limit.
-    fn append_fragment(
-        &mut self,
-        i: usize,
-        fragment_lens: &[u32],
-        buf: &mut Vec<u8>,
-        plan: &PixelPlan,
-    ) -> Result<()> {
-        let len = fragment_lens.get(i).copied().unwrap_or(0) as usize;
-        let old = buf.len();
-        let new = old + len;
-        if new as u64 > plan.max_frame_len {
-            return Err(Error::TooLarge {
-                what: "pixel data frame",
-                size: new as u64,
-                limit: plan.max_frame_len,
-            });
-        }
-        buf.resize(new, 0);
-        self.read_fragment_at(i, 0, buf.get_mut(old..).unwrap_or_default())
+        Ok(report)
     }
 }
 
-/// Strips frames and writes each as one fragment, keeping count.
+/// The plan for pixel data `pixel` (its tag, and `true` if encapsulated)
+/// of data set `ds` in transfer syntax `ts`; native samples in the byte
+/// order `big_endian`.
+pub(super) fn plan_for(
+    ts: &str,
+    ds: &dicom_object::InMemDicomObject,
+    pixel: Option<(Tag, bool)>,
+    big_endian: bool,
+) -> Result<PixelPlan> {
+    let mut plan = PixelPlan {
+        transfer_syntax: crate::text::trim_value(ts).to_owned(),
+        frames: 1,
+        native: None,
+        extended_offsets: None,
+        max_frame_len: MAX_FRAME_LEN,
+        swap_words: false,
+    };
+    let Some((tag, encapsulated)) = pixel else {
+        return Ok(plan);
+    };
+    if !tags::is_pixel_data(tag) {
+        return Err(Error::WriterState {
+            what: "the element left on disk is not pixel data",
+        });
+    }
+    if encapsulated {
+        codec(&plan.transfer_syntax).map_err(stream_err(None))?;
+        plan.frames = frames(ds).map_err(stream_err(None))?;
+        plan.extended_offsets = extended_offsets(ds).map_err(stream_err(None))?;
+    } else {
+        let desc = NativeDesc::from_dataset(ds, tag, big_endian).map_err(stream_err(None))?;
+        plan.frames = desc.frames();
+        plan.native = Some(desc);
+    }
+    Ok(plan)
+}
+
+/// Where the fragments of encapsulated pixel data come from.
+pub(super) trait Fragments {
+    /// Appends fragment `i` to `buf`.
+    fn append(&mut self, i: usize, buf: &mut Vec<u8>) -> Result<()>;
+    /// The first two bytes of fragment `i`, if it has them.
+    fn head(&mut self, i: usize) -> Option<[u8; 2]>;
+}
+
+struct SplitFragments<'a>(&'a mut SplitFile);
+
+impl Fragments for SplitFragments<'_> {
+    fn append(&mut self, i: usize, buf: &mut Vec<u8>) -> Result<()> {
+        let len = match self.0.pixel_data().map(PixelData::layout) {
+            Some(PixelLayout::Encapsulated { fragment_lens, .. }) => {
+                fragment_lens.get(i).copied().unwrap_or(0) as usize
+            }
+            _ => 0,
+        };
+        let old = buf.len();
+        buf.resize(old + len, 0);
+        self.0
+            .read_fragment_at(i, 0, buf.get_mut(old..).unwrap_or_default())
+    }
+
+    fn head(&mut self, i: usize) -> Option<[u8; 2]> {
+        let mut head = [0u8; 2];
+        self.0.read_fragment_at(i, 0, &mut head).ok()?;
+        Some(head)
+    }
+}
+
+/// The Basic Offset Table of the frames in `report`.
+pub(super) fn basic_offset_table(report: &PixelCleanReport) -> Result<Vec<u32>> {
+    report
+        .frame_offsets
+        .iter()
+        .map(|o| u32::try_from(*o))
+        .collect::<Result<Vec<u32>, _>>()
+        .map_err(|_| Error::TooLarge {
+            what: "pixel data for a basic offset table",
+            size: report.frame_offsets.last().copied().unwrap_or(0),
+            limit: u64::from(u32::MAX),
+        })
+}
+
+/// Groups the fragments into the plan's frames, strips each frame and
+/// hands it to `emit` (to be written as one fragment).
+pub(super) fn strip_frames(
+    plan: &PixelPlan,
+    offset_table: &[u32],
+    fragment_lens: &[u32],
+    src: &mut impl Fragments,
+    emit: &mut impl FnMut(&[u8]) -> Result<()>,
+) -> Result<PixelCleanReport> {
+    let grouping = group(
+        fragment_lens,
+        offset_table,
+        plan.extended_offsets.as_deref(),
+        plan.frames,
+    )
+    .map_err(stream_err(None))?;
+    let codec = codec(&plan.transfer_syntax).map_err(stream_err(None))?;
+    let mut out = FrameWriter {
+        ts: &plan.transfer_syntax,
+        report: PixelCleanReport::default(),
+        at: 0,
+    };
+    let mut buf = Vec::new();
+    let max = plan.max_frame_len;
+    match grouping {
+        Grouping::Ranges(ranges) => {
+            for r in ranges {
+                buf.clear();
+                for i in r {
+                    append(src, i, &mut buf, fragment_lens, max)?;
+                }
+                out.frame(emit, &buf)?;
+            }
+        }
+        Grouping::ByStreamEnd => {
+            if !matches!(codec, Codec::Jpeg | Codec::J2k) {
+                return Err(Error::PixelMetadata {
+                    frame: None,
+                    source: StreamError::Frames {
+                        what: "more fragments than frames and no offset table",
+                    },
+                });
+            }
+            let n = fragment_lens.len();
+            for i in 0..n {
+                append(src, i, &mut buf, fragment_lens, max)?;
+                // Try to end the frame here when its stream seems to end
+                // (EOI/EOC last, or the next fragment starts a stream, or
+                // no fragment is left); a stream that turns out to go on
+                // takes the next fragment too.
+                let body = buf.strip_suffix(&[0]).unwrap_or(&buf);
+                let next_starts =
+                    i + 1 == n || matches!(src.head(i + 1), Some([0xFF, 0xD8] | [0xFF, 0x4F]));
+                if !body.ends_with(&[0xFF, 0xD9]) && !next_starts {
+                    continue;
+                }
+                match out.frame(emit, &buf) {
+                    Ok(()) => buf.clear(),
+                    Err(Error::PixelMetadata {
+                        source: StreamError::Truncated { .. },
+                        ..
+                    }) if i + 1 < n => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            if !buf.is_empty() || out.report.frames != u64::from(plan.frames) {
+                return Err(Error::PixelMetadata {
+                    frame: None,
+                    source: StreamError::Frames {
+                        what: "the streams in the fragments do not make Number of Frames frames",
+                    },
+                });
+            }
+        }
+    }
+    Ok(out.report)
+}
+
+/// Appends fragment `i` to `buf`, which must stay within `max` bytes.
+fn append(
+    src: &mut impl Fragments,
+    i: usize,
+    buf: &mut Vec<u8>,
+    fragment_lens: &[u32],
+    max: u64,
+) -> Result<()> {
+    let len = fragment_lens.get(i).copied().unwrap_or(0) as usize;
+    let new = buf.len() + len;
+    if new as u64 > max {
+        return Err(Error::TooLarge {
+            what: "pixel data frame",
+            size: new as u64,
+            limit: max,
+        });
+    }
+    src.append(i, buf)
+}
+
+/// Strips frames and hands each to the writer, keeping count.
 struct FrameWriter<'a> {
     ts: &'a str,
     report: PixelCleanReport,
@@ -432,11 +524,11 @@ struct FrameWriter<'a> {
 }
 
 impl FrameWriter<'_> {
-    fn frame(&mut self, w: &mut DicomWriter, frame: &[u8]) -> Result<()> {
+    fn frame(&mut self, emit: &mut impl FnMut(&[u8]) -> Result<()>, frame: &[u8]) -> Result<()> {
         let k = self.report.frames;
         let s = strip_fragment(self.ts, frame).map_err(stream_err(Some(k)))?;
         let data = s.data();
-        w.write_fragment(data)?;
+        emit(data)?;
         let padded = data.len() as u64 + data.len() as u64 % 2;
         self.report.frame_offsets.push(self.at);
         self.report.frame_lengths.push(padded);
@@ -447,6 +539,13 @@ impl FrameWriter<'_> {
             self.report.removed.add(s.removed());
         }
         Ok(())
+    }
+}
+
+/// Swaps the two bytes of every 16-bit word.
+fn swap_pairs(buf: &mut [u8]) {
+    for w in buf.as_chunks_mut::<2>().0 {
+        w.swap(0, 1);
     }
 }
 
