@@ -343,35 +343,20 @@ pub struct BitsCleared {
 /// assert_eq!(px, [0xFF, 0xFF, 0x00, 0xF8]); // -1 sign-extended; -2048 unchanged
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-// `fix` keeps every value within its sample's width, so the casts back to
-// the sample type lose nothing.
-#[allow(clippy::cast_possible_truncation)]
 pub fn clear_unused_bits(buf: &mut [u8], desc: &NativeDesc) -> BitsCleared {
     if !desc.has_unused_bits() {
         return BitsCleared::default();
     }
     let keep = desc.value_mask();
     let above = !mask(u32::from(desc.high_bit) + 1) & mask(u32::from(desc.bits_allocated));
-    let sign = 1u64 << desc.high_bit;
-    let signed = desc.signed;
-    let fix = move |v: u64| -> u64 {
-        let ext = if signed && v & sign != 0 { above } else { 0 };
-        (v & keep) | ext
-    };
+    let sign = if desc.signed { above } else { 0 };
+    let hb = u32::from(desc.high_bit);
     let changed = match (desc.bits_allocated, desc.big_endian) {
-        (8, _) => clear::<1>(buf, |b| [fix(u64::from(b[0])) as u8]),
-        (16, false) => clear::<2>(buf, |b| {
-            (fix(u64::from(u16::from_le_bytes(b))) as u16).to_le_bytes()
-        }),
-        (16, true) => clear::<2>(buf, |b| {
-            (fix(u64::from(u16::from_be_bytes(b))) as u16).to_be_bytes()
-        }),
-        (32, false) => clear::<4>(buf, |b| {
-            (fix(u64::from(u32::from_le_bytes(b))) as u32).to_le_bytes()
-        }),
-        (32, true) => clear::<4>(buf, |b| {
-            (fix(u64::from(u32::from_be_bytes(b))) as u32).to_be_bytes()
-        }),
+        (8, _) => clear_u8::<false>(buf, keep, sign, hb),
+        (16, false) => clear_u16::<false>(buf, keep, sign, hb),
+        (16, true) => clear_u16::<true>(buf, keep, sign, hb),
+        (32, false) => clear_u32::<false>(buf, keep, sign, hb),
+        (32, true) => clear_u32::<true>(buf, keep, sign, hb),
         _ => 0,
     };
     BitsCleared {
@@ -379,17 +364,45 @@ pub fn clear_unused_bits(buf: &mut [u8], desc: &NativeDesc) -> BitsCleared {
     }
 }
 
-/// Applies `fix` to every whole `N`-byte sample of `buf`; counts changes.
-fn clear<const N: usize>(buf: &mut [u8], fix: impl Fn([u8; N]) -> [u8; N]) -> u64 {
-    let mut changed = 0u64;
-    let (chunks, _) = buf.as_chunks_mut::<N>();
-    for s in chunks {
-        let new = fix(*s);
-        changed += u64::from(new != *s);
-        *s = new;
-    }
-    changed
+/// One loop per sample type and byte order, branch-free so that it
+/// vectorizes: each sample becomes its stored bits (`keep`) plus, where
+/// bit `hb` is set, the sign extension bits (`sign`, 0 if unsigned).
+macro_rules! clear_fn {
+    ($name:ident, $t:ty, $n:literal) => {
+        // The masks are those of a sample of this width: the casts keep
+        // every bit that matters.
+        #[allow(clippy::cast_possible_truncation)]
+        fn $name<const BE: bool>(buf: &mut [u8], keep: u64, sign: u64, hb: u32) -> u64 {
+            let (keep, sign) = (keep as $t, sign as $t);
+            let mut changed = 0u64;
+            // Counted in blocks with a narrow counter, which vectorizes.
+            for block in buf.as_chunks_mut::<$n>().0.chunks_mut(1 << 15) {
+                let mut n = 0u16;
+                for c in block {
+                    let s = if BE {
+                        <$t>::from_be_bytes(*c)
+                    } else {
+                        <$t>::from_le_bytes(*c)
+                    };
+                    let ext = ((s >> hb) & 1).wrapping_neg() & sign;
+                    let new = (s & keep) | ext;
+                    n += u16::from(new != s);
+                    *c = if BE {
+                        new.to_be_bytes()
+                    } else {
+                        new.to_le_bytes()
+                    };
+                }
+                changed += u64::from(n);
+            }
+            changed
+        }
+    };
 }
+
+clear_fn!(clear_u8, u8, 1);
+clear_fn!(clear_u16, u16, 2);
+clear_fn!(clear_u32, u32, 4);
 
 #[cfg(test)]
 mod tests {
