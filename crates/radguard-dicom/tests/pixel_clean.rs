@@ -478,7 +478,15 @@ fn in_memory_cleaning_matches_streaming() {
                 );
                 compared += 1;
             }
-            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+            (Err(a), Err(b)) => {
+                assert_eq!(a.to_string(), b.to_string());
+                let cause = std::error::Error::source(&a).map(ToString::to_string);
+                eprintln!(
+                    "refused: {}: {a}: {}",
+                    p.display(),
+                    cause.unwrap_or_default()
+                );
+            }
             (a, b) => panic!("{}: {a:?} vs {b:?}", p.display()),
         }
     }

@@ -459,3 +459,82 @@ fn fuzz_seeds_hold_the_properties() {
     }
     assert!(n >= 5);
 }
+
+/// Every native file of the shared corpus (skipped when absent): the
+/// pixel data cleans in memory with every sample value kept, or the file
+/// is refused with a pixel metadata error (listed).
+#[test]
+fn corpus_native_files_clean_or_are_refused() {
+    use radguard_dicom::Error;
+    use radguard_dicom::pixel_meta::clean_object;
+    let Some(files) = radguard_testkit::corpus() else {
+        return;
+    };
+    let (mut ok, mut changed, mut trailing) = (0, 0, 0);
+    let mut refused = Vec::new();
+    for f in files.iter().filter(|f| f.parseable() && !f.is_dicomdir()) {
+        let Ok(file) = open(&f.path) else {
+            continue;
+        };
+        let Some(px) = file.dataset().get(tags::PIXEL_DATA) else {
+            continue;
+        };
+        if px.value().fragments().is_some() {
+            continue;
+        }
+        let before = px.value().to_bytes().unwrap().into_owned();
+        let mut obj = file.into_parts().0;
+        match clean_object(&mut obj) {
+            Ok(report) => {
+                ok += 1;
+                changed += u32::from(report.samples_changed > 0);
+                trailing += u32::from(report.trailing_nonzero > 0);
+                let after = obj
+                    .get(tags::PIXEL_DATA)
+                    .unwrap()
+                    .value()
+                    .to_bytes()
+                    .unwrap()
+                    .into_owned();
+                assert_eq!(before.len(), after.len());
+                let plan_desc = radguard_dicom::open_split(&f.path)
+                    .unwrap()
+                    .pixel_plan()
+                    .unwrap();
+                let desc = plan_desc.native().unwrap();
+                // In memory, samples are in host (little endian) order.
+                let host = radguard_dicom::pixel_meta::NativeDesc::from_dataset(
+                    &obj,
+                    tags::PIXEL_DATA,
+                    false,
+                )
+                .unwrap();
+                assert_eq!(host.pixel_len(), desc.pixel_len());
+                let n = usize::try_from(host.pixel_len().unwrap()).unwrap();
+                assert!(
+                    host.values(&before[..n]).eq(host.values(&after[..n])),
+                    "{}: a sample value changed",
+                    f.path.display()
+                );
+            }
+            Err(e @ Error::PixelMetadata { .. }) => {
+                let cause = std::error::Error::source(&e).map(ToString::to_string);
+                refused.push(format!(
+                    "{}: {}",
+                    f.path.display(),
+                    cause.unwrap_or_default()
+                ));
+            }
+            Err(e) => panic!("{}: {e}", f.path.display()),
+        }
+    }
+    eprintln!(
+        "corpus: {ok} native files cleaned ({changed} had bits outside the stored bits, \
+         {trailing} non-zero bytes after the last frame); {} refused:",
+        refused.len()
+    );
+    for r in &refused {
+        eprintln!("  {r}");
+    }
+    assert!(ok > 100, "{ok}");
+}
