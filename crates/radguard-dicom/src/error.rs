@@ -135,6 +135,19 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// The pixel data may carry metadata that cannot be removed: a frame
+    /// that is not a well-formed stream of its transfer syntax, a video
+    /// stream, fragments that do not make the declared frames, or native
+    /// pixel data whose Image Pixel attributes are missing or inconsistent.
+    #[error("pixel data{}: metadata cannot be removed", fmt_frame(*.frame))]
+    PixelMetadata {
+        /// The frame (0-based), when one frame is at fault.
+        frame: Option<u64>,
+        /// What is wrong.
+        #[source]
+        source: crate::pixel_meta::Error,
+    },
+
     /// A writer was used out of order (elements must be written in
     /// ascending tag order, pixel data exactly once, with exactly the
     /// declared number of bytes).
@@ -147,6 +160,10 @@ pub enum Error {
 
 fn fmt_tag(tag: Option<AttrTag>) -> String {
     tag.map(|t| format!(" in {t}")).unwrap_or_default()
+}
+
+fn fmt_frame(frame: Option<u64>) -> String {
+    frame.map(|f| format!(", frame {f}")).unwrap_or_default()
 }
 
 impl Error {
@@ -179,6 +196,11 @@ impl Error {
             Self::Encode { .. } => ("encode_error", None, None),
             Self::Exists { .. } => ("output_exists", None, None),
             Self::WriterState { .. } => ("writer_misuse", None, None),
+            Self::PixelMetadata { source, .. } => (
+                source.code(),
+                Some(crate::tags::to_attr(crate::tags::PIXEL_DATA)),
+                None,
+            ),
         };
         let mut r = Reason::code(code);
         if let Some(t) = tag {

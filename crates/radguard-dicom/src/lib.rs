@@ -32,6 +32,11 @@
 //!   text, private creators and VR syntax ([`text`]); UID syntax and the
 //!   standard's well-known UIDs ([`uid`]).
 //! - **A PHI-free summary** ([`summarize`], [`Summary`]) in bounded memory.
+//! - **No metadata inside the pixel data** ([`pixel_meta`],
+//!   [`SplitFile::copy_pixel_data_clean`]): JPEG, JPEG-LS, JPEG 2000 and
+//!   JPEG XL streams lose their comments and application segments or boxes
+//!   without re-encoding; native samples lose the bits outside the stored
+//!   bits, where embedded overlays lived.
 //!
 //! # Examples
 //!
@@ -87,6 +92,7 @@ mod file;
 mod info;
 mod limits;
 mod parse;
+pub mod pixel_meta;
 mod source;
 mod summary;
 pub mod tags;

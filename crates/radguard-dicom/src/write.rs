@@ -129,6 +129,9 @@ pub struct DicomWriter {
     charset: SpecificCharacterSet,
     last_tag: Option<Tag>,
     pixel: Pixel,
+    /// Where a reserved basic offset table's values start in the file, and
+    /// how many there are.
+    reserved_table: Option<(u64, usize)>,
 }
 
 impl std::fmt::Debug for DicomWriter {
@@ -181,6 +184,7 @@ impl DicomWriter {
             charset: SpecificCharacterSet::default(),
             last_tag: None,
             pixel: Pixel::None,
+            reserved_table: None,
         })
     }
 
@@ -436,23 +440,72 @@ impl DicomWriter {
     ///
     /// [`Error::WriterState`] on out-of-order use; I/O errors.
     pub fn begin_encapsulated(&mut self, offset_table: &[u32]) -> Result<()> {
+        self.start_encapsulated(offset_table.len())?;
+        for v in offset_table {
+            self.put_u32(*v)?;
+        }
+        self.pixel = Pixel::InEncapsulated;
+        Ok(())
+    }
+
+    /// Starts encapsulated Pixel Data (7FE0,0010) with room for a basic
+    /// offset table of `entries` offsets, written by
+    /// [`DicomWriter::end_encapsulated_with_offsets`] once the fragments are
+    /// written and their lengths known.
+    ///
+    /// # Errors
+    ///
+    /// As [`DicomWriter::begin_encapsulated`]; [`Error::WriterState`] if
+    /// the transfer syntax is deflated (the output cannot be rewritten in
+    /// place).
+    pub fn begin_encapsulated_reserved(&mut self, entries: usize) -> Result<()> {
+        if !matches!(self.sink, Some(Sink::Plain(_))) {
+            return Err(Error::WriterState {
+                what: "a reserved offset table needs an uncompressed output",
+            });
+        }
+        self.start_encapsulated(entries)?;
+        let at = self.flushed_file()?.stream_position();
+        let at = at.map_err(stream_err("writing"))?;
+        for _ in 0..entries {
+            self.put_u32(0)?;
+        }
+        self.reserved_table = Some((at, entries));
+        self.pixel = Pixel::InEncapsulated;
+        Ok(())
+    }
+
+    /// Checks the order and writes the pixel data header and the header
+    /// of a basic offset table of `entries` offsets.
+    fn start_encapsulated(&mut self, entries: usize) -> Result<()> {
         if !self.enc().explicit || self.enc().big_endian {
             return Err(Error::WriterState {
                 what: "encapsulated pixel data needs an explicit VR little endian transfer syntax",
             });
         }
         self.check_order(PIXEL_DATA)?;
+        let len = entries
+            .checked_mul(4)
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or(Error::WriterState {
+                what: "offset table too long",
+            })?;
         self.put_long_header(PIXEL_DATA, VR::OB, 0xFFFF_FFFF)?;
-        let len = u32::try_from(offset_table.len() * 4).map_err(|_| Error::WriterState {
-            what: "offset table too long",
-        })?;
         self.put_tag(ITEM)?;
-        self.put_u32(len)?;
-        for v in offset_table {
-            self.put_u32(*v)?;
+        self.put_u32(len)
+    }
+
+    /// The output file, with everything buffered written to it.
+    fn flushed_file(&mut self) -> Result<&mut File> {
+        match &mut self.sink {
+            Some(Sink::Plain(w)) => {
+                w.flush().map_err(stream_err("writing"))?;
+                Ok(w.get_mut().file_mut())
+            }
+            _ => Err(Error::WriterState {
+                what: "the output cannot be rewritten in place",
+            }),
         }
-        self.pixel = Pixel::InEncapsulated;
-        Ok(())
     }
 
     /// Writes one fragment of encapsulated pixel data (padded to even length).
@@ -509,8 +562,19 @@ impl DicomWriter {
     ///
     /// # Errors
     ///
-    /// [`Error::WriterState`] outside [`DicomWriter::begin_encapsulated`]; I/O errors.
+    /// [`Error::WriterState`] outside [`DicomWriter::begin_encapsulated`],
+    /// or after [`DicomWriter::begin_encapsulated_reserved`] (end with
+    /// [`DicomWriter::end_encapsulated_with_offsets`]); I/O errors.
     pub fn end_encapsulated(&mut self) -> Result<()> {
+        if self.reserved_table.is_some() {
+            return Err(Error::WriterState {
+                what: "a reserved offset table was not filled in",
+            });
+        }
+        self.finish_encapsulated()
+    }
+
+    fn finish_encapsulated(&mut self) -> Result<()> {
         if self.pixel != Pixel::InEncapsulated {
             return Err(Error::WriterState {
                 what: "end of encapsulated pixel data without a start",
@@ -519,6 +583,37 @@ impl DicomWriter {
         self.put_tag(SEQUENCE_DELIMITATION_ITEM)?;
         self.put_u32(0)?;
         self.pixel = Pixel::Done;
+        Ok(())
+    }
+
+    /// Ends encapsulated pixel data started with
+    /// [`DicomWriter::begin_encapsulated_reserved`], writing `offset_table`
+    /// into the room reserved for it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WriterState`] without a reserved table, or if
+    /// `offset_table` does not have the reserved number of entries; I/O
+    /// errors.
+    pub fn end_encapsulated_with_offsets(&mut self, offset_table: &[u32]) -> Result<()> {
+        let Some((at, entries)) = self.reserved_table else {
+            return Err(Error::WriterState {
+                what: "no reserved offset table",
+            });
+        };
+        if offset_table.len() != entries {
+            return Err(Error::WriterState {
+                what: "offset table size differs from the reserved size",
+            });
+        }
+        self.finish_encapsulated()?;
+        self.reserved_table = None;
+        let bytes: Vec<u8> = offset_table.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let file = self.flushed_file()?;
+        file.seek(SeekFrom::Start(at))
+            .and_then(|_| file.write_all(&bytes))
+            .and_then(|()| file.seek(SeekFrom::End(0)))
+            .map_err(stream_err("writing the offset table"))?;
         Ok(())
     }
 

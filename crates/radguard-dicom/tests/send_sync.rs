@@ -17,4 +17,9 @@ fn main_types_are_send_and_sync() {
     assert_send_sync::<FileInfo>();
     assert_send_sync::<Error>();
     assert_send_sync::<Descend<u32>>();
+    assert_send_sync::<pixel_meta::PixelPlan>();
+    assert_send_sync::<pixel_meta::PixelCleanReport>();
+    assert_send_sync::<pixel_meta::Stripped<'static>>();
+    assert_send_sync::<pixel_meta::NativeDesc>();
+    assert_send_sync::<pixel_meta::Error>();
 }
