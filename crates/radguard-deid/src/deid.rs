@@ -330,8 +330,11 @@ impl Deidentifier {
     ) -> Result<Report, Error> {
         let meta = obj.meta().clone();
         let mut ds: InMemDicomObject = (**obj).clone();
-        let (new_meta, report) = self.process(&mut ds, &meta)?;
-        *obj = ds.with_exact_meta(new_meta);
+        let (new_meta, mut report) = self.process(&mut ds, &meta)?;
+        let mut out = ds.with_exact_meta(new_meta);
+        let pixels = radguard_dicom::pixel_meta::clean_object(&mut out)?;
+        report.add_pixel_cleaning(&pixels);
+        *obj = out;
         Ok(report)
     }
 
@@ -457,18 +460,33 @@ impl Deidentifier {
     ) -> Result<(PendingFile, Report), Error> {
         let mut split = self.read.open_split(input)?;
         refuse_truncated(split.header().info())?;
+        // How the pixel data will be cleaned, read before the header
+        // changes; fails closed on what cannot be checked (video, unknown
+        // transfer syntaxes, native data without consistent Image Pixel
+        // attributes).
+        let pixel_plan = split.pixel_plan()?;
         let meta = split.header().meta().clone();
         let pixel_tag = split.pixel_data().map(radguard_dicom::PixelData::tag);
-        let (new_meta, report) = {
+        let encapsulated = split
+            .pixel_data()
+            .is_some_and(radguard_dicom::PixelData::is_encapsulated);
+        let (new_meta, mut report) = {
             let ds: &mut InMemDicomObject = split.header_mut().object_mut();
             self.process(ds, &meta)?
         };
         // Take the processed header out (copying the pixel data needs
         // `split` mutably; the header is not needed there).
-        let header = std::mem::replace(
+        let mut header = std::mem::replace(
             &mut **split.header_mut().object_mut(),
             InMemDicomObject::new_empty(),
         );
+        if encapsulated {
+            // Stripping changes fragment lengths: offsets that precede the
+            // pixel data would be wrong.
+            for t in radguard_dicom::pixel_meta::STALE_AFTER_STRIPPING {
+                header.remove_element(t);
+            }
+        }
         let output = name(&report.identity);
         let mut w = DicomWriter::create(&output, &new_meta, opts)?;
         w.write_elements(
@@ -476,7 +494,8 @@ impl Deidentifier {
                 .iter()
                 .filter(|e| pixel_tag.is_none_or(|t| e.tag() < t)),
         )?;
-        split.copy_pixel_data(&mut w)?;
+        let pixels = split.copy_pixel_data_clean(&mut w, &pixel_plan)?;
+        report.add_pixel_cleaning(&pixels);
         w.write_elements(
             header
                 .iter()

@@ -71,10 +71,18 @@ pub struct Counts {
     /// Private attributes kept or acted on because the data set declared
     /// them safe (only with `trust_declared_private`).
     pub declared_private_honoured: u64,
+    /// Segments and boxes removed from inside compressed pixel data
+    /// (JPEG COM and APPn, JPEG 2000 COM, JP2 and JPEG XL boxes).
+    pub pixel_metadata_removed: u64,
+    /// Native samples whose bits outside Bits Stored (embedded overlays)
+    /// were cleared.
+    pub pixel_samples_cleared: u64,
+    /// Non-zero bytes after the last frame of native pixel data, cleared.
+    pub pixel_trailing_bytes_cleared: u64,
 }
 
 impl Counts {
-    pub(crate) fn labelled(&self) -> [(Label, u64); 28] {
+    pub(crate) fn labelled(&self) -> [(Label, u64); 31] {
         [
             (Label::new("X"), self.x),
             (Label::new("Z"), self.z),
@@ -134,6 +142,18 @@ impl Counts {
                 Label::new("declared_private_honoured"),
                 self.declared_private_honoured,
             ),
+            (
+                Label::new("pixel_metadata_removed"),
+                self.pixel_metadata_removed,
+            ),
+            (
+                Label::new("pixel_samples_cleared"),
+                self.pixel_samples_cleared,
+            ),
+            (
+                Label::new("pixel_trailing_bytes_cleared"),
+                self.pixel_trailing_bytes_cleared,
+            ),
         ]
     }
 }
@@ -160,6 +180,30 @@ pub struct Report {
     /// never printed (`Debug` shows `<redacted>`), for the data custodian
     /// only.
     pub mapping: Option<radguard_core::Redacted<Mapping>>,
+}
+
+impl Report {
+    /// Adds what cleaning the pixel data did to the counts and the audit
+    /// record.
+    pub(crate) fn add_pixel_cleaning(&mut self, p: &radguard_dicom::pixel_meta::PixelCleanReport) {
+        let r = &p.removed;
+        let c = &mut self.counts;
+        c.pixel_metadata_removed += r.comments + r.app_segments + r.trimmed_segments + r.boxes;
+        c.pixel_samples_cleared += p.samples_changed;
+        c.pixel_trailing_bytes_cleared += p.trailing_nonzero;
+        for (label, n) in [
+            ("pixel_metadata_removed", c.pixel_metadata_removed),
+            ("pixel_samples_cleared", c.pixel_samples_cleared),
+            (
+                "pixel_trailing_bytes_cleared",
+                c.pixel_trailing_bytes_cleared,
+            ),
+        ] {
+            if n > 0 && self.audit.count(Label::new(label)).is_none() {
+                self.audit.add_count(Label::new(label), n);
+            }
+        }
+    }
 }
 
 /// The de-identified identity of an output: the values the output itself
