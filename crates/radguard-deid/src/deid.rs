@@ -548,7 +548,7 @@ impl Deidentifier {
             (!study.is_empty()).then(|| self.key.digest("StudyInstanceUID", &study));
         // Every kept text value is scrubbed of the patient's own
         // identifiers, whatever the options.
-        let scrubber = scrubber_for(ds, &self.profile);
+        let (scrubber, identity_scrubber) = scrubbers_for(ds, &self.profile);
         let charset = radguard_dicom::text::charset_of(ds);
         let mut engine = Engine {
             profile: &self.profile,
@@ -557,6 +557,7 @@ impl Deidentifier {
             key: &self.key,
             patient: &patient,
             scrubber: &scrubber,
+            identity_scrubber: &identity_scrubber,
             hooks: &self.hooks,
             counts: crate::report::Counts::default(),
             uid_pairs: self.mapping.then(Vec::new),
@@ -749,15 +750,18 @@ const ID_ATTRIBUTES: &[Tag] = &[
     tags::PATIENT_TELEPHONE_NUMBERS,
 ];
 
-/// The same-file scrubber: the values that identify the patient or site
+/// The same-file scrubbers: the values that identify the patient or site
 /// in this file (those of every attribute the profile removes or replaces,
 /// X, Z, D, U and composites, and every person name), sorted by kind:
 /// names, identifiers, dates, other terms. Identifiers also give their
 /// words (`QIN-HEADNECK-01-0003` gives `HEADNECK`), so no piece of an ID
-/// survives in kept text. UIDs are left to the generic UID shape.
-fn scrubber_for(ds: &InMemDicomObject, profile: &Profile) -> Scrubber {
+/// survives in kept text. UIDs are left to the generic UID shape. The second
+/// scrubber holds only the patient's identity (names, IDs and their words,
+/// dates), for code strings and AE titles.
+fn scrubbers_for(ds: &InMemDicomObject, profile: &Profile) -> (Scrubber, Scrubber) {
     let (mut names, mut ids, mut dates, mut terms) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut id_words = Vec::new();
     radguard_dicom::walk(ds, &mut |_, e| {
         // The dictionary's VR: a Patient ID that arrived as UN is still an ID.
         let vr = radguard_dicom::tags::dictionary_vr(e.tag()).unwrap_or(e.vr());
@@ -782,7 +786,7 @@ fn scrubber_for(ds: &InMemDicomObject, profile: &Profile) -> Scrubber {
                 VR::DA | VR::DT => dates.push(v.to_owned()),
                 _ if ID_ATTRIBUTES.contains(&e.tag()) => {
                     ids.push(v.to_owned());
-                    terms.extend(
+                    id_words.extend(
                         v.split(|c: char| !c.is_alphanumeric())
                             .filter(|w| w.chars().count() >= 4)
                             .map(str::to_owned),
@@ -792,10 +796,17 @@ fn scrubber_for(ds: &InMemDicomObject, profile: &Profile) -> Scrubber {
             }
         }
     });
-    Scrubber::builder()
+    let identity = Scrubber::builder()
+        .names(names.iter().cloned())
+        .ids(ids.iter().cloned())
+        .dates(dates.iter().cloned())
+        .terms(id_words.iter().cloned())
+        .build();
+    let full = Scrubber::builder()
         .names(names)
         .ids(ids)
         .dates(dates)
-        .terms(terms)
-        .build()
+        .terms(terms.into_iter().chain(id_words))
+        .build();
+    (full, identity)
 }

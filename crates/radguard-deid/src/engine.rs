@@ -75,6 +75,11 @@ pub(crate) struct Engine<'a> {
     pub(crate) key: &'a DeidKey,
     pub(crate) patient: &'a Patient,
     pub(crate) scrubber: &'a Scrubber,
+    /// The scrubber of the patient's identity only (names, IDs, dates),
+    /// for code strings and AE titles: terms of other removed attributes
+    /// (a Study Description "WHOLE BODY") are not identities, and code
+    /// strings hold enumerated values.
+    pub(crate) identity_scrubber: &'a Scrubber,
     pub(crate) hooks: &'a [Arc<dyn Hook>],
     pub(crate) counts: Counts,
     /// UID pairs (original, replacement), when a mapping is asked for.
@@ -899,11 +904,16 @@ impl Engine<'_> {
         let as_bytes = is_bytes_vr(e.vr());
         let original = self.texts(e, vr);
         let mut unsure = false;
+        let scrubber = if matches!(vr, VR::CS | VR::AE) {
+            self.identity_scrubber
+        } else {
+            self.scrubber
+        };
         let cleaned: Vec<String> = if scrub {
             original
                 .iter()
                 .map(|s| {
-                    let c = self.scrubber.clean_checked(s);
+                    let c = scrubber.clean_checked(s);
                     unsure |= !c.confident;
                     c.text
                 })
@@ -932,9 +942,17 @@ impl Engine<'_> {
             })
             .collect();
         if changed || as_bytes {
+            let dummy = || values::dummy(vr, 1).to_str().into_owned();
             let v = match vr {
-                // CS and AE have tight character sets: a cleaned value is a dummy.
-                VR::CS | VR::AE | VR::UR if changed => values::dummy(vr, cleaned.len()),
+                // CS, AE and UR have tight syntaxes: each cleaned value
+                // becomes a dummy, the others stay as they were.
+                VR::CS | VR::AE | VR::UR if changed => PrimitiveValue::Strs(
+                    cleaned
+                        .iter()
+                        .zip(&original)
+                        .map(|(c, o)| if c == o { o.clone() } else { dummy() })
+                        .collect(),
+                ),
                 VR::LT | VR::ST | VR::UT => PrimitiveValue::from(cleaned.join("\\")),
                 _ => PrimitiveValue::Strs(cleaned.into_iter().collect()),
             };
