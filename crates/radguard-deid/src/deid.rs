@@ -753,15 +753,13 @@ const ID_ATTRIBUTES: &[Tag] = &[
 /// The same-file scrubbers: the values that identify the patient or site
 /// in this file (those of every attribute the profile removes or replaces,
 /// X, Z, D, U and composites, and every person name), sorted by kind:
-/// names, identifiers, dates, other terms. Identifiers also give their
-/// words (`QIN-HEADNECK-01-0003` gives `HEADNECK`), so no piece of an ID
-/// survives in kept text. UIDs are left to the generic UID shape. The second
-/// scrubber holds only the patient's identity (names, IDs and their words,
-/// dates), for code strings and AE titles.
+/// names, identifiers (matched with or without separators), dates, other
+/// terms. UIDs are left to the generic UID shape. The second scrubber holds
+/// only the patient's identity (names, IDs, dates), for code strings and
+/// AE titles.
 fn scrubbers_for(ds: &InMemDicomObject, profile: &Profile) -> (Scrubber, Scrubber) {
     let (mut names, mut ids, mut dates, mut terms) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut id_words = Vec::new();
     radguard_dicom::walk(ds, &mut |_, e| {
         // The dictionary's VR: a Patient ID that arrived as UN is still an ID.
         let vr = radguard_dicom::tags::dictionary_vr(e.tag()).unwrap_or(e.vr());
@@ -784,14 +782,7 @@ fn scrubbers_for(ds: &InMemDicomObject, profile: &Profile) -> (Scrubber, Scrubbe
             match vr {
                 VR::PN => names.push(v.to_owned()),
                 VR::DA | VR::DT => dates.push(v.to_owned()),
-                _ if ID_ATTRIBUTES.contains(&e.tag()) => {
-                    ids.push(v.to_owned());
-                    id_words.extend(
-                        v.split(|c: char| !c.is_alphanumeric())
-                            .filter(|w| w.chars().count() >= 4)
-                            .map(str::to_owned),
-                    );
-                }
+                _ if ID_ATTRIBUTES.contains(&e.tag()) => ids.push(v.to_owned()),
                 _ => terms.push(v.to_owned()),
             }
         }
@@ -800,13 +791,12 @@ fn scrubbers_for(ds: &InMemDicomObject, profile: &Profile) -> (Scrubber, Scrubbe
         .names(names.iter().cloned())
         .ids(ids.iter().cloned())
         .dates(dates.iter().cloned())
-        .terms(id_words.iter().cloned())
         .build();
     let full = Scrubber::builder()
         .names(names)
         .ids(ids)
         .dates(dates)
-        .terms(terms.into_iter().chain(id_words))
+        .terms(terms)
         .build();
     (full, identity)
 }

@@ -193,24 +193,26 @@ pub mod fuzzing {
         });
     }
 
-    /// The patient's own name components and IDs in `input` (top level):
-    /// tokens of 4 characters or more, lower-cased.
+    /// The patient's own name components and ID in `input` (top level),
+    /// lower-cased: each component of Patient's Name (split at `^` and `=`,
+    /// as PN is structured) and the Patient ID, of 4 characters or more.
+    /// Tokens are what the scrubber matches: a whole component, a whole ID
+    /// (an ID "PANCREAS_0001" is not found in a Body Part "PANCREAS").
     fn identity_tokens(input: &InMemDicomObject) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
-        for tag in [
-            radguard_dicom::tags::PATIENT_NAME,
-            radguard_dicom::tags::PATIENT_ID,
-        ] {
-            if let Some(e) = input.get(tag) {
-                for v in strings(e) {
-                    for t in v.split(|c: char| "^=\\ ,.-_".contains(c)) {
-                        let t = trim_value(t).to_lowercase();
-                        if t.chars().count() >= 4 && !dummy_texts().contains(&t.to_uppercase()) {
-                            out.insert(t);
-                        }
-                    }
-                }
+        let mut add = |t: &str| {
+            let t = trim_value(t).to_lowercase();
+            if t.chars().count() >= 4 && !dummy_texts().contains(&t.to_uppercase()) {
+                out.insert(t);
             }
+        };
+        if let Some(e) = input.get(radguard_dicom::tags::PATIENT_NAME) {
+            for v in strings(e) {
+                v.split(['^', '=']).for_each(&mut add);
+            }
+        }
+        if let Some(e) = input.get(radguard_dicom::tags::PATIENT_ID) {
+            strings(e).iter().for_each(|v| add(v));
         }
         out
     }
