@@ -12,8 +12,11 @@ if ! dpkg -s libtesseract-dev libleptonica-dev libclang-dev tesseract-ocr >/dev/
 fi
 python3 -m pip install --quiet --disable-pip-version-check pillow numpy pydicom 2>&1 | grep -v "Running pip as the 'root' user" || true
 cargo clippy -p radguard-pixfind --all-targets --features ocr --locked -- -D warnings
-cargo test -p radguard-pixfind --features ocr --release --locked -- --nocapture 2>&1 \
-  | grep -E "^(test |detection:|note:)|test result|panicked|error" || true
-# Fail the step on a failed test (the grep above only trims the output).
-cargo test -p radguard-pixfind --features ocr --release --locked --quiet
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! cargo test -p radguard-pixfind --features ocr --release --locked -- --nocapture >"$log" 2>&1; then
+  cat "$log"
+  exit 1
+fi
+grep -E "^(detection:|note:)|test result" "$log"
 RUSTDOCFLAGS="-D warnings" cargo doc -p radguard-pixfind --features ocr --no-deps --locked

@@ -49,9 +49,13 @@ fn main() {
     // Baseline: full recognition of the raw frame, automatic page
     // segmentation (Tesseract's default, as pytesseract/Presidio run it).
     let mut api = TessBaseApi::create();
-    api.init_2(None, Some(&CString::new("eng").unwrap())).unwrap();
-    api.set_variable(&CString::new("debug_file").unwrap(), &CString::new("/dev/null").unwrap())
+    api.init_2(None, Some(&CString::new("eng").unwrap()))
         .unwrap();
+    api.set_variable(
+        &CString::new("debug_file").unwrap(),
+        &CString::new("/dev/null").unwrap(),
+    )
+    .unwrap();
     let t = Instant::now();
     for f in &frames {
         api.set_image(f, 640, 480, 1, 640).unwrap();
@@ -62,10 +66,16 @@ fn main() {
     let full_ms = t.elapsed().as_secs_f64() * 1000.0 / n;
 
     println!("frames: {} of 640x480", frames.len());
-    println!("detect (top-hat + layout analysis): {detect_ms:.1} ms/frame ({:.1} boxes/frame)", boxes as f64 / n);
+    println!(
+        "detect (top-hat + layout analysis): {detect_ms:.1} ms/frame ({:.1} boxes/frame)",
+        boxes as f64 / n
+    );
     println!("recheck (top-hat + recognition):    {recheck_ms:.1} ms/frame");
     println!("baseline full recognition (PSM 3):  {full_ms:.1} ms/frame");
-    println!("detect is {:.1}x faster than the baseline", full_ms / detect_ms);
+    println!(
+        "detect is {:.1}x faster than the baseline",
+        full_ms / detect_ms
+    );
 
     if let Some(file) = args.next() {
         let file = radguard_dicom::open(&file).unwrap();
@@ -78,6 +88,9 @@ fn main() {
             hits += rules.matches(obj, Some(obj.meta())).unwrap().len();
         }
         let us = t.elapsed().as_secs_f64() * 1e6 / f64::from(iters);
-        println!("bundled rules (118) matched against one header: {us:.1} us ({} matches)", hits / iters as usize);
+        println!(
+            "bundled rules (118) matched against one header: {us:.1} us ({} matches)",
+            hits / usize::try_from(iters).unwrap_or(1)
+        );
     }
 }

@@ -428,7 +428,11 @@ fn prepare(frame: Gray8<'_>, bright: bool) -> Vec<u8> {
     src.iter()
         .zip(&background)
         .map(|(&s, &b)| {
-            let t = u16::from(if bright { s.saturating_sub(b) } else { b.saturating_sub(s) });
+            let t = u16::from(if bright {
+                s.saturating_sub(b)
+            } else {
+                b.saturating_sub(s)
+            });
             // t * GAIN ≤ 510, clamped to 255.
             255 - u8::try_from((t * GAIN).min(255)).unwrap_or(u8::MAX)
         })
@@ -473,11 +477,13 @@ mod engine {
                 Some(p) => Some(cstring(&p.to_string_lossy()).ok_or_else(init)?),
                 None => None,
             };
-            api.init_2(path.as_deref(), Some(&lang)).map_err(|_| init())?;
-            for (k, v) in [("debug_file", "/dev/null")] {
-                let (k, v) = (cstring(k).ok_or_else(init)?, cstring(v).ok_or_else(init)?);
-                api.set_variable(&k, &v).map_err(|_| init())?;
-            }
+            api.init_2(path.as_deref(), Some(&lang))
+                .map_err(|_| init())?;
+            let (k, v) = (
+                cstring("debug_file").ok_or_else(init)?,
+                cstring("/dev/null").ok_or_else(init)?,
+            );
+            api.set_variable(&k, &v).map_err(|_| init())?;
             api.set_page_seg_mode(TessPageSegMode_PSM_SPARSE_TEXT);
             Ok(Self { api })
         }
@@ -499,27 +505,36 @@ mod engine {
         }
 
         /// Text line boxes from layout analysis alone.
-        pub(super) fn layout_lines(&mut self, img: &[u8], w: u32, h: u32) -> Result<Vec<Rect>, DetectError> {
+        pub(super) fn layout_lines(
+            &mut self,
+            img: &[u8],
+            w: u32,
+            h: u32,
+        ) -> Result<Vec<Rect>, DetectError> {
             self.set(img, w, h)?;
             // No text at all: Tesseract returns no component array.
-            let boxes = match self.api.get_component_images_1(TessPageIteratorLevel_RIL_TEXTLINE, 1) {
-                Ok(b) => b,
-                Err(_) => {
-                    self.clear();
-                    return Ok(Vec::new());
-                }
+            let Ok(boxes) = self
+                .api
+                .get_component_images_1(TessPageIteratorLevel_RIL_TEXTLINE, 1)
+            else {
+                self.clear();
+                return Ok(Vec::new());
             };
             let mut out = Vec::new();
             for i in 0..boxes.get_count() {
-                let Some(b) = boxes.get_box_copied(i) else { continue };
+                let Some(b) = boxes.get_box_copied(i) else {
+                    continue;
+                };
                 let (mut x, mut y, mut bw, mut bh) = (0, 0, 0, 0);
                 b.get_geometry(Some(&mut x), Some(&mut y), Some(&mut bw), Some(&mut bh));
-                if let (Ok(x), Ok(y), Ok(bw), Ok(bh)) =
-                    (u32::try_from(x), u32::try_from(y), u32::try_from(bw), u32::try_from(bh))
+                if let (Ok(x), Ok(y), Ok(bw), Ok(bh)) = (
+                    u32::try_from(x),
+                    u32::try_from(y),
+                    u32::try_from(bw),
+                    u32::try_from(bh),
+                ) && let Some(r) = Rect::new(x, y, bw, bh).clip(w, h)
                 {
-                    if let Some(r) = Rect::new(x, y, bw, bh).clip(w, h) {
-                        out.push(r);
-                    }
+                    out.push(r);
                 }
             }
             drop(boxes);
@@ -548,10 +563,10 @@ mod engine {
             if let Ok(tsv) = &tsv {
                 let bytes = tsv.as_ref().to_bytes();
                 for line in bytes.split(|&b| b == b'\n') {
-                    if let Some(word) = parse_word(line, min_conf, min_chars) {
-                        if let Some(r) = word.0.clip(w, h) {
-                            out.push((r, word.1));
-                        }
+                    if let Some((rect, conf)) = parse_word(line, min_conf, min_chars)
+                        && let Some(r) = rect.clip(w, h)
+                    {
+                        out.push((r, conf));
                     }
                 }
             }
@@ -566,7 +581,8 @@ mod engine {
     /// it is confident text; the text itself is only counted.
     fn parse_word(line: &[u8], min_conf: f32, min_chars: usize) -> Option<(Rect, f32)> {
         let mut f = line.splitn(12, |&b| b == b'\t');
-        let mut num = || -> Option<i64> { std::str::from_utf8(f.next()?).ok()?.trim().parse().ok() };
+        let mut num =
+            || -> Option<i64> { std::str::from_utf8(f.next()?).ok()?.trim().parse().ok() };
         if num()? != 5 {
             return None;
         }
@@ -576,7 +592,10 @@ mod engine {
         let (x, y, bw, bh) = (num()?, num()?, num()?, num()?);
         let conf: f32 = std::str::from_utf8(f.next()?).ok()?.trim().parse().ok()?;
         let text = f.next().unwrap_or_default();
-        let chars = String::from_utf8_lossy(text).chars().filter(|c| c.is_alphanumeric()).count();
+        let chars = String::from_utf8_lossy(text)
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .count();
         if conf < min_conf || chars < min_chars {
             return None;
         }
@@ -595,9 +614,18 @@ mod engine {
         fn tsv_words() {
             let r = super::parse_word(b"5\t1\t1\t1\t1\t1\t10\t20\t30\t12\t91.5\tDOE", 60.0, 2);
             assert_eq!(r, Some((crate::Rect::new(10, 20, 30, 12), 91.5)));
-            assert_eq!(super::parse_word(b"5\t1\t1\t1\t1\t1\t10\t20\t30\t12\t41.0\tDOE", 60.0, 2), None);
-            assert_eq!(super::parse_word(b"5\t1\t1\t1\t1\t1\t10\t20\t30\t12\t95\t~", 60.0, 2), None);
-            assert_eq!(super::parse_word(b"4\t1\t1\t1\t1\t0\t10\t20\t30\t12\t-1\t", 60.0, 2), None);
+            assert_eq!(
+                super::parse_word(b"5\t1\t1\t1\t1\t1\t10\t20\t30\t12\t41.0\tDOE", 60.0, 2),
+                None
+            );
+            assert_eq!(
+                super::parse_word(b"5\t1\t1\t1\t1\t1\t10\t20\t30\t12\t95\t~", 60.0, 2),
+                None
+            );
+            assert_eq!(
+                super::parse_word(b"4\t1\t1\t1\t1\t0\t10\t20\t30\t12\t-1\t", 60.0, 2),
+                None
+            );
         }
     }
 }
@@ -609,7 +637,10 @@ mod tests {
     #[test]
     fn frames_are_checked() {
         assert!(Gray8::new(&[0; 12], 4, 3).is_ok());
-        assert!(matches!(Gray8::new(&[0; 11], 4, 3), Err(DetectError::BadFrame { .. })));
+        assert!(matches!(
+            Gray8::new(&[0; 11], 4, 3),
+            Err(DetectError::BadFrame { .. })
+        ));
         assert!(Gray8::new(&[], 0, 0).is_err());
         assert!(Gray8::new(&[0; 4], MAX_SIDE + 1, 0).is_err());
     }
@@ -645,9 +676,18 @@ mod tests {
     fn margins_grow_with_height() {
         let o = DetectorOptions::default();
         let g = Gray8::new(&[0; 100 * 100], 100, 100).unwrap();
-        assert_eq!(grow(Rect::new(50, 50, 10, 8), &o, g), Some(Rect::new(46, 46, 18, 16)));
-        assert_eq!(grow(Rect::new(50, 50, 10, 40), &o, g), Some(Rect::new(40, 40, 30, 60)));
-        assert_eq!(grow(Rect::new(0, 0, 10, 8), &o, g), Some(Rect::new(0, 0, 14, 12)));
+        assert_eq!(
+            grow(Rect::new(50, 50, 10, 8), &o, g),
+            Some(Rect::new(46, 46, 18, 16))
+        );
+        assert_eq!(
+            grow(Rect::new(50, 50, 10, 40), &o, g),
+            Some(Rect::new(40, 40, 30, 60))
+        );
+        assert_eq!(
+            grow(Rect::new(0, 0, 10, 8), &o, g),
+            Some(Rect::new(0, 0, 14, 12))
+        );
     }
 
     #[cfg(not(feature = "ocr"))]

@@ -24,13 +24,32 @@ pub fn rules_parse(data: &[u8]) {
             assert_eq!(set.len(), again.len());
             for (a, b) in set.rules().iter().zip(again.rules()) {
                 assert_eq!(
-                    (a.id(), a.label(), a.source(), a.note(), a.action(), a.condition(), a.rects()),
-                    (b.id(), b.label(), b.source(), b.note(), b.action(), b.condition(), b.rects())
+                    (
+                        a.id(),
+                        a.label(),
+                        a.source(),
+                        a.note(),
+                        a.action(),
+                        a.condition(),
+                        a.rects()
+                    ),
+                    (
+                        b.id(),
+                        b.label(),
+                        b.source(),
+                        b.note(),
+                        b.action(),
+                        b.condition(),
+                        b.rects()
+                    )
                 );
             }
         }
         Err(crate::RuleError::Syntax { line, .. } | crate::RuleError::Invalid { line, .. }) => {
-            assert!(line >= 1 && line <= text.lines().count().max(1) + 1, "line {line}");
+            assert!(
+                line >= 1 && line <= text.lines().count().max(1) + 1,
+                "line {line}"
+            );
         }
         Err(e) => panic!("unexpected error {e}"),
     }

@@ -120,8 +120,14 @@ impl Rect {
     pub fn grow_clipped(&self, margin: u32, columns: u32, rows: u32) -> Option<Self> {
         let x0 = self.x.saturating_sub(margin);
         let y0 = self.y.saturating_sub(margin);
-        let x1 = self.right().saturating_add(u64::from(margin)).min(u64::from(columns));
-        let y1 = self.bottom().saturating_add(u64::from(margin)).min(u64::from(rows));
+        let x1 = self
+            .right()
+            .saturating_add(u64::from(margin))
+            .min(u64::from(columns));
+        let y1 = self
+            .bottom()
+            .saturating_add(u64::from(margin))
+            .min(u64::from(rows));
         let width = u32::try_from(x1.saturating_sub(u64::from(x0))).ok()?;
         let height = u32::try_from(y1.saturating_sub(u64::from(y0))).ok()?;
         let r = Self::new(x0, y0, width, height);
@@ -223,16 +229,25 @@ mod tests {
 
     #[test]
     fn corners_and_clip() {
-        assert_eq!(Rect::from_corners(450, 0, 672, 85), Rect::new(450, 0, 222, 85));
+        assert_eq!(
+            Rect::from_corners(450, 0, 672, 85),
+            Rect::new(450, 0, 222, 85)
+        );
         assert!(Rect::from_corners(5, 5, 4, 9).is_empty());
-        assert_eq!(Rect::new(10, 10, 5, 5).clip(12, 100), Some(Rect::new(10, 10, 2, 5)));
+        assert_eq!(
+            Rect::new(10, 10, 5, 5).clip(12, 100),
+            Some(Rect::new(10, 10, 2, 5))
+        );
         assert_eq!(Rect::new(10, 10, 5, 5).clip(10, 100), None);
         assert_eq!(
             Rect::new(u32::MAX, 0, u32::MAX, 1).clip(u32::MAX, 1),
             None,
             "saturating edges"
         );
-        assert_eq!(Rect::new(2, 3, 4, 5).grow_clipped(4, 100, 9), Some(Rect::new(0, 0, 10, 9)));
+        assert_eq!(
+            Rect::new(2, 3, 4, 5).grow_clipped(4, 100, 9),
+            Some(Rect::new(0, 0, 10, 9))
+        );
     }
 
     #[test]

@@ -3,10 +3,10 @@
 use dicom_object::InMemDicomObject;
 use dicom_object::meta::FileMetaTable;
 
+use crate::Rect;
 use crate::detect::{DetectError, Gray8, TextDetector};
 use crate::rules::{MatchError, RuleAction, RuleSet};
 use crate::ultrasound::{UsRegionError, UsRegions, ultrasound_regions};
-use crate::Rect;
 
 /// Where a rectangle to blank comes from (for the audit; never any
 /// recognised text).

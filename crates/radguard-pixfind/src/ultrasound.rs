@@ -101,7 +101,9 @@ pub enum UsRegionError {
     #[error("Sequence of Ultrasound Regions (0018,6011) has no region")]
     NoRegion,
     /// More than [`MAX_REGIONS`] items.
-    #[error("Sequence of Ultrasound Regions (0018,6011) has {count} regions (at most {MAX_REGIONS} are read)")]
+    #[error(
+        "Sequence of Ultrasound Regions (0018,6011) has {count} regions (at most {MAX_REGIONS} are read)"
+    )]
     TooManyRegions {
         /// How many items the sequence has.
         count: usize,
@@ -133,7 +135,12 @@ pub enum UsRegionError {
     },
 }
 
-fn location(item: &InMemDicomObject, idx: usize, tag: Tag, name: &'static str) -> Result<u32, UsRegionError> {
+fn location(
+    item: &InMemDicomObject,
+    idx: usize,
+    tag: Tag,
+    name: &'static str,
+) -> Result<u32, UsRegionError> {
     let bad = UsRegionError::BadLocation {
         item: idx,
         attribute: name,
@@ -191,8 +198,7 @@ pub fn ultrasound_regions(ds: &InMemDicomObject) -> Result<Option<UsRegions>, Us
     let Some(seq) = ds.get(tags::SEQUENCE_OF_ULTRASOUND_REGIONS) else {
         return Ok(None);
     };
-    let (columns, rows) =
-        crate::rules::image_size(ds).map_err(|_| UsRegionError::NoImageSize)?;
+    let (columns, rows) = crate::rules::image_size(ds).map_err(|_| UsRegionError::NoImageSize)?;
     let Value::Sequence(seq) = seq.value() else {
         return Err(UsRegionError::NotASequence);
     };
@@ -205,10 +211,30 @@ pub fn ultrasound_regions(ds: &InMemDicomObject) -> Result<Option<UsRegions>, Us
     }
     let mut regions = Vec::with_capacity(items.len());
     for (idx, item) in items.iter().enumerate() {
-        let x0 = location(item, idx, tags::REGION_LOCATION_MIN_X0, "RegionLocationMinX0")?;
-        let y0 = location(item, idx, tags::REGION_LOCATION_MIN_Y0, "RegionLocationMinY0")?;
-        let x1 = location(item, idx, tags::REGION_LOCATION_MAX_X1, "RegionLocationMaxX1")?;
-        let y1 = location(item, idx, tags::REGION_LOCATION_MAX_Y1, "RegionLocationMaxY1")?;
+        let x0 = location(
+            item,
+            idx,
+            tags::REGION_LOCATION_MIN_X0,
+            "RegionLocationMinX0",
+        )?;
+        let y0 = location(
+            item,
+            idx,
+            tags::REGION_LOCATION_MIN_Y0,
+            "RegionLocationMinY0",
+        )?;
+        let x1 = location(
+            item,
+            idx,
+            tags::REGION_LOCATION_MAX_X1,
+            "RegionLocationMaxX1",
+        )?;
+        let y1 = location(
+            item,
+            idx,
+            tags::REGION_LOCATION_MAX_Y1,
+            "RegionLocationMaxY1",
+        )?;
         if x1 < x0 || y1 < y0 {
             return Err(UsRegionError::Inverted { item: idx });
         }
@@ -221,11 +247,13 @@ pub fn ultrasound_regions(ds: &InMemDicomObject) -> Result<Option<UsRegions>, Us
         }
         // Inclusive max: the region is x0..=x1.
         let full = Rect::from_corners(x0, y0, x1.saturating_add(1), y1.saturating_add(1));
-        let rect = full.clip(columns, rows).ok_or(UsRegionError::OutsideImage {
-            item: idx,
-            columns,
-            rows,
-        })?;
+        let rect = full
+            .clip(columns, rows)
+            .ok_or(UsRegionError::OutsideImage {
+                item: idx,
+                columns,
+                rows,
+            })?;
         let spatial_format = small(item, tags::REGION_SPATIAL_FORMAT);
         regions.push(UsRegion {
             item: idx,

@@ -2,6 +2,8 @@
 //! tests print a note and pass when the feature, the language data or the
 //! frame generator (python3 with Pillow and numpy) is missing.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::type_complexity)]
+
 use std::path::{Path, PathBuf};
 
 use radguard_pixfind::detect::{
@@ -68,7 +70,10 @@ fn covered(frame: &Frame, boxes: &[TextBox]) -> usize {
         if l == 0 {
             continue;
         }
-        let (x, y) = (u32::try_from(i % 640).unwrap(), u32::try_from(i / 640).unwrap());
+        let (x, y) = (
+            u32::try_from(i % 640).unwrap(),
+            u32::try_from(i / 640).unwrap(),
+        );
         if !boxes.iter().any(|b| b.rect.contains(x, y)) {
             missed[usize::from(l)] = true;
         }
@@ -116,10 +121,13 @@ fn synthetic_burned_in_text_is_found_and_rechecked() {
         for b in &boxes {
             for y in b.rect.y..u32::try_from(b.rect.bottom()).unwrap() {
                 let row = (y * 640) as usize;
-                cleaned[row + b.rect.x as usize..row + usize::try_from(b.rect.right()).unwrap()].fill(0);
+                cleaned[row + b.rect.x as usize..row + usize::try_from(b.rect.right()).unwrap()]
+                    .fill(0);
             }
         }
-        if let Recheck::TextFound(left) = d.recheck(Gray8::new(&cleaned, 640, 480).unwrap()).unwrap() {
+        if let Recheck::TextFound(left) =
+            d.recheck(Gray8::new(&cleaned, 640, 480).unwrap()).unwrap()
+        {
             refused_after += 1;
             refused_missed += usize::from(missed_here);
             assert!(left.iter().all(|b| b.confidence.is_some_and(|c| c >= 60.0)));
@@ -134,5 +142,8 @@ fn synthetic_burned_in_text_is_found_and_rechecked() {
         frames.len()
     );
     assert!(recall >= 0.85, "recall {recall:.3} below 0.85");
-    assert!(recheck_hits * 10 >= frames.len() * 9, "the re-check must see text in uncleaned frames");
+    assert!(
+        recheck_hits * 10 >= frames.len() * 9,
+        "the re-check must see text in uncleaned frames"
+    );
 }

@@ -139,7 +139,7 @@ pub struct ConditionOutcome {
     text: String,
     holds: bool,
     value: Option<String>,
-    children: Vec<ConditionOutcome>,
+    children: Vec<Self>,
 }
 
 impl ConditionOutcome {
@@ -233,7 +233,11 @@ fn evaluate(
         Condition::Not(inner) => {
             let o = evaluate(inner, ds, meta, explain);
             ConditionOutcome {
-                text: if explain { "not".to_owned() } else { String::new() },
+                text: if explain {
+                    "not".to_owned()
+                } else {
+                    String::new()
+                },
                 holds: !o.holds,
                 value: None,
                 children: if explain { vec![o] } else { Vec::new() },
@@ -253,7 +257,11 @@ pub struct RuleMatch<'r> {
 
 impl<'r> RuleMatch<'r> {
     fn new(rule: &'r Rule, columns: u32, rows: u32) -> Self {
-        let clipped: Vec<Rect> = rule.rects.iter().filter_map(|r| r.clip(columns, rows)).collect();
+        let clipped: Vec<Rect> = rule
+            .rects
+            .iter()
+            .filter_map(|r| r.clip(columns, rows))
+            .collect();
         let clipped_away = rule.rects.len() - clipped.len();
         let (kept, blank) = match rule.action {
             RuleAction::Blank => (Vec::new(), clipped),
@@ -362,7 +370,13 @@ impl<'r> Explanation<'r> {
 
 fn write_outcome(f: &mut fmt::Formatter<'_>, o: &ConditionOutcome, depth: usize) -> fmt::Result {
     let mark = if o.holds { "yes" } else { "no " };
-    write!(f, "{:indent$}{mark}  {}", "", o.text, indent = 4 + 2 * depth)?;
+    write!(
+        f,
+        "{:indent$}{mark}  {}",
+        "",
+        o.text,
+        indent = 4 + 2 * depth
+    )?;
     if let Some(v) = &o.value {
         write!(f, "    [value: {v}]")?;
     }
@@ -396,7 +410,11 @@ fn write_rule(f: &mut fmt::Formatter<'_>, r: &RuleExplanation<'_>, tag: &str) ->
             writeln!(f, "    -> blank {b}")?;
         }
         if m.clipped_away > 0 {
-            writeln!(f, "    -> {} rectangle(s) lie outside the image", m.clipped_away)?;
+            writeln!(
+                f,
+                "    -> {} rectangle(s) lie outside the image",
+                m.clipped_away
+            )?;
         }
         match rule.action {
             RuleAction::Flag => writeln!(

@@ -269,11 +269,11 @@ pub enum Condition {
         test: Test,
     },
     /// Every condition holds (never empty).
-    All(Vec<Condition>),
+    All(Vec<Self>),
     /// At least one condition holds (never empty).
-    Any(Vec<Condition>),
+    Any(Vec<Self>),
     /// The condition does not hold.
-    Not(Box<Condition>),
+    Not(Box<Self>),
 }
 
 /// Conditions nest at most this deep.

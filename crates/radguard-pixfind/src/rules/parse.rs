@@ -52,9 +52,9 @@ struct RawCond {
     missing: Option<Spanned<bool>>,
     present: Option<Spanned<bool>>,
     empty: Option<Spanned<bool>>,
-    all: Option<Spanned<Vec<Spanned<RawCond>>>>,
-    any: Option<Spanned<Vec<Spanned<RawCond>>>>,
-    not: Option<Box<Spanned<RawCond>>>,
+    all: Option<Spanned<Vec<Spanned<Self>>>>,
+    any: Option<Spanned<Vec<Spanned<Self>>>>,
+    not: Option<Box<Spanned<Self>>>,
 }
 
 #[derive(Deserialize)]
@@ -127,7 +127,9 @@ impl Ctx<'_> {
         } else {
             Err(self.invalid(
                 &b.span(),
-                format!("`{name} = false` is not allowed: write `not = {{ attr = ..., {name} = true }}`"),
+                format!(
+                    "`{name} = false` is not allowed: write `not = {{ attr = ..., {name} = true }}`"
+                ),
             ))
         }
     }
@@ -297,16 +299,19 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Vec<Rule>, RuleError> {
             }
         };
         if action.has_rects() && rects.is_empty() {
-            return Err(ctx.invalid(
-                &span,
-                format!("action `{}` needs `rects`", action.as_str()),
-            ));
+            return Err(ctx.invalid(&span, format!("action `{}` needs `rects`", action.as_str())));
         }
         rules.push(Rule {
             id,
             label,
-            source: r.source.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
-            note: r.note.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
+            source: r
+                .source
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty()),
+            note: r
+                .note
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty()),
             action,
             when,
             rects,

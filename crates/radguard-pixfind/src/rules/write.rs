@@ -43,10 +43,18 @@ pub(crate) fn condition(c: &Condition) -> String {
                 Test::Missing | Test::Present | Test::Empty => "true".to_owned(),
                 other => texts(other.texts()),
             };
-            format!("{{ attr = {}, {} = {value} }}", quote(attr.keyword()), test.name())
+            format!(
+                "{{ attr = {}, {} = {value} }}",
+                quote(attr.keyword()),
+                test.name()
+            )
         }
         Condition::All(v) | Condition::Any(v) => {
-            let name = if matches!(c, Condition::All(_)) { "all" } else { "any" };
+            let name = if matches!(c, Condition::All(_)) {
+                "all"
+            } else {
+                "any"
+            };
             let items: Vec<String> = v.iter().map(condition).collect();
             format!("{{ {name} = [{}] }}", items.join(", "))
         }
@@ -69,7 +77,11 @@ pub(super) fn to_toml(rules: &[Rule]) -> String {
         let _ = writeln!(out, "action = {}", quote(r.action.as_str()));
         match &r.when {
             Condition::All(v) | Condition::Any(v) => {
-                let name = if matches!(r.when, Condition::All(_)) { "all" } else { "any" };
+                let name = if matches!(r.when, Condition::All(_)) {
+                    "all"
+                } else {
+                    "any"
+                };
                 let _ = writeln!(out, "when.{name} = [");
                 for c in v {
                     let _ = writeln!(out, "  {},", condition(c));
