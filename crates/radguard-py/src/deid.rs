@@ -283,12 +283,7 @@ mod tests {
         assert_eq!(std::fs::read(&out).unwrap(), bytes);
         let e = deidentify_file(&d, &input, &out, false).unwrap_err();
         assert_eq!(e.kind, FailureKind::Exists);
-        let r = deidentify_into(
-            &d,
-            &[input, dir.path().join("missing")],
-            dir.path(),
-            false,
-        );
+        let r = deidentify_into(&d, &[input, dir.path().join("missing")], dir.path(), false);
         let (path, r2) = r[0].as_ref().unwrap();
         assert_eq!(path, &dir.path().join(r1.identity.relative_path()));
         assert_eq!(std::fs::read(path).unwrap(), bytes);
