@@ -33,12 +33,10 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from deid_compare import ROOT, sh  # noqa: E402  (the CLI benchmark's helpers)
+
 SAMPLES = os.path.join(ROOT, "tests", "data")
-
-
-def sh(cmd, **kw):
-    return subprocess.run(cmd, check=True, **kw)
 
 
 def ensure_pkgs() -> None:
