@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -58,6 +59,35 @@ def test_threads_give_the_same_bytes_as_one_thread() -> None:
         got = dict(x for part in pool.map(work, chunks) for x in part)
     assert [got[i] for i in range(len(inputs))] == one
     assert len(set(one)) == len(one)
+
+
+def test_the_gil_is_released_while_working(tmp_path: Path) -> None:
+    d = radguard.Deidentifier(bytes(range(32)))
+    srcs = []
+    for i in range(150):
+        p = tmp_path / "in" / f"{i}.dcm"
+        p.parent.mkdir(exist_ok=True)
+        p.write_bytes(mr_variant(i))
+        srcs.append(p)
+    span = {}
+
+    def work():
+        t0 = time.perf_counter()
+        d.deidentify_into(srcs, tmp_path / "out")  # one call into Rust
+        span["call"] = (t0, time.perf_counter())
+
+    t = threading.Thread(target=work)
+    stamps = [time.perf_counter()]
+    t.start()
+    while t.is_alive():
+        stamps.append(time.perf_counter())
+    t.join()
+    t0, t1 = span["call"]
+    inside = [s for s in stamps if t0 <= s <= t1]
+    # Had the call held the GIL, this thread could not have run during it:
+    # one gap as long as the call. It ran all along.
+    gaps = [b - a for a, b in zip([t0] + inside, inside + [t1])]
+    assert t1 - t0 > 0.05 and max(gaps) < (t1 - t0) / 2, (t1 - t0, max(gaps))
 
 
 def test_python_folder_run_equals_the_cli(tmp_path: Path, rg: Path, key_file: Path) -> None:
