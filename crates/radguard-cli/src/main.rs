@@ -20,6 +20,7 @@ mod inputs;
 mod output;
 mod progress;
 mod secrets;
+mod shard;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -63,6 +64,10 @@ enum Command {
     /// Verify or show certificates of sanitization.
     #[command(subcommand)]
     Cert(cmd::cert::Command),
+    /// Merge the audit files or mapping folders of the shards of a run
+    /// (`deid --shard I/N`).
+    #[command(subcommand)]
+    Merge(shard::MergeCommand),
 }
 
 /// How a command ended, when it ran.
@@ -103,6 +108,7 @@ fn main() -> ExitCode {
             cmd::wipe::run(args, out, &stop)
         }
         Command::Cert(c) => cmd::cert::run(c, out),
+        Command::Merge(c) => shard::merge(c, out),
     };
     match result {
         Ok(Outcome::AllDone) => ExitCode::SUCCESS,

@@ -59,6 +59,9 @@ pub mod fs;
 mod key;
 mod path;
 mod redact;
+#[cfg(feature = "fs")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fs")))]
+pub mod secret_file;
 
 pub use audit::{
     AuditPath, AuditRecord, AuditSink, KeyedDigest, Label, Operation, Reason, Status, VecSink,

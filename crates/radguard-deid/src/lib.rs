@@ -97,6 +97,7 @@ mod engine;
 mod error;
 mod hook;
 mod keys;
+mod layout;
 mod profile;
 mod report;
 mod scrub;

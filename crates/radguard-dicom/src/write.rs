@@ -58,7 +58,56 @@ impl WriteOptions {
 
 enum Sink {
     Plain(BufWriter<AtomicFile>),
-    Deflate(DeflateEncoder<BufWriter<AtomicFile>>),
+    Deflate(ChunkedDeflate<BufWriter<AtomicFile>>),
+}
+
+/// A deflate encoder fed in fixed-size chunks, whatever the sizes of the
+/// writes it receives: the compressor's choices depend on how much input
+/// it sees at once, so this makes the compressed bytes a function of the
+/// uncompressed stream alone. [`to_bytes`] and [`DicomWriter`] (which
+/// streams the pixel data in its own pieces) then write identical files.
+/// `flush` compresses nothing early (a sync flush would also change the
+/// stream); everything reaches the inner writer on `finish`.
+struct ChunkedDeflate<W: Write> {
+    enc: DeflateEncoder<W>,
+    buf: Vec<u8>,
+}
+
+impl<W: Write> ChunkedDeflate<W> {
+    const CHUNK: usize = 64 * 1024;
+
+    fn new(w: W) -> Self {
+        // Level 1: DICOM does not ask for a compression level, and the
+        // default level costs several times the CPU for a few percent.
+        Self {
+            enc: DeflateEncoder::new(w, Compression::fast()),
+            buf: Vec::with_capacity(Self::CHUNK),
+        }
+    }
+
+    fn finish(mut self) -> io::Result<W> {
+        self.enc.write_all(&self.buf)?;
+        self.enc.finish()
+    }
+}
+
+impl<W: Write> Write for ChunkedDeflate<W> {
+    fn write(&mut self, mut data: &[u8]) -> io::Result<usize> {
+        let n = data.len();
+        while !data.is_empty() {
+            let take = (Self::CHUNK - self.buf.len()).min(data.len());
+            self.buf.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            if self.buf.len() == Self::CHUNK {
+                self.enc.write_all(&self.buf)?;
+                self.buf.clear();
+            }
+        }
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 impl Write for Sink {
@@ -170,10 +219,8 @@ impl DicomWriter {
         meta.write(&mut w).map_err(|e| Error::Encode {
             source: Box::new(e),
         })?;
-        // Level 1: DICOM does not ask for a compression level, and the
-        // default level costs several times the CPU for a few percent.
         let sink = if info.deflated {
-            Sink::Deflate(DeflateEncoder::new(w, Compression::fast()))
+            Sink::Deflate(ChunkedDeflate::new(w))
         } else {
             Sink::Plain(w)
         };
@@ -780,7 +827,7 @@ pub fn to_bytes(object: &FileDicomObject<InMemDicomObject>) -> Result<Vec<u8>> {
     })?;
     let ts = ts::element_ts(&info)?;
     if info.deflated {
-        let mut enc = DeflateEncoder::new(out, Compression::fast());
+        let mut enc = ChunkedDeflate::new(out);
         object
             .write_dataset_with_ts(&mut enc, ts)
             .map_err(|e| Error::Encode {

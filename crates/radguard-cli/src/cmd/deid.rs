@@ -108,6 +108,13 @@ pub(crate) struct Args {
     #[arg(short = 'j', long, value_name = "N")]
     jobs: Option<usize>,
 
+    /// Process only shard I of N (0 <= I < N): a partition of the inputs
+    /// by a hash of their relative paths, the same on every machine, so N
+    /// runs with I = 0..N-1 together do exactly what one run does (merge
+    /// their audit files and mapping folders with `radguard merge`).
+    #[arg(long, value_name = "I/N")]
+    shard: Option<crate::shard::Shard>,
+
     /// Print the effective rule for an attribute (e.g. 0010,0010) under the chosen options, and exit.
     #[arg(long, value_name = "TAG")]
     explain: Option<AttrTag>,
@@ -192,7 +199,10 @@ pub(crate) fn run(args: &Args, out: Output) -> anyhow::Result<Outcome> {
         results: Vec::new(),
         stopped: None,
     };
-    let plan = inputs::plan(&args.inputs, outdir);
+    let mut plan = inputs::plan(&args.inputs, outdir);
+    if let Some(shard) = &args.shard {
+        shard.retain(&mut plan.jobs, outdir);
+    }
     batch
         .results
         .extend(plan.problems.iter().map(|(p, e)| FileResult {
