@@ -407,7 +407,7 @@ impl Deidentifier {
 
     /// Like [`Deidentifier::deidentify_file_pending`], with the output path
     /// chosen after de-identification from the output's own identifiers
-    /// (for example [`OutputIdentity::relative_path`] under an output
+    /// (for example [`OutputIdentity::relative_path`](crate::OutputIdentity::relative_path) under an output
     /// folder), so that no input name reaches an output name. The folder
     /// of the path must exist.
     ///
