@@ -10,4 +10,21 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod clean;
+mod codec;
+mod error;
+mod frame;
 pub mod geometry;
+mod source;
+
+pub use clean::{
+    CleanOptions, CleanPlan, Fallback, HeaderChange, PixelReport, apply_changes, clean_file,
+};
+pub use source::for_each_frame;
+
+pub use codec::{
+    Compression, EXPLICIT_VR_LITTLE_ENDIAN, JPEG_LS_LOSSLESS, Lossiness, RLE_LOSSLESS, Support,
+    TRANSFER_SYNTAXES, decode_frame, encode_frame, support,
+};
+pub use error::{Error, Result};
+pub use frame::{BlankReport, FrameBuf, FrameDesc, MAX_FRAME_LEN, Palette, Photometric};
