@@ -241,20 +241,26 @@ impl Palette {
     /// The stored value in `min..=max` whose colour is darkest (least
     /// luma, ties to the smallest value).
     fn darkest(&self, min: i64, max: i64) -> i64 {
-        let mut best = (u64::MAX, min.max(self.first_mapped).min(max));
-        for i in 0..self.red.len() {
-            let v = self.first_mapped + i as i64;
-            if v < min || v > max {
+        let last = self.red.len() - 1;
+        let mut best: Option<(u64, i64)> = None;
+        for i in 0..=last {
+            // The values entry i colours: values below the table take its
+            // first entry, values above it its last.
+            let at = self.first_mapped.saturating_add(i as i64);
+            let lo = if i == 0 { i64::MIN } else { at };
+            let hi = if i == last { i64::MAX } else { at };
+            let (lo, hi) = (lo.max(min), hi.min(max));
+            if lo > hi {
                 continue;
             }
             let luma = 299 * u64::from(self.red[i])
                 + 587 * u64::from(self.green[i])
                 + 114 * u64::from(self.blue[i]);
-            if luma < best.0 {
-                best = (luma, v);
+            if best.is_none_or(|(l, v)| (luma, lo) < (l, v)) {
+                best = Some((luma, lo));
             }
         }
-        best.1
+        best.map_or(min, |(_, v)| v)
     }
 }
 
