@@ -125,7 +125,7 @@ fn native_frames_are_blanked_in_place() {
     let dir = tempfile::tempdir().unwrap();
     let (input, output) = (dir.path().join("in.dcm"), dir.path().join("out.dcm"));
     let ds = common::header(4, 6, 2, "RGB", 8);
-    let bytes: Vec<u8> = (0..2 * 4 * 6 * 3).map(|i| (i % 200 + 1) as u8).collect();
+    let bytes: Vec<u8> = (0..2 * 4 * 6 * 3u32).map(|i| (i % 200 + 1) as u8).collect();
     common::write_native(&input, &ds, bytes.len() as u32, &mut &bytes[..]);
     let plan = RegionPlan::all_frames([Rect::new(4, 3, 9, 9)]);
     let report = clean_file(
@@ -146,7 +146,7 @@ fn native_frames_are_blanked_in_place() {
         .to_bytes()
         .unwrap()
         .into_owned();
-    let mut expect = bytes.clone();
+    let mut expect = bytes;
     for f in 0..2 {
         for x in 4..6 {
             let at = f * 72 + (3 * 6 + x) * 3;
