@@ -14,6 +14,8 @@ mod clean;
 mod codec;
 mod error;
 mod frame;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod geometry;
 mod source;
 
