@@ -371,16 +371,18 @@ impl CleanPlan {
         let mut failed = None;
         let mut buf = Vec::new();
         let written = w.write_native_pixel_with(input.pixel.tag(), input.pixel.vr(), len, |out| {
+            // Big endian words are swapped back on the way out; a frame of
+            // 8-bit samples may end mid-word, so one byte can wait.
+            let mut words = WordSwapper::new(input.swap_words);
             let mut frame_loop = || -> Result<()> {
                 for k in 0..input.frames {
                     report.metadata.samples_changed += input.read_native(split, k, &mut buf)?;
                     let mut frame = FrameBuf::new(input.desc.clone(), std::mem::take(&mut buf))?;
                     self.blank(k, &mut frame, report)?;
                     buf = frame.into_data();
-                    if input.swap_words {
-                        swap_pairs(&mut buf);
-                    }
-                    out.write_all(&buf).map_err(stream("writing pixel data"))?;
+                    words
+                        .write(out, &buf)
+                        .map_err(stream("writing pixel data"))?;
                     report.frames += 1;
                 }
                 // Bytes after the last frame are written as zeros.
@@ -392,9 +394,11 @@ impl CleanPlan {
                     report.metadata.trailing_nonzero =
                         rest.iter().filter(|b| **b != 0).count() as u64;
                     rest.fill(0);
-                    out.write_all(&rest).map_err(stream("writing pixel data"))?;
+                    words
+                        .write(out, &rest)
+                        .map_err(stream("writing pixel data"))?;
                 }
-                Ok(())
+                words.finish(out).map_err(stream("writing pixel data"))
             };
             frame_loop().map_err(|e| {
                 failed = Some(e);
@@ -530,6 +534,47 @@ impl CleanPlan {
         }
         written?;
         Ok(())
+    }
+}
+
+/// Writes a little endian byte stream as big endian 16-bit words (or as
+/// it is), holding back an odd last byte until its partner comes.
+struct WordSwapper {
+    swap: bool,
+    held: Option<u8>,
+    scratch: Vec<u8>,
+}
+
+impl WordSwapper {
+    fn new(swap: bool) -> Self {
+        Self {
+            swap,
+            held: None,
+            scratch: Vec::new(),
+        }
+    }
+
+    fn write(&mut self, out: &mut dyn std::io::Write, bytes: &[u8]) -> std::io::Result<()> {
+        if !self.swap {
+            return out.write_all(bytes);
+        }
+        self.scratch.clear();
+        self.scratch.extend(self.held.take());
+        self.scratch.extend_from_slice(bytes);
+        if self.scratch.len() % 2 == 1 {
+            self.held = self.scratch.pop();
+        }
+        swap_pairs(&mut self.scratch);
+        out.write_all(&self.scratch)
+    }
+
+    /// Writes a byte still held (an odd-length value: never after a
+    /// well-formed one, whose length is even).
+    fn finish(&mut self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        match self.held.take() {
+            Some(b) => out.write_all(&[b]),
+            None => Ok(()),
+        }
     }
 }
 

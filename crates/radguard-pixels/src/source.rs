@@ -94,10 +94,27 @@ impl Input {
         buf: &mut Vec<u8>,
     ) -> Result<u64> {
         let len = self.desc.frame_len();
-        buf.resize(usize::try_from(len).map_err(|_| too_large(len))?, 0);
-        split.read_native_at(u64::from(k) * len, buf)?;
+        let n = usize::try_from(len).map_err(|_| too_large(len))?;
+        let start = u64::from(k) * len;
         if self.swap_words {
-            swap_pairs(buf);
+            // Big endian words: the frame's bytes are in the words that
+            // cover it (a frame of 8-bit samples may start mid-word).
+            let (a0, a1) = (
+                start & !1,
+                ((start + len + 1) & !1).min(u64::from(self.native_len())),
+            );
+            let mut words = vec![0u8; usize::try_from(a1 - a0).map_err(|_| too_large(len))?];
+            split.read_native_at(a0, &mut words)?;
+            swap_pairs(&mut words);
+            let skip = usize::from(start != a0);
+            buf.clear();
+            buf.extend_from_slice(words.get(skip..skip + n).ok_or(Error::Length {
+                expected: len,
+                actual: words.len() as u64,
+            })?);
+        } else {
+            buf.resize(n, 0);
+            split.read_native_at(start, buf)?;
         }
         Ok(self
             .plan

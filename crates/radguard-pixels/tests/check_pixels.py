@@ -117,8 +117,16 @@ def main(manifest):
         hb = int(dso.get("HighBit", bs - 1))
         as_rgb = photometric == "RGB"
         try:
-            py_out = shaped(pixel_array(out, as_rgb=as_rgb), frames, rows, cols)
+            py_out = shaped(pixel_array(dso, as_rgb=as_rgb), frames, rows, cols)
         except Exception as e:  # noqa: BLE001
+            try:
+                pixel_array(pydicom.dcmread(inp), as_rgb=as_rgb)
+            except Exception:  # noqa: BLE001
+                # pydicom reads neither (e.g. a Type 1 attribute missing in
+                # the input, kept as it was): nothing to compare with.
+                no_py_input += 1
+                checked += 1
+                continue
             failures.append(f"{name}: pydicom cannot decode the output ({ts_out}): {e}")
             continue
         mine = ours(raw, dso, photometric, bits, frames)

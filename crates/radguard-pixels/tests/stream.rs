@@ -9,12 +9,11 @@
 mod common;
 
 use radguard_dicom::tags;
-use radguard_dicom::text::value_text;
 use radguard_dicom::{PixelLayout, WriteOptions};
 use radguard_pixels::geometry::{Rect, RegionPlan};
 use radguard_pixels::{
-    CleanOptions, CleanPlan, Fallback, FrameBuf, FrameDesc, HeaderChange, Photometric,
-    RLE_LOSSLESS, clean_file, encode_frame, for_each_frame,
+    CleanOptions, CleanPlan, FrameBuf, FrameDesc, HeaderChange, Photometric, RLE_LOSSLESS,
+    clean_file, encode_frame, for_each_frame,
 };
 
 fn frame(k: u32, rows: u32, cols: u32) -> FrameBuf {
@@ -161,6 +160,9 @@ fn native_frames_are_blanked_in_place() {
 #[cfg(feature = "jpeg")]
 #[test]
 fn lossy_jpeg_is_stored_losslessly_with_its_marks() {
+    use radguard_dicom::text::value_text;
+    use radguard_pixels::Fallback;
+
     let input = radguard_testkit::sample("pydicom/examples_ybr_color.dcm");
     let dir = tempfile::tempdir().unwrap();
     let mut decoded = Vec::new();

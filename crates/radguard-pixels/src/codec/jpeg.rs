@@ -46,6 +46,10 @@ pub(crate) fn decode(desc: &FrameDesc, frame: u32, data: &[u8]) -> Result<FrameB
                 | Photometric::YbrPartial420
         ) {
             dec.set_color_transform(ColorTransform::YCbCr);
+        } else if photometric == Photometric::Rgb && !super::markers::jpeg_colour_marker(data) {
+            // PS3.5 8.2.1: RGB means no colour transform, unless the
+            // stream itself says otherwise (JFIF, Adobe).
+            dec.set_color_transform(ColorTransform::RGB);
         }
         photometric = Photometric::Rgb;
     }

@@ -31,6 +31,40 @@ pub(crate) fn jpegls_scan(data: &[u8]) -> Option<(u8, u8, u8)> {
     }
 }
 
+/// `true` if a JPEG stream says how its colour is coded: an APP0 `JFIF`
+/// (YCbCr) or APP14 `Adobe` (its transform flag) segment before the first
+/// scan.
+#[cfg_attr(not(feature = "jpeg"), allow(dead_code))]
+pub(crate) fn jpeg_colour_marker(data: &[u8]) -> bool {
+    let mut at = 2usize;
+    while let (Some(&0xFF), Some(&marker)) = (data.get(at), data.get(at + 1)) {
+        if marker == 0xFF {
+            at += 1;
+            continue;
+        }
+        if marker == 0xDA || marker == 0xD9 {
+            return false;
+        }
+        let Some(len) = data
+            .get(at + 2..at + 4)
+            .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+        else {
+            return false;
+        };
+        let body = data.get(at + 4..).unwrap_or_default();
+        if (marker == 0xE0 && body.starts_with(b"JFIF\0"))
+            || (marker == 0xEE && body.starts_with(b"Adobe"))
+        {
+            return true;
+        }
+        if len < 2 {
+            return false;
+        }
+        at += 2 + len;
+    }
+    false
+}
+
 /// The NEAR parameter of a JPEG-LS stream's first scan (0: lossless).
 pub(crate) fn jpegls_near(data: &[u8]) -> Option<u8> {
     jpegls_scan(data).map(|(_, near, _)| near)
@@ -109,6 +143,16 @@ mod tests {
         assert_eq!(jpegls_scan(&s), Some((1, 2, 0)));
         assert_eq!(jpegls_near(&s[..s.len() - 3]), None);
         assert_eq!(jpegls_near(&[0xFF, 0xD8, 0xFF]), None);
+    }
+
+    #[test]
+    fn jpeg_markers() {
+        let mut s = vec![0xFF, 0xD8, 0xFF, 0xDB, 0x00, 0x04, 0, 0];
+        assert!(!jpeg_colour_marker(&s));
+        s.extend([0xFF, 0xE0, 0x00, 0x07]);
+        s.extend(b"JFIF\0");
+        assert!(jpeg_colour_marker(&s));
+        assert!(!jpeg_colour_marker(&s[..10]));
     }
 
     #[test]
