@@ -435,7 +435,7 @@ impl CleanPlan {
                 let bytes: &[u8] = if transcode || self.regions.touches(k, cols, rows) {
                     let mut frame = codec::decode_frame(&input.ts, &input.desc, k, data)?;
                     self.blank(k, &mut frame, report)?;
-                    let frame = conform(frame, out_desc, k)?;
+                    let frame = conform(frame, out_desc, k, false)?;
                     encoded = codec::encode_frame(&self.output_ts, &frame, k)?;
                     report.frames_reencoded += 1;
                     &encoded
@@ -454,12 +454,7 @@ impl CleanPlan {
             };
             let r = step();
             k += 1;
-            r.map_err(|e| {
-                failed = Some(e);
-                radguard_dicom::Error::WriterState {
-                    what: "frame cleaning failed",
-                }
-            })
+            r.map_err(|e| stash(&mut failed, e))
         });
         if let Some(e) = failed {
             return Err(e);
@@ -500,7 +495,7 @@ impl CleanPlan {
                 let mut step = || -> Result<()> {
                     let mut frame = codec::decode_frame(&input.ts, &input.desc, k, data)?;
                     self.blank(k, &mut frame, report)?;
-                    let frame = conform(frame, out_desc, k)?;
+                    let frame = conform(frame, out_desc, k, true)?;
                     out.write_all(frame.data())
                         .map_err(stream("writing pixel data"))?;
                     report.frames_reencoded += 1;
@@ -509,12 +504,7 @@ impl CleanPlan {
                 };
                 let r = step();
                 k += 1;
-                r.map_err(|e| {
-                    failed = Some(e);
-                    radguard_dicom::Error::WriterState {
-                        what: "frame cleaning failed",
-                    }
-                })
+                r.map_err(|e| stash(&mut failed, e))
             });
             match walked {
                 Ok(m) => {
@@ -578,10 +568,15 @@ impl WordSwapper {
     }
 }
 
-/// The frame in the output layout: pixel by pixel, and with the
-/// photometric interpretation the plan announced.
-fn conform(frame: FrameBuf, out: &FrameDesc, k: u32) -> Result<FrameBuf> {
-    let frame = frame.to_planar(false);
+/// The frame in the output layout: with the photometric interpretation
+/// the plan announced, and pixel by pixel if `native` (encoders take
+/// either order).
+fn conform(frame: FrameBuf, out: &FrameDesc, k: u32, native: bool) -> Result<FrameBuf> {
+    let frame = if native {
+        frame.to_planar(false)
+    } else {
+        frame
+    };
     if frame.desc().photometric() != out.photometric()
         || frame.desc().samples_per_pixel() != out.samples_per_pixel()
     {
@@ -592,6 +587,15 @@ fn conform(frame: FrameBuf, out: &FrameDesc, k: u32) -> Result<FrameBuf> {
         ));
     }
     Ok(frame)
+}
+
+/// Keeps a frame callback's error for the caller and gives radguard-dicom
+/// a stand-in that stops its walk.
+pub(crate) fn stash(slot: &mut Option<Error>, e: Error) -> radguard_dicom::Error {
+    *slot = Some(e);
+    radguard_dicom::Error::WriterState {
+        what: "frame cleaning failed",
+    }
 }
 
 fn stream(op: &'static str) -> impl FnOnce(std::io::Error) -> Error {

@@ -895,6 +895,26 @@ impl FrameBuf {
         let spp = usize::from(d.samples_per_pixel);
         let n = d.pixels_usize();
         let mut out = vec![0u8; self.data.len()];
+        if bps == 1 {
+            // The common case, without per-sample bounds checks.
+            let (src, dst) = (&self.data, &mut out);
+            for s in 0..spp {
+                let plane = s * n..(s + 1) * n;
+                if planar {
+                    let to = dst.get_mut(plane).unwrap_or_default();
+                    for (t, v) in to.iter_mut().zip(src.iter().skip(s).step_by(spp)) {
+                        *t = *v;
+                    }
+                } else {
+                    let from = src.get(plane).unwrap_or_default();
+                    for (t, v) in dst.iter_mut().skip(s).step_by(spp).zip(from) {
+                        *t = *v;
+                    }
+                }
+            }
+            let desc = d.with_layout(d.photometric, planar);
+            return Self { desc, data: out };
+        }
         for p in 0..n {
             for s in 0..spp {
                 let (inter, plane) = ((p * spp + s) * bps, (s * n + p) * bps);

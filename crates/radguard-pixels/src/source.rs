@@ -144,12 +144,7 @@ impl Input {
             let r =
                 codec::decode_frame(&self.ts, &self.desc, k, data).and_then(|frame| f(k, frame));
             k += 1;
-            r.map_err(|e| {
-                failed = Some(e);
-                radguard_dicom::Error::WriterState {
-                    what: "frame callback failed",
-                }
-            })
+            r.map_err(|e| crate::clean::stash(&mut failed, e))
         });
         match (report, failed) {
             (_, Some(e)) => Err(e),

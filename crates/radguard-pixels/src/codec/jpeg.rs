@@ -57,25 +57,7 @@ pub(crate) fn decode(desc: &FrameDesc, frame: u32, data: &[u8]) -> Result<FrameB
     let out_desc = desc.with_layout(photometric, false);
     let wide = matches!(info.pixel_format, PixelFormat::L16)
         || (lossless && pixels.len() as u64 == 2 * out_desc.pixels() * u64::from(comps));
-    let samples = out_desc.pixels() * u64::from(comps);
-    let out = match (desc.bits_allocated(), wide) {
-        (8, false) => pixels,
-        (16, false) => pixels
-            .iter()
-            .flat_map(|b| u16::from(*b).to_le_bytes())
-            .collect(),
-        (16, true) => pixels
-            .as_chunks::<2>()
-            .0
-            .iter()
-            .flat_map(|c| u16::from_ne_bytes(*c).to_le_bytes())
-            .collect(),
-        _ => return Err(bad(&"sample precision does not fit Bits Allocated")),
-    };
-    if out.len() as u64 != samples * out_desc.bytes_per_sample() as u64 {
-        return Err(bad(&"decoded size differs from the header"));
-    }
-    FrameBuf::new(out_desc, out)
+    super::frame_from_decoder(out_desc, pixels, wide, frame, CODEC)
 }
 
 #[cfg(feature = "jpeg")]

@@ -235,3 +235,44 @@ pub(crate) fn can_encode(uid: &str, desc: &FrameDesc) -> bool {
         _ => false,
     }
 }
+
+/// A decoder's output as the frame `desc` describes (pixel by pixel
+/// unless `planar`): its 8-bit samples, or its native endian 16-bit ones
+/// (`wide`), widened or converted to little endian Bits Allocated samples.
+#[cfg_attr(not(any(feature = "jpeg", feature = "jpegls")), allow(dead_code))]
+fn frame_from_decoder(
+    desc: FrameDesc,
+    pixels: Vec<u8>,
+    wide: bool,
+    frame: u32,
+    codec: &'static str,
+) -> Result<FrameBuf> {
+    let out = match (desc.bits_allocated(), wide) {
+        (8, false) => pixels,
+        (16, false) => pixels
+            .iter()
+            .flat_map(|b| u16::from(*b).to_le_bytes())
+            .collect(),
+        (16, true) => pixels
+            .as_chunks::<2>()
+            .0
+            .iter()
+            .flat_map(|c| u16::from_ne_bytes(*c).to_le_bytes())
+            .collect(),
+        _ => {
+            return Err(Error::decode(
+                frame,
+                codec,
+                "sample precision does not fit Bits Allocated",
+            ));
+        }
+    };
+    if out.len() as u64 != desc.frame_len() {
+        return Err(Error::decode(
+            frame,
+            codec,
+            "decoded size differs from the header",
+        ));
+    }
+    FrameBuf::new(desc, out)
+}

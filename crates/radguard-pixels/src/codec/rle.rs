@@ -88,8 +88,12 @@ pub(crate) fn decode(desc: &FrameDesc, frame: u32, data: &[u8]) -> Result<FrameB
         let dst = out
             .get_mut(base..base + plane_len * bps)
             .ok_or_else(|| bad("segment outside the image"))?;
-        for (d, s) in dst.chunks_exact_mut(bps).zip(&segment) {
-            d[byte] = *s;
+        if bps == 1 {
+            dst.copy_from_slice(&segment);
+        } else {
+            for (d, s) in dst.chunks_exact_mut(bps).zip(&segment) {
+                d[byte] = *s;
+            }
         }
     }
     FrameBuf::new(out_desc, out)
@@ -133,23 +137,30 @@ pub(crate) fn encode(frame: &FrameBuf, index: u32) -> Result<Vec<u8>> {
     let spp = usize::from(d.samples_per_pixel());
     let data = frame.data();
     let mut out = vec![0u8; HEADER];
-    let mut row = vec![0u8; cols];
+    let plane_len = rows * cols;
+    let mut plane = Vec::with_capacity(plane_len);
     let mut offsets = Vec::with_capacity(nseg);
     for i in 0..nseg {
         let (sample, byte) = (i / bps, bps - 1 - i % bps);
         offsets.push(out.len());
-        for y in 0..rows {
-            for (x, b) in row.iter_mut().enumerate() {
-                let p = y * cols + x;
-                let idx = if d.is_planar() {
-                    sample * rows * cols + p
-                } else {
-                    p * spp + sample
-                };
-                *b = data.get(idx * bps + byte).copied().unwrap_or(0);
-            }
+        // The segment's bytes: byte `byte` of every sample `sample`.
+        let (start, step) = if d.is_planar() {
+            (sample * plane_len * bps + byte, bps)
+        } else {
+            (sample * bps + byte, spp * bps)
+        };
+        plane.clear();
+        plane.extend(data.iter().skip(start).step_by(step).take(plane_len));
+        if plane.len() != plane_len {
+            return Err(Error::encode(
+                index,
+                CODEC,
+                "frame shorter than its description",
+            ));
+        }
+        for row in plane.chunks_exact(cols) {
             Packbits
-                .write_to(&mut out, &row)
+                .write_to(&mut out, row)
                 .map_err(|e| Error::encode(index, CODEC, e))?;
         }
         if out.len() % 2 == 1 {
