@@ -11,7 +11,7 @@
 #     radguard's decoding equal to pydicom's (exactly for lossless inputs).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-command -v cmake >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq cmake >/dev/null; }
+command -v cmake >/dev/null 2>&1 || bash .ci/steps.d/05-build-tools.sh
 python3 -m pip install --quiet --disable-pip-version-check pydicom numpy pillow pylibjpeg pylibjpeg-libjpeg pylibjpeg-openjpeg pyjpegls 2>&1 | grep -v "Running pip as the 'root' user" || true
 
 cargo clippy -p radguard-pixels --all-targets --features jpegls --locked -- -D warnings
