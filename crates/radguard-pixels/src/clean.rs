@@ -3,7 +3,7 @@
 
 use radguard_dicom::dicom::core::{PrimitiveValue, Tag, VR};
 use radguard_dicom::dicom::object::{FileMetaTable, InMemDicomObject};
-use radguard_dicom::pixel_meta::{PixelCleanReport, STALE_AFTER_STRIPPING};
+use radguard_dicom::pixel_meta::{PixelCleanReport, PixelPlan, STALE_AFTER_STRIPPING};
 use radguard_dicom::{DicomWriter, SplitFile, tags};
 
 use crate::codec::{self, Compression, Lossiness, RLE_LOSSLESS};
@@ -126,7 +126,9 @@ pub struct PixelReport {
 ///
 /// The steps, for a file opened with [`radguard_dicom::open_split`]:
 ///
-/// 1. [`CleanPlan::new`] on the split file (its header unchanged);
+/// 1. [`CleanPlan::new`] on the split file (its header unchanged; the
+///    plan keeps what it needs, so the header may then be changed or taken
+///    out of the split file);
 /// 2. [`CleanPlan::apply`] to the header and file meta that will be
 ///    written (the caller may have de-identified them meanwhile), or read
 ///    [`CleanPlan::changes`] and apply them yourself;
@@ -154,6 +156,10 @@ pub struct PixelReport {
 /// as radguard-dicom's metadata-stripping copy does, and nothing changes.
 #[derive(Debug, Clone)]
 pub struct CleanPlan {
+    input_ts: String,
+    /// The pixel data and radguard-dicom's stripping plan, read from the
+    /// header before the caller changes it.
+    copy: Option<(radguard_dicom::PixelData, PixelPlan)>,
     input: Option<Input>,
     regions: RegionPlan,
     action: Action,
@@ -188,7 +194,14 @@ impl CleanPlan {
         } else {
             Vec::new()
         };
+        let copy = match split.pixel_data().cloned() {
+            Some(px) => Some((px, split.pixel_plan()?)),
+            None => None,
+        };
         let empty = |input| Self {
+            input_ts: radguard_dicom::text::trim_value(&split.header().meta().transfer_syntax)
+                .to_owned(),
+            copy: copy.clone(),
             input,
             regions: regions.clone(),
             action: Action::CopyClean,
@@ -313,10 +326,7 @@ impl CleanPlan {
     /// must then be dropped (nothing is left at its path).
     pub fn write_pixels(&self, split: &mut SplitFile, w: &mut DicomWriter) -> Result<PixelReport> {
         let mut report = PixelReport {
-            input_transfer_syntax: radguard_dicom::text::trim_value(
-                &split.header().meta().transfer_syntax,
-            )
-            .to_owned(),
+            input_transfer_syntax: self.input_ts.clone(),
             output_transfer_syntax: self.output_ts.clone(),
             lossy_input: self.lossy_input,
             ..PixelReport::default()
@@ -326,8 +336,20 @@ impl CleanPlan {
             .as_ref()
             .filter(|_| self.action != Action::CopyClean)
         else {
-            let plan = split.pixel_plan()?;
-            report.metadata = split.copy_pixel_data_clean(w, &plan)?;
+            let Some((px, plan)) = &self.copy else {
+                if split.pixel_data().is_some() {
+                    return Err(Error::PlanMismatch {
+                        what: "the file has pixel data, the plan none",
+                    });
+                }
+                return Ok(report);
+            };
+            if split.pixel_data() != Some(px) {
+                return Err(Error::PlanMismatch {
+                    what: "the pixel data differs",
+                });
+            }
+            report.metadata = split.copy_pixel_data_clean(w, plan)?;
             report.frames = report.metadata.frames.max(u64::from(plan.frames()));
             return Ok(report);
         };

@@ -283,3 +283,51 @@ fn a_plan_only_fits_its_file() {
         "{err}"
     );
 }
+
+/// The plan keeps what it read: the caller may take the header out of the
+/// split file (as radguard-deid does) before the pixel data is written.
+#[test]
+fn the_header_may_be_taken_out_after_planning() {
+    use radguard_dicom::dicom::object::InMemDicomObject;
+
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.dcm");
+    let ds = common::header(8, 8, 2, "MONOCHROME2", 8);
+    common::write_encapsulated(&input, RLE_LOSSLESS, &ds, 2, &mut |k| {
+        encode_frame(RLE_LOSSLESS, &frame(k, 8, 8), k).unwrap()
+    });
+    for regions in [
+        RegionPlan::new(),
+        RegionPlan::all_frames([Rect::new(0, 0, 3, 3)]),
+    ] {
+        let mut split = radguard_dicom::open_split(&input).unwrap();
+        let plan = CleanPlan::new(&mut split, &regions, &CleanOptions::new()).unwrap();
+        let mut meta = split.header().meta().clone();
+        let mut header = std::mem::replace(
+            &mut **split.header_mut().object_mut(),
+            InMemDicomObject::new_empty(),
+        );
+        plan.apply(&mut header, &mut meta);
+        let out = dir.path().join("out.dcm");
+        let mut w =
+            radguard_dicom::DicomWriter::create(&out, &meta, &WriteOptions::new().overwrite(true))
+                .unwrap();
+        w.write_elements(header.iter()).unwrap();
+        let report = plan.write_pixels(&mut split, &mut w).unwrap();
+        w.commit().unwrap();
+        assert_eq!(report.frames, 2);
+        assert_eq!(
+            report.frames_blanked,
+            if regions.is_empty() { 0 } else { 2 }
+        );
+        let mut back = radguard_dicom::open_split(&out).unwrap();
+        let mut n = 0;
+        for_each_frame(&mut back, &mut |_, f| {
+            n += 1;
+            assert_eq!(f.sample(1, 1, 0) == 0, !regions.is_empty());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(n, 2);
+    }
+}
