@@ -11,6 +11,7 @@
 //! | [`core`] | `radguard-core` | always | keys, key ids, PHI-free audit records, redaction |
 //! | `dicom` | `radguard-dicom` | `dicom` (default) | safe DICOM file I/O for untrusted input |
 //! | `deid` | `radguard-deid` | `deid` | DICOM de-identification per PS3.15 Annex E (2026c) |
+//! | `pixels` | `radguard-pixels` | `pixels` | burned-in text removal: decode, blank rectangles, re-encode losslessly, frame by frame |
 //! | `crypt` | `radguard-crypt` | `crypt` (default) | at-rest encryption of pixel data: envelope keys, rotation, crypto-erase (its DICOM part with `dicom` too) |
 //! | `cvss` | `radguard-cvss` | `cvss` (or `risk`) | strict CVSS v3.0/v3.1/v4.0 parsing and scoring |
 //! | `risk` | `radguard-risk` | `risk` | explainable risk scoring of imaging devices (MIRS) |
@@ -38,6 +39,10 @@ pub use radguard_dicom as dicom;
 #[cfg(feature = "deid")]
 #[cfg_attr(docsrs, doc(cfg(feature = "deid")))]
 pub use radguard_deid as deid;
+
+#[cfg(feature = "pixels")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pixels")))]
+pub use radguard_pixels as pixels;
 
 #[cfg(feature = "crypt")]
 #[cfg_attr(docsrs, doc(cfg(feature = "crypt")))]

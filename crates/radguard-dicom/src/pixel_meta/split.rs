@@ -232,6 +232,49 @@ impl SplitFile {
         }
     }
 
+    /// Hands each frame of encapsulated pixel data to `f`, in order, with
+    /// its metadata removed exactly as
+    /// [`SplitFile::copy_pixel_data_clean`] would write it, without writing
+    /// anything: for a caller that decodes, changes or re-encodes frames
+    /// (radguard-pixels). One frame is in memory at a time (at most
+    /// [`PixelPlan::max_frame_len`] bytes).
+    ///
+    /// The report counts what was removed; its offsets are those the
+    /// stripped frames would have, not those of what the caller writes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WriterState`] if the pixel data is missing or native; the
+    /// errors of [`SplitFile::copy_pixel_data_clean`]; whatever `f`
+    /// returns, which stops the walk.
+    pub fn for_each_clean_frame(
+        &mut self,
+        plan: &PixelPlan,
+        f: &mut dyn FnMut(&[u8]) -> Result<()>,
+    ) -> Result<PixelCleanReport> {
+        let Some(px) = self.pixel_data().cloned() else {
+            return Err(Error::WriterState {
+                what: "no pixel data",
+            });
+        };
+        let PixelLayout::Encapsulated {
+            offset_table,
+            fragment_lens,
+        } = px.layout()
+        else {
+            return Err(Error::WriterState {
+                what: "pixel data is native, not encapsulated",
+            });
+        };
+        strip_frames(
+            plan,
+            offset_table,
+            fragment_lens,
+            &mut SplitFragments(self),
+            &mut |frame| f(frame),
+        )
+    }
+
     fn clean_native(
         &mut self,
         w: &mut DicomWriter,
