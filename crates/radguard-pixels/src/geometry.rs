@@ -135,6 +135,26 @@ impl Rect {
         )
     }
 
+    /// The rectangle grown by `margin` pixels on every side (saturating at
+    /// 0 and `u32::MAX`; [`Rect::clip`] it to an image).
+    ///
+    /// ```
+    /// use radguard_pixels::geometry::Rect;
+    /// assert_eq!(Rect::new(2, 10, 5, 5).grow(4), Rect::new(0, 6, 11, 13));
+    /// assert_eq!(Rect::new(2, 10, 5, 5).grow(4).clip(8, 100), Rect::new(0, 6, 8, 13));
+    /// ```
+    #[must_use]
+    pub const fn grow(&self, margin: u32) -> Self {
+        let x = self.x.saturating_sub(margin);
+        let y = self.y.saturating_sub(margin);
+        Self::new(
+            x,
+            y,
+            self.right().saturating_add(margin) - x,
+            self.bottom().saturating_add(margin) - y,
+        )
+    }
+
     /// Rectangles that together cover every pixel of a `columns` × `rows`
     /// image that none of `keep` covers, without overlapping each other.
     /// This turns "keep only these regions" (the data regions of an
@@ -194,6 +214,16 @@ impl Rect {
             }
         }
         out
+    }
+}
+
+impl std::fmt::Display for Rect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "x={} y={} width={} height={}",
+            self.x, self.y, self.width, self.height
+        )
     }
 }
 
@@ -347,5 +377,39 @@ mod tests {
         p.add_all_frames(Rect::new(100, 100, 5, 5));
         assert!(!p.touches(1, 10, 10));
         assert_eq!(p.clipped_for(2, 10, 10), vec![Rect::new(0, 0, 1, 5)]);
+    }
+}
+
+#[cfg(test)]
+mod complement_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn arb_rect(c: u32, r: u32) -> impl Strategy<Value = Rect> {
+        (0..c + 4, 0..r + 4, 0..c + 4, 0..r + 4).prop_map(|(x, y, w, h)| Rect::new(x, y, w, h))
+    }
+
+    proptest! {
+        /// Every pixel is either kept or blanked by exactly one rectangle,
+        /// never both, never neither.
+        #[test]
+        fn complement_partitions_the_image(
+            (c, r, keep) in (1u32..40, 1u32..40).prop_flat_map(|(c, r)| {
+                (Just(c), Just(r), proptest::collection::vec(arb_rect(c, r), 0..7))
+            })
+        ) {
+            let blank = Rect::complement(&keep, c, r);
+            for b in &blank {
+                prop_assert!(!b.is_empty());
+                prop_assert!(b.right() <= c && b.bottom() <= r);
+            }
+            for y in 0..r {
+                for x in 0..c {
+                    let kept = keep.iter().any(|k| k.contains(x, y));
+                    let n = blank.iter().filter(|b| b.contains(x, y)).count();
+                    prop_assert_eq!(n, usize::from(!kept), "pixel ({}, {})", x, y);
+                }
+            }
+        }
     }
 }

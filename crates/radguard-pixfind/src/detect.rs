@@ -375,7 +375,7 @@ fn passes(p: Polarity, frame: Gray8<'_>) -> Vec<bool> {
 fn grow(r: Rect, o: &DetectorOptions, frame: Gray8<'_>) -> Option<Rect> {
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let by_height = (r.height as f32 * o.margin_fraction.clamp(0.0, 4.0)).ceil() as u32;
-    r.grow_clipped(o.margin_px.max(by_height), frame.columns, frame.rows)
+    crate::geometry::clipped(r.grow(o.margin_px.max(by_height)), frame.columns, frame.rows)
 }
 
 /// The structuring element's side: strokes thinner than this stand out.
@@ -532,7 +532,7 @@ mod engine {
                     u32::try_from(y),
                     u32::try_from(bw),
                     u32::try_from(bh),
-                ) && let Some(r) = Rect::new(x, y, bw, bh).clip(w, h)
+                ) && let Some(r) = crate::geometry::clipped(Rect::new(x, y, bw, bh), w, h)
                 {
                     out.push(r);
                 }
@@ -564,7 +564,7 @@ mod engine {
                 let bytes = tsv.as_ref().to_bytes();
                 for line in bytes.split(|&b| b == b'\n') {
                     if let Some((rect, conf)) = parse_word(line, min_conf, min_chars)
-                        && let Some(r) = rect.clip(w, h)
+                        && let Some(r) = crate::geometry::clipped(rect, w, h)
                     {
                         out.push((r, conf));
                     }

@@ -2,7 +2,6 @@
 
 use dicom_object::InMemDicomObject;
 
-use crate::geometry::complement;
 use crate::rules::RuleSet;
 use crate::ultrasound::ultrasound_regions;
 
@@ -75,7 +74,7 @@ pub fn regions_and_rules(data: &[u8]) {
     };
     let (c, r) = us.image_size();
     let kept: Vec<_> = us.kept().collect();
-    assert_eq!(us.blank(), complement(c, r, &kept).as_slice());
+    assert_eq!(us.blank(), crate::Rect::complement(&kept, c, r).as_slice());
     let step_x = (c / 64).max(1);
     let step_y = (r / 64).max(1);
     for y in (0..r).step_by(step_y as usize) {

@@ -26,7 +26,6 @@ use dicom_object::InMemDicomObject;
 use radguard_dicom::tags;
 
 use crate::Rect;
-use crate::geometry::complement;
 
 /// At most this many regions are read; more is an error.
 pub const MAX_REGIONS: usize = 256;
@@ -247,9 +246,7 @@ pub fn ultrasound_regions(ds: &InMemDicomObject) -> Result<Option<UsRegions>, Us
         }
         // Inclusive max: the region is x0..=x1.
         let full = Rect::from_corners(x0, y0, x1.saturating_add(1), y1.saturating_add(1));
-        let rect = full
-            .clip(columns, rows)
-            .ok_or(UsRegionError::OutsideImage {
+        let rect = crate::geometry::clipped(full, columns, rows).ok_or(UsRegionError::OutsideImage {
                 item: idx,
                 columns,
                 rows,
@@ -265,7 +262,7 @@ pub fn ultrasound_regions(ds: &InMemDicomObject) -> Result<Option<UsRegions>, Us
         });
     }
     let kept: Vec<Rect> = regions.iter().filter(|r| r.kept).map(|r| r.rect).collect();
-    let blank = complement(columns, rows, &kept);
+    let blank = Rect::complement(&kept, columns, rows);
     Ok(Some(UsRegions {
         columns,
         rows,

@@ -10,7 +10,6 @@ use radguard_dicom::{tags, text};
 
 use super::{Attribute, Condition, Rule, RuleAction, RuleSet, Test};
 use crate::Rect;
-use crate::geometry::complement;
 
 /// A header the rules cannot be matched against.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -260,13 +259,13 @@ impl<'r> RuleMatch<'r> {
         let clipped: Vec<Rect> = rule
             .rects
             .iter()
-            .filter_map(|r| r.clip(columns, rows))
+            .filter_map(|r| crate::geometry::clipped(*r, columns, rows))
             .collect();
         let clipped_away = rule.rects.len() - clipped.len();
         let (kept, blank) = match rule.action {
             RuleAction::Blank => (Vec::new(), clipped),
             RuleAction::KeepOnly => {
-                let blank = complement(columns, rows, &clipped);
+                let blank = Rect::complement(&clipped, columns, rows);
                 (clipped, blank)
             }
             RuleAction::Flag | RuleAction::DeclaredClean => (Vec::new(), Vec::new()),
