@@ -100,6 +100,157 @@ impl serde::Serialize for Label {
     }
 }
 
+/// A rectangle of pixels that was blanked (burned-in text removal): where,
+/// in which frame, and what decided it. Never pixel values, never any text
+/// read from the image.
+///
+/// # Examples
+///
+/// ```
+/// use radguard_core::{AuditRegion, RegionSource, RuleId};
+///
+/// let r = AuditRegion::new(None, 0, 0, 640, 40, RegionSource::Rule(RuleId::new("deid:9").unwrap()));
+/// assert_eq!(r.to_string(), "all frames: x=0 y=0 width=640 height=40 (rule deid:9)");
+/// assert!(RuleId::new("DOE, JOHN").is_none()); // only [A-Za-z0-9:._-], 1 to 64
+/// ```
+#[derive(Clone, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct AuditRegion {
+    /// The frame (0-based), or `None` for every frame.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub frame: Option<u32>,
+    /// First column.
+    pub x: u32,
+    /// First row.
+    pub y: u32,
+    /// Columns covered.
+    pub width: u32,
+    /// Rows covered.
+    pub height: u32,
+    /// What decided it.
+    pub source: RegionSource,
+}
+
+impl AuditRegion {
+    /// A rectangle `x, y, width, height` in `frame` (or every frame).
+    #[must_use]
+    pub const fn new(
+        frame: Option<u32>,
+        x: u32,
+        y: u32,
+        width: u32,
+        height: u32,
+        source: RegionSource,
+    ) -> Self {
+        Self {
+            frame,
+            x,
+            y,
+            width,
+            height,
+            source,
+        }
+    }
+}
+
+impl fmt::Display for AuditRegion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.frame {
+            Some(k) => write!(f, "frame {k}: ")?,
+            None => f.write_str("all frames: ")?,
+        }
+        write!(
+            f,
+            "x={} y={} width={} height={} ({})",
+            self.x, self.y, self.width, self.height, self.source
+        )
+    }
+}
+
+/// What decided that a rectangle of pixels is blanked.
+#[derive(Clone, PartialEq, Eq, Debug)]
+#[non_exhaustive]
+pub enum RegionSource {
+    /// A pixel rule (by device), by its id.
+    Rule(RuleId),
+    /// Outside the data regions of the Sequence of Ultrasound Regions.
+    UltrasoundRegions,
+    /// Text detection on the frame.
+    TextDetection,
+}
+
+impl fmt::Display for RegionSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Rule(id) => write!(f, "rule {id}"),
+            Self::UltrasoundRegions => f.write_str("ultrasound-regions"),
+            Self::TextDetection => f.write_str("text-detection"),
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for RegionSource {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A pixel rule's id as the audit may hold it: 1 to 64 characters of
+/// `A-Z a-z 0-9 : . _ -`, so that no free text rides into audit logs.
+#[derive(Clone, PartialEq, Eq, Debug, Hash)]
+pub struct RuleId(String);
+
+impl RuleId {
+    /// `id`, if it has the allowed shape.
+    #[must_use]
+    pub fn new(id: &str) -> Option<Self> {
+        let ok = (1..=64).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'.' | b'_' | b'-'));
+        ok.then(|| Self(String::from(id)))
+    }
+
+    /// `id` made to fit: other characters become `_`, cut at 64 (an empty
+    /// id becomes `_`).
+    ///
+    /// ```
+    /// assert_eq!(radguard_core::RuleId::sanitized("site rule 3").as_str(), "site_rule_3");
+    /// ```
+    #[must_use]
+    pub fn sanitized(id: &str) -> Self {
+        let mut s: String = id
+            .chars()
+            .take(64)
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, ':' | '.' | '_' | '-') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        if s.is_empty() {
+            s.push('_');
+        }
+        Self(s)
+    }
+
+    /// The id.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RuleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Why an operation failed or was refused: a code, and optionally the
 /// attribute and byte offset involved. Never a value.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
@@ -262,6 +413,8 @@ pub struct AuditRecord {
         serde(skip_serializing_if = "Vec::is_empty", serialize_with = "ser_pairs")
     )]
     digests: Vec<(Label, KeyedDigest)>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty"))]
+    regions: Vec<AuditRegion>,
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     started_unix_ms: Option<u64>,
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
@@ -298,6 +451,7 @@ impl AuditRecord {
             labels: Vec::new(),
             counts: Vec::new(),
             digests: Vec::new(),
+            regions: Vec::new(),
             started_unix_ms: None,
             finished_unix_ms: None,
         }
@@ -424,6 +578,17 @@ impl AuditRecord {
             .iter()
             .find(|(l, _)| *l == label)
             .map(|(_, c)| *c)
+    }
+
+    /// Records a rectangle of pixels that was blanked.
+    pub fn add_region(&mut self, region: AuditRegion) {
+        self.regions.push(region);
+    }
+
+    /// The rectangles of pixels blanked, in the order added.
+    #[must_use]
+    pub fn regions(&self) -> &[AuditRegion] {
+        &self.regions
     }
 
     /// All counts, in the order first added.

@@ -64,7 +64,8 @@ mod redact;
 pub mod secret_file;
 
 pub use audit::{
-    AuditPath, AuditRecord, AuditSink, KeyedDigest, Label, Operation, Reason, Status, VecSink,
+    AuditPath, AuditRecord, AuditRegion, AuditSink, KeyedDigest, Label, Operation, Reason,
+    RegionSource, RuleId, Status, VecSink,
 };
 pub use key::{KeyError, KeyId, SecretKey};
 pub use path::{AttrPath, AttrTag, ParseTagError, PathStep};

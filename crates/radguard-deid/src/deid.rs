@@ -20,6 +20,7 @@ use crate::engine::{Engine, Patient};
 use crate::error::Error;
 use crate::hook::Hook;
 use crate::keys::DeidKey;
+use crate::pixels::{PixelCleaning, PixelJob, PlanError};
 use crate::profile::{DeidOption, Profile};
 use crate::report::{Report, audit_done};
 use crate::table::{self, Action};
@@ -236,10 +237,14 @@ pub fn patient_key(ds: &InMemDicomObject) -> String {
 /// - UIDs, pseudonyms, date offsets and the audit digest are keyed
 ///   (HMAC-SHA-256 under HKDF subkeys, see [`DeidKey`]); without the key,
 ///   outputs cannot be linked to inputs or to each other across keys.
-/// - Pixel data is copied unchanged: radguard does not clean burned-in text.
+/// - Pixel data is copied unchanged (its metadata stripped) unless the
+///   profile selects [`DeidOption::CleanPixelData`]: then files that may
+///   carry burned-in text are cleaned by [`PixelCleaning`] (blanked and
+///   re-checked) or refused.
 #[derive(Clone)]
 pub struct Deidentifier {
     profile: Profile,
+    pixels: Option<Arc<PixelCleaning>>,
     key: Arc<DeidKey>,
     pseudonyms: Option<Arc<PseudonymMap>>,
     hooks: Vec<Arc<dyn Hook>>,
@@ -261,8 +266,12 @@ impl Deidentifier {
     /// A de-identifier for `profile` with `key`.
     #[must_use]
     pub fn new(profile: Profile, key: DeidKey) -> Self {
+        let pixels = profile
+            .has(DeidOption::CleanPixelData)
+            .then(|| Arc::new(PixelCleaning::new()));
         Self {
             profile,
+            pixels,
             key: Arc::new(key),
             pseudonyms: None,
             hooks: Vec::new(),
@@ -275,6 +284,18 @@ impl Deidentifier {
     #[must_use]
     pub fn with_pseudonyms(mut self, map: PseudonymMap) -> Self {
         self.pseudonyms = Some(Arc::new(map));
+        self
+    }
+
+    /// Sets how pixel data is cleaned under
+    /// [`DeidOption::CleanPixelData`] (rules, text detection). Without it
+    /// [`PixelCleaning::new`] is used; without the option it has no
+    /// effect.
+    #[must_use]
+    pub fn with_pixel_cleaning(mut self, cleaning: PixelCleaning) -> Self {
+        if self.profile.has(DeidOption::CleanPixelData) {
+            self.pixels = Some(Arc::new(cleaning));
+        }
         self
     }
 
@@ -330,7 +351,8 @@ impl Deidentifier {
     ) -> Result<Report, Error> {
         let meta = obj.meta().clone();
         let mut ds: InMemDicomObject = (**obj).clone();
-        let (new_meta, mut report) = self.process(&mut ds, &meta)?;
+        let pixels = self.pixel_status_in_memory(&ds, &meta)?;
+        let (new_meta, mut report) = self.process(&mut ds, &meta, &pixels)?;
         let mut out = ds.with_exact_meta(new_meta);
         let pixels = radguard_dicom::pixel_meta::clean_object(&mut out)?;
         report.add_pixel_cleaning(&pixels);
@@ -460,19 +482,28 @@ impl Deidentifier {
     ) -> Result<(PendingFile, Report), Error> {
         let mut split = self.read.open_split(input)?;
         refuse_truncated(split.header().info())?;
-        // How the pixel data will be cleaned, read before the header
+        let meta = split.header().meta().clone();
+        // Burned-in text: none expected, cleaned (decided now, from the
+        // header as read and every frame), or retained by request.
+        let pixels = self.pixel_status_of_file(&mut split)?;
+        // How the pixel data will be written, read before the header
         // changes; fails closed on what cannot be checked (video, unknown
         // transfer syntaxes, native data without consistent Image Pixel
-        // attributes).
-        let pixel_plan = split.pixel_plan()?;
-        let meta = split.header().meta().clone();
+        // attributes, frames that must be blanked and cannot be decoded).
+        let regions = match &pixels {
+            PixelStatus::Cleaned(job) => job.regions.clone(),
+            _ => radguard_pixels::geometry::RegionPlan::new(),
+        };
+        let pixel_plan = radguard_pixels::CleanPlan::new(
+            &mut split,
+            &regions,
+            &radguard_pixels::CleanOptions::new(),
+        )
+        .map_err(|e| pixel_error(e, &pixels))?;
         let pixel_tag = split.pixel_data().map(radguard_dicom::PixelData::tag);
-        let encapsulated = split
-            .pixel_data()
-            .is_some_and(radguard_dicom::PixelData::is_encapsulated);
-        let (new_meta, mut report) = {
+        let (mut new_meta, mut report) = {
             let ds: &mut InMemDicomObject = split.header_mut().object_mut();
-            self.process(ds, &meta)?
+            self.process(ds, &meta, &pixels)?
         };
         // Take the processed header out (copying the pixel data needs
         // `split` mutably; the header is not needed there).
@@ -480,13 +511,9 @@ impl Deidentifier {
             &mut **split.header_mut().object_mut(),
             InMemDicomObject::new_empty(),
         );
-        if encapsulated {
-            // Stripping changes fragment lengths: offsets that precede the
-            // pixel data would be wrong.
-            for t in radguard_dicom::pixel_meta::STALE_AFTER_STRIPPING {
-                header.remove_element(t);
-            }
-        }
+        // Transfer syntax, photometric interpretation, lossy marks, stale
+        // offset tables: what the pixel data written needs.
+        pixel_plan.apply(&mut header, &mut new_meta);
         let output = name(&report.identity);
         let mut w = DicomWriter::create(&output, &new_meta, opts)?;
         w.write_elements(
@@ -494,8 +521,11 @@ impl Deidentifier {
                 .iter()
                 .filter(|e| pixel_tag.is_none_or(|t| e.tag() < t)),
         )?;
-        let pixels = split.copy_pixel_data_clean(&mut w, &pixel_plan)?;
-        report.add_pixel_cleaning(&pixels);
+        let written = pixel_plan
+            .write_pixels(&mut split, &mut w)
+            .map_err(|e| pixel_error(e, &pixels))?;
+        report.add_pixel_cleaning(&written.metadata);
+        report.add_pixels_blanked(&written);
         w.write_elements(
             header
                 .iter()
@@ -504,12 +534,77 @@ impl Deidentifier {
         Ok((w.finish()?, report))
     }
 
+    /// What happens to a file's burned-in text, decided from its header and
+    /// (when it is cleaned) every frame, before anything is written.
+    fn pixel_status_of_file(
+        &self,
+        split: &mut radguard_dicom::SplitFile,
+    ) -> Result<PixelStatus, Error> {
+        let Some(reason) = burned_in_risk(split.header().dataset(), split.header().meta()) else {
+            return Ok(PixelStatus::NotExpected);
+        };
+        let Some(cleaning) = &self.pixels else {
+            return self.uncleaned(reason);
+        };
+        match cleaning.plan(split) {
+            Ok(job) => Ok(PixelStatus::Cleaned(job)),
+            Err(PlanError::NotAssured(why)) => self.not_cleaned(why.0),
+            Err(PlanError::Pixels(e)) => match e {
+                radguard_pixels::Error::Dicom(e) => Err(Error::Dicom(e)),
+                e => self.not_cleaned(e.to_string()),
+            },
+            Err(PlanError::Engine) => {
+                self.not_cleaned("the text detection engine failed on a frame".to_owned())
+            }
+        }
+    }
+
+    /// As [`Self::pixel_status_of_file`] for an object in memory, whose
+    /// pixels are not cleaned here.
+    fn pixel_status_in_memory(
+        &self,
+        ds: &InMemDicomObject,
+        meta: &FileMetaTable,
+    ) -> Result<PixelStatus, Error> {
+        let Some(reason) = burned_in_risk(ds, meta) else {
+            return Ok(PixelStatus::NotExpected);
+        };
+        if self.pixels.is_some() {
+            return self.not_cleaned(
+                "pixel data is cleaned only in files (Deidentifier::deidentify_file and its variants)"
+                    .to_owned(),
+            );
+        }
+        self.uncleaned(reason)
+    }
+
+    /// A file that may carry burned-in text, not cleaned: refused, or let
+    /// through as asked.
+    fn uncleaned(&self, reason: &'static str) -> Result<PixelStatus, Error> {
+        if self.profile.allow_burned_in {
+            Ok(PixelStatus::Retained)
+        } else {
+            Err(Error::BurnedInAnnotation { reason })
+        }
+    }
+
+    /// A file whose pixels could not be assured clean: refused, or let
+    /// through uncleaned as asked.
+    fn not_cleaned(&self, reason: String) -> Result<PixelStatus, Error> {
+        if self.profile.allow_burned_in {
+            Ok(PixelStatus::Retained)
+        } else {
+            Err(Error::PixelsNotCleaned { reason })
+        }
+    }
+
     /// The whole header procedure on a data set: checks, keyed context,
     /// the walk, markers, new file meta.
     fn process(
         &self,
         ds: &mut InMemDicomObject,
         meta: &FileMetaTable,
+        pixels: &PixelStatus,
     ) -> Result<(FileMetaTable, Report), Error> {
         if trim_value(&meta.media_storage_sop_class_uid) == DICOMDIR_SOP_CLASS
             || text(ds, tags::SOP_CLASS_UID) == DICOMDIR_SOP_CLASS
@@ -517,12 +612,7 @@ impl Deidentifier {
         {
             return Err(Error::Dicomdir);
         }
-        let burned_in = burned_in_risk(ds, meta);
-        if let Some(reason) = burned_in
-            && !self.profile.allow_burned_in
-        {
-            return Err(Error::BurnedInAnnotation { reason });
-        }
+        let retained = matches!(pixels, PixelStatus::Retained);
         let original_uid = text_or_meta(
             ds,
             tags::SOP_INSTANCE_UID,
@@ -581,7 +671,7 @@ impl Deidentifier {
             VR::UI,
             PrimitiveValue::from(new_uid.clone()),
         ));
-        self.put_markers(ds, burned_in.is_some());
+        self.put_markers(ds, pixels);
         let sop_class = text_or_meta(ds, tags::SOP_CLASS_UID, &meta.media_storage_sop_class_uid);
         let mut new_meta = FileMetaTable {
             information_group_length: 0,
@@ -601,13 +691,7 @@ impl Deidentifier {
         };
         new_meta.update_information_group_length();
         let options = self.profile.options();
-        let audit = audit_done(
-            &counts,
-            &options,
-            &self.key,
-            study_digest,
-            burned_in.is_some(),
-        );
+        let audit = audit_done(&counts, &options, &self.key, study_digest, retained);
         let identity = crate::OutputIdentity {
             patient_id: text(ds, PATIENT_ID),
             study_instance_uid: text(ds, tags::STUDY_INSTANCE_UID),
@@ -629,7 +713,11 @@ impl Deidentifier {
             Report {
                 counts,
                 study_digest,
-                burned_in_retained: burned_in.is_some(),
+                burned_in_retained: retained,
+                pixels: match pixels {
+                    PixelStatus::Cleaned(job) => Some(job.summary.clone()),
+                    _ => None,
+                },
                 audit,
                 identity,
                 mapping,
@@ -638,13 +726,29 @@ impl Deidentifier {
     }
 
     /// (0012,0062), (0012,0063), (0012,0064) and (0028,0303).
-    fn put_markers(&self, ds: &mut InMemDicomObject, burned_in: bool) {
-        let options = self.profile.options();
+    fn put_markers(&self, ds: &mut InMemDicomObject, pixels: &PixelStatus) {
+        let burned_in = matches!(pixels, PixelStatus::Retained);
+        // Clean Pixel Data is claimed only where it held: not for pixels
+        // let through uncleaned.
+        let options: Vec<DeidOption> = self
+            .profile
+            .options()
+            .into_iter()
+            .filter(|o| *o != DeidOption::CleanPixelData || !burned_in)
+            .collect();
         ds.put(DataElement::new(
             tags::PATIENT_IDENTITY_REMOVED,
             VR::CS,
             PrimitiveValue::from(if burned_in { "NO" } else { "YES" }),
         ));
+        if matches!(pixels, PixelStatus::Cleaned(_)) {
+            // Every frame covered and re-checked without text.
+            ds.put(DataElement::new(
+                tags::BURNED_IN_ANNOTATION,
+                VR::CS,
+                PrimitiveValue::from("NO"),
+            ));
+        }
         let mut method: Vec<String> = vec![
             format!("radguard {}", env!("CARGO_PKG_VERSION")),
             format!(
@@ -687,6 +791,30 @@ impl Deidentifier {
             VR::CS,
             PrimitiveValue::from(self.profile.temporal_marker()),
         ));
+    }
+}
+
+/// What becomes of a file's burned-in text.
+#[derive(Debug)]
+enum PixelStatus {
+    /// The header says there is none (or the SOP class rarely has any).
+    NotExpected,
+    /// Cleaned as planned (Clean Pixel Data).
+    Cleaned(PixelJob),
+    /// May be there, let through uncleaned as asked.
+    Retained,
+}
+
+/// A pixel-layer error as the de-identifier reports it: reading errors as
+/// they are; for a file being cleaned, anything else is a refusal naming
+/// what is missing (a decoder, an encoder...).
+fn pixel_error(e: radguard_pixels::Error, pixels: &PixelStatus) -> Error {
+    match e {
+        radguard_pixels::Error::Dicom(e) => Error::Dicom(e),
+        e if matches!(pixels, PixelStatus::Cleaned(_)) => Error::PixelsNotCleaned {
+            reason: e.to_string(),
+        },
+        e => Error::Pixels(e),
     }
 }
 

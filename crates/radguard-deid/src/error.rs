@@ -19,12 +19,30 @@ pub enum Error {
     )]
     Dicomdir,
 
-    /// The pixel data may show identifying text.
-    #[error("refused: {reason}; radguard does not clean pixel data")]
+    /// The pixel data may show identifying text, and the profile does not
+    /// clean it.
+    #[error("refused: {reason}; select the Clean Pixel Data option to clean the pixels")]
     BurnedInAnnotation {
         /// Why the file is considered to have burned-in annotation.
         reason: &'static str,
     },
+
+    /// The pixel data may show identifying text, and cleaning it could not
+    /// be assured (Clean Pixel Data).
+    #[error("refused: burned-in text could not be cleaned: {reason}")]
+    PixelsNotCleaned {
+        /// What is missing (PHI-free): no rule and no text detection, a
+        /// decoder, text left after cleaning in a frame...
+        reason: String,
+    },
+
+    /// A pixel rule file is invalid, or its rule ids clash.
+    #[error("pixel rules")]
+    PixelRules(#[from] radguard_pixfind::RuleError),
+
+    /// The pixel data could not be written.
+    #[error("pixel data")]
+    Pixels(#[source] radguard_pixels::Error),
 
     /// The input has no SOP Instance UID, in its data set or file meta.
     #[error("refused: no SOP Instance UID (0008,0018) in the data set or file meta")]
@@ -72,6 +90,11 @@ impl Error {
             Self::BurnedInAnnotation { .. } => {
                 Reason::code("burned_in_annotation").at_tag(to_attr(tags::BURNED_IN_ANNOTATION))
             }
+            Self::PixelsNotCleaned { .. } => {
+                Reason::code("pixels_not_cleaned").at_tag(to_attr(tags::BURNED_IN_ANNOTATION))
+            }
+            Self::PixelRules(_) => Reason::code("bad_pixel_rules"),
+            Self::Pixels(e) => e.reason(),
             Self::NoInstanceUid => {
                 Reason::code("no_sop_instance_uid").at_tag(to_attr(tags::SOP_INSTANCE_UID))
             }
@@ -102,6 +125,7 @@ impl Error {
             self,
             Self::Dicomdir
                 | Self::BurnedInAnnotation { .. }
+                | Self::PixelsNotCleaned { .. }
                 | Self::NoInstanceUid
                 | Self::Truncated { .. }
         )

@@ -1,5 +1,5 @@
-//! Profiles: the Basic Profile plus any of the ten options, and the rule
-//! they give each attribute.
+//! Profiles: the Basic Profile plus any of its options, and the rule they
+//! give each attribute.
 
 use std::fmt;
 use std::str::FromStr;
@@ -8,11 +8,11 @@ use radguard_core::{AttrTag, Label};
 
 use crate::table::{self, Action, OptAction, Pattern, Rule};
 
-/// The ten options of PS3.15 Annex E that change Table E.1-1 actions.
+/// The options of PS3.15 Annex E: the ten that change Table E.1-1 actions,
+/// and Clean Pixel Data, which works on the pixels.
 ///
-/// (Clean Pixel Data and Clean Recognizable Visual Features work on pixels
-/// and are not offered: radguard refuses files with burned-in annotation
-/// unless told otherwise, see [`ProfileBuilder::allow_burned_in`].)
+/// (Clean Recognizable Visual Features is not offered: radguard cannot
+/// remove faces from reconstructed volumes.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
@@ -37,11 +37,19 @@ pub enum DeidOption {
     CleanStructuredContent,
     /// E.3.3 Clean Graphics Option (DCM 113103): `clean-graphics`.
     CleanGraphics,
+    /// E.3.1 Clean Pixel Data Option (DCM 113101): `clean-pixel-data`.
+    ///
+    /// Files that may carry burned-in text are cleaned (the text blanked in
+    /// their pixels, where device rules, ultrasound regions or text
+    /// detection place it) instead of refused. It has no column in
+    /// Table E.1-1: it changes no attribute's action.
+    CleanPixelData,
 }
 
 impl DeidOption {
-    /// All options, in Table E.1-1 column order.
-    pub const ALL: [Self; 10] = [
+    /// All options: the ten of Table E.1-1 in column order, then Clean
+    /// Pixel Data.
+    pub const ALL: [Self; 11] = [
         Self::RetainSafePrivate,
         Self::RetainUids,
         Self::RetainDeviceIdentity,
@@ -52,10 +60,20 @@ impl DeidOption {
         Self::CleanDescriptors,
         Self::CleanStructuredContent,
         Self::CleanGraphics,
+        Self::CleanPixelData,
     ];
 
-    /// The option's column in Table E.1-1.
-    pub(crate) fn column(self) -> usize {
+    /// The option's column in Table E.1-1 (`None` for Clean Pixel Data,
+    /// which has none).
+    pub(crate) fn column(self) -> Option<usize> {
+        match self {
+            Self::CleanPixelData => None,
+            _ => Self::ALL.iter().position(|o| *o == self),
+        }
+    }
+
+    /// The option's position in [`Self::ALL`].
+    fn index(self) -> usize {
         Self::ALL.iter().position(|o| *o == self).unwrap_or(0)
     }
 
@@ -73,6 +91,7 @@ impl DeidOption {
             Self::CleanDescriptors => "clean-descriptors",
             Self::CleanStructuredContent => "clean-structured-content",
             Self::CleanGraphics => "clean-graphics",
+            Self::CleanPixelData => "clean-pixel-data",
         }
     }
 
@@ -90,6 +109,7 @@ impl DeidOption {
             Self::CleanDescriptors => "113105",
             Self::CleanStructuredContent => "113104",
             Self::CleanGraphics => "113103",
+            Self::CleanPixelData => "113101",
         }
     }
 
@@ -116,7 +136,7 @@ impl fmt::Display for DeidOption {
 /// Error parsing an option name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown de-identification option {0:?}; known: retain-safe-private, retain-uids, retain-device-identity, retain-institution-identity, retain-patient-characteristics, retain-long-full-dates, retain-long-modified-dates, clean-descriptors, clean-structured-content, clean-graphics"
+    "unknown de-identification option {0:?}; known: retain-safe-private, retain-uids, retain-device-identity, retain-institution-identity, retain-patient-characteristics, retain-long-full-dates, retain-long-modified-dates, clean-descriptors, clean-structured-content, clean-graphics, clean-pixel-data"
 )]
 pub struct UnknownOption(pub String);
 
@@ -230,7 +250,7 @@ fn describe(rule: Rule) -> &'static str {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
-    options: [bool; 10],
+    options: [bool; 11],
     pub(crate) allow_burned_in: bool,
     pub(crate) trust_declared_private: bool,
     pub(crate) keep_free_text: Vec<AttrTag>,
@@ -241,7 +261,7 @@ impl Profile {
     #[must_use]
     pub fn basic() -> Self {
         Self {
-            options: [false; 10],
+            options: [false; 11],
             allow_burned_in: false,
             trust_declared_private: false,
             keep_free_text: Vec::new(),
@@ -273,7 +293,7 @@ impl Profile {
     /// `true` if the option is selected.
     #[must_use]
     pub fn has(&self, option: DeidOption) -> bool {
-        self.options[option.column()]
+        self.options[option.index()]
     }
 
     /// The selected options in table column order.
@@ -302,7 +322,10 @@ impl Profile {
         let option_actions: Vec<(DeidOption, Action)> = DeidOption::ALL
             .into_iter()
             .filter(|o| self.has(*o))
-            .filter_map(|o| options[o.column()].map(|a: OptAction| (o, a.action())))
+            .filter_map(|o| {
+                let column = o.column()?;
+                options[column].map(|a: OptAction| (o, a.action()))
+            })
             .collect();
         let chosen = option_actions
             .iter()
@@ -383,7 +406,7 @@ impl ProfileBuilder {
     /// Selects an option.
     #[must_use]
     pub fn option(mut self, option: DeidOption) -> Self {
-        self.profile.options[option.column()] = true;
+        self.profile.options[option.index()] = true;
         self
     }
 

@@ -79,6 +79,10 @@ pub struct Counts {
     pub pixel_samples_cleared: u64,
     /// Non-zero bytes after the last frame of native pixel data, cleared.
     pub pixel_trailing_bytes_cleared: u64,
+    /// Frames in which Clean Pixel Data blanked pixels.
+    pub pixel_frames_blanked: u64,
+    /// Pixels blanked by Clean Pixel Data, over all frames.
+    pub pixels_blanked: u64,
 }
 
 impl Counts {
@@ -170,6 +174,9 @@ pub struct Report {
     /// `true` if the file may show identifying text in its pixels and was
     /// let through by [`crate::ProfileBuilder::allow_burned_in`].
     pub burned_in_retained: bool,
+    /// What Clean Pixel Data blanked and re-checked, for a file it
+    /// cleaned.
+    pub pixels: Option<crate::PixelSummary>,
     /// The PHI-free audit record.
     pub audit: AuditRecord,
     /// What the output is, by its de-identified identifiers (for naming
@@ -201,6 +208,39 @@ impl Report {
         ] {
             if n > 0 && self.audit.count(Label::new(label)).is_none() {
                 self.audit.add_count(Label::new(label), n);
+            }
+        }
+    }
+}
+
+impl Report {
+    /// Adds what blanking the pixels did to the counts and the audit
+    /// record.
+    pub(crate) fn add_pixels_blanked(&mut self, p: &radguard_pixels::PixelReport) {
+        self.counts.pixel_frames_blanked += p.frames_blanked;
+        self.counts.pixels_blanked += p.pixels_blanked;
+        for (label, n) in [
+            ("pixel_frames_blanked", p.frames_blanked),
+            ("pixels_blanked", p.pixels_blanked),
+            ("pixel_frames_reencoded", p.frames_reencoded),
+        ] {
+            if n > 0 {
+                self.audit.add_count(Label::new(label), n);
+            }
+        }
+        if let Some(summary) = &self.pixels {
+            self.audit.add_count(
+                Label::new("pixel_frames_rechecked"),
+                u64::from(summary.frames_rechecked),
+            );
+            for r in &summary.rects {
+                self.audit.add_region(r.clone());
+            }
+            if summary.rects_not_listed > 0 {
+                self.audit.add_count(
+                    Label::new("pixel_rects_not_listed"),
+                    summary.rects_not_listed as u64,
+                );
             }
         }
     }

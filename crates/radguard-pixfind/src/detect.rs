@@ -295,16 +295,19 @@ impl TextDetector {
         #[cfg(feature = "ocr")]
         {
             let mut out = Vec::new();
-            for bright in passes(self.options.polarity, frame) {
-                let img = prepare(frame, bright);
-                let lines = self.engine.layout_lines(&img, frame.columns, frame.rows)?;
-                out.extend(lines.into_iter().filter_map(|r| {
-                    let rect = grow(r, &self.options, frame)?;
-                    Some(TextBox {
-                        rect,
-                        confidence: None,
-                    })
-                }));
+            for (factor, scaled) in pyramid(frame) {
+                let level = scaled.view();
+                for bright in passes(self.options.polarity, level) {
+                    let img = prepare(level, bright);
+                    let lines = self.engine.layout_lines(&img, level.columns, level.rows)?;
+                    out.extend(lines.into_iter().filter_map(|r| {
+                        let rect = grow(upscale(r, factor), &self.options, frame)?;
+                        Some(TextBox {
+                            rect,
+                            confidence: None,
+                        })
+                    }));
+                }
             }
             Ok(out)
         }
@@ -326,21 +329,24 @@ impl TextDetector {
         #[cfg(feature = "ocr")]
         {
             let mut found = Vec::new();
-            for bright in passes(self.options.polarity, frame) {
-                let img = prepare(frame, bright);
-                let words = self.engine.words(
-                    &img,
-                    frame.columns,
-                    frame.rows,
-                    self.options.recheck_min_confidence,
-                    self.options.recheck_min_chars,
-                )?;
-                found.extend(words.into_iter().filter_map(|(r, conf)| {
-                    Some(TextBox {
-                        rect: grow(r, &self.options, frame)?,
-                        confidence: Some(conf),
-                    })
-                }));
+            for (factor, scaled) in pyramid(frame) {
+                let level = scaled.view();
+                for bright in passes(self.options.polarity, level) {
+                    let img = prepare(level, bright);
+                    let words = self.engine.words(
+                        &img,
+                        level.columns,
+                        level.rows,
+                        self.options.recheck_min_confidence,
+                        self.options.recheck_min_chars,
+                    )?;
+                    found.extend(words.into_iter().filter_map(|(r, conf)| {
+                        Some(TextBox {
+                            rect: grow(upscale(r, factor), &self.options, frame)?,
+                            confidence: Some(conf),
+                        })
+                    }));
+                }
             }
             Ok(if found.is_empty() {
                 Recheck::Clean
@@ -375,7 +381,98 @@ fn passes(p: Polarity, frame: Gray8<'_>) -> Vec<bool> {
 fn grow(r: Rect, o: &DetectorOptions, frame: Gray8<'_>) -> Option<Rect> {
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let by_height = (r.height as f32 * o.margin_fraction.clamp(0.0, 4.0)).ceil() as u32;
-    crate::geometry::clipped(r.grow(o.margin_px.max(by_height)), frame.columns, frame.rows)
+    crate::geometry::clipped(
+        r.grow(o.margin_px.max(by_height)),
+        frame.columns,
+        frame.rows,
+    )
+}
+
+/// The smallest side a reduced level of the pyramid keeps.
+const MIN_LEVEL_SIDE: u32 = 160;
+
+/// A frame, or a reduced copy of it.
+#[cfg_attr(not(feature = "ocr"), allow(dead_code))]
+enum Level<'a> {
+    Full(Gray8<'a>),
+    Reduced {
+        data: Vec<u8>,
+        columns: u32,
+        rows: u32,
+    },
+}
+
+#[cfg_attr(not(feature = "ocr"), allow(dead_code))]
+impl Level<'_> {
+    fn view(&self) -> Gray8<'_> {
+        match self {
+            Self::Full(g) => *g,
+            Self::Reduced {
+                data,
+                columns,
+                rows,
+            } => Gray8 {
+                data,
+                columns: *columns,
+                rows: *rows,
+            },
+        }
+    }
+}
+
+/// The frame at full size, then halved (2 × 2 means) and halved again
+/// while both sides keep at least [`MIN_LEVEL_SIDE`] pixels, with each
+/// level's factor: the top-hat filter lifts strokes thinner than its
+/// kernel, so large text (thick strokes) shows up on a reduced level.
+#[cfg_attr(not(feature = "ocr"), allow(dead_code))]
+fn pyramid(frame: Gray8<'_>) -> Vec<(u32, Level<'_>)> {
+    let mut out = vec![(1, Level::Full(frame))];
+    let (mut factor, mut cur): (u32, Option<(Vec<u8>, u32, u32)>) = (1, None);
+    loop {
+        let (src, w, h) = match &cur {
+            Some((d, w, h)) => (d.as_slice(), *w, *h),
+            None => (frame.data, frame.columns, frame.rows),
+        };
+        let (nw, nh) = (w / 2, h / 2);
+        if nw < MIN_LEVEL_SIDE || nh < MIN_LEVEL_SIDE || factor >= 8 {
+            break;
+        }
+        let (wu, nwu) = (w as usize, nw as usize);
+        let mut half = vec![0u8; nwu * nh as usize];
+        for (y, row) in half.chunks_exact_mut(nwu).enumerate() {
+            let (a, b) = (&src[2 * y * wu..], &src[(2 * y + 1) * wu..]);
+            for (x, v) in row.iter_mut().enumerate() {
+                let sum = u16::from(a[2 * x])
+                    + u16::from(a[2 * x + 1])
+                    + u16::from(b[2 * x])
+                    + u16::from(b[2 * x + 1]);
+                // The mean of four bytes fits a byte.
+                *v = u8::try_from(sum / 4).unwrap_or(u8::MAX);
+            }
+        }
+        factor *= 2;
+        out.push((
+            factor,
+            Level::Reduced {
+                data: half.clone(),
+                columns: nw,
+                rows: nh,
+            },
+        ));
+        cur = Some((half, nw, nh));
+    }
+    out
+}
+
+/// A rectangle of a level reduced by `factor`, at full size.
+#[cfg_attr(not(feature = "ocr"), allow(dead_code))]
+fn upscale(r: Rect, factor: u32) -> Rect {
+    Rect::new(
+        r.x.saturating_mul(factor),
+        r.y.saturating_mul(factor),
+        r.width.saturating_mul(factor),
+        r.height.saturating_mul(factor),
+    )
 }
 
 /// The structuring element's side: strokes thinner than this stand out.
@@ -643,6 +740,23 @@ mod tests {
         ));
         assert!(Gray8::new(&[], 0, 0).is_err());
         assert!(Gray8::new(&[0; 4], MAX_SIDE + 1, 0).is_err());
+    }
+
+    #[test]
+    fn pyramid_halves_down_to_the_least_side() {
+        let f = vec![7u8; 1000 * 700];
+        let g = Gray8::new(&f, 1000, 700).unwrap();
+        let levels: Vec<(u32, u32, u32)> = pyramid(g)
+            .iter()
+            .map(|(k, l)| (*k, l.view().columns(), l.view().rows()))
+            .collect();
+        assert_eq!(levels, [(1, 1000, 700), (2, 500, 350), (4, 250, 175)]);
+        assert!(pyramid(g)[2].1.view().data().iter().all(|&v| v == 7));
+        // A 2 × 2 block of 0, 100, 200, 255 averages to 138.
+        let f = [0u8, 100, 200, 255];
+        let small = Gray8::new(&f, 2, 2).unwrap();
+        assert_eq!(pyramid(small).len(), 1, "too small to reduce");
+        assert_eq!(upscale(Rect::new(3, 4, 5, 6), 4), Rect::new(12, 16, 20, 24));
     }
 
     #[test]

@@ -246,7 +246,8 @@ pub fn ultrasound_regions(ds: &InMemDicomObject) -> Result<Option<UsRegions>, Us
         }
         // Inclusive max: the region is x0..=x1.
         let full = Rect::from_corners(x0, y0, x1.saturating_add(1), y1.saturating_add(1));
-        let rect = crate::geometry::clipped(full, columns, rows).ok_or(UsRegionError::OutsideImage {
+        let rect =
+            crate::geometry::clipped(full, columns, rows).ok_or(UsRegionError::OutsideImage {
                 item: idx,
                 columns,
                 rows,

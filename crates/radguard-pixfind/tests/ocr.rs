@@ -121,8 +121,7 @@ fn synthetic_burned_in_text_is_found_and_rechecked() {
         for b in &boxes {
             for y in b.rect.y..b.rect.bottom() {
                 let row = (y * 640) as usize;
-                cleaned[row + b.rect.x as usize..row + b.rect.right() as usize]
-                    .fill(0);
+                cleaned[row + b.rect.x as usize..row + b.rect.right() as usize].fill(0);
             }
         }
         if let Recheck::TextFound(left) =

@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use radguard_core::{AttrTag, AuditRecord, Label, Operation, Status};
-use radguard_deid::{DeidKey, DeidOption, Deidentifier, Profile, PseudonymMap, Report};
+use radguard_deid::{
+    DeidKey, DeidOption, Deidentifier, PixelCleaning, Profile, PseudonymMap, Report,
+};
 use radguard_dicom::{PendingFile, WriteOptions};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -27,7 +29,15 @@ const KEY_ENV: &str = "RADGUARD_DEID_KEY_FILE";
 #[command(
     after_help = "Options (repeat --option): retain-safe-private, retain-uids, retain-device-identity, \
 retain-institution-identity, retain-patient-characteristics, retain-long-full-dates, \
-retain-long-modified-dates, clean-descriptors, clean-structured-content, clean-graphics.\n\n\
+retain-long-modified-dates, clean-descriptors, clean-structured-content, clean-graphics, \
+clean-pixel-data.\n\n\
+Clean Pixel Data (--option clean-pixel-data): files that may show text in their pixels (Burned In Annotation \
+YES, or absent on ultrasound, secondary capture, XA...) are cleaned instead of refused: the rectangles of \
+matching pixel rules (pydicom/deid's bundled rules, plus --pixel-rules files), everything outside the \
+ultrasound data regions and the text that detection finds are blanked, and every frame is re-checked; a \
+file is written (Burned In Annotation NO) only if no text is left, and refused with the reason otherwise. \
+Lossless inputs stay lossless; lossy ones are stored losslessly, never compressed lossily again. \
+--explain-pixels FILE shows what would be blanked and why.\n\n\
 Output names: by default OUTDIR/<Patient ID>/<Study Instance UID>/<Series Instance UID>/<SOP Instance UID>.dcm, \
 all taken from the de-identified output (pseudonym and replaced UIDs), so no input file or folder name \
 (which PACS exports and CD importers often take from the patient's name) reaches the output; the same key \
@@ -49,7 +59,7 @@ pub(crate) struct Args {
         short = 'o',
         long = "out",
         value_name = "OUTDIR",
-        required_unless_present = "explain"
+        required_unless_present_any = ["explain", "explain_pixels"]
     )]
     out: Option<PathBuf>,
 
@@ -119,8 +129,21 @@ pub(crate) struct Args {
     #[arg(long, value_name = "TAG")]
     explain: Option<AttrTag>,
 
+    /// A pixel rule file (TOML, see radguard-pixfind) whose rules are added to the bundled ones for
+    /// clean-pixel-data (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pixel_rules: Vec<PathBuf>,
+
+    /// Print which rule, ultrasound region or text detection would blank which rectangles of a
+    /// file's pixels, and whether it would be cleaned or refused, and exit (writes nothing).
+    #[arg(long, value_name = "FILE")]
+    explain_pixels: Option<PathBuf>,
+
     /// DICOM files or folders.
-    #[arg(value_name = "INPUT", required_unless_present = "explain")]
+    #[arg(
+        value_name = "INPUT",
+        required_unless_present_any = ["explain", "explain_pixels"]
+    )]
     inputs: Vec<PathBuf>,
 }
 
@@ -173,11 +196,25 @@ pub(crate) fn run(args: &Args, out: Output) -> anyhow::Result<Outcome> {
     if let Some(tag) = args.explain {
         return explain(&profile, tag, out);
     }
+    let cleaning = pixel_cleaning(&args.pixel_rules)?;
+    if let Some(file) = &args.explain_pixels {
+        return explain_pixels(&cleaning, file, out);
+    }
+    if !args.pixel_rules.is_empty() && !profile.has(DeidOption::CleanPixelData) {
+        bail!("--pixel-rules applies to --option clean-pixel-data, which is not selected");
+    }
+    if profile.has(DeidOption::CleanPixelData)
+        && let Err(why) = cleaning.detection_status()
+    {
+        out.warn(format_args!(
+            "{why}: cleaned pixels cannot be re-checked, so every file that may show text in its pixels will be refused"
+        ));
+    }
     let Some(outdir) = args.out.as_deref() else {
         bail!("an output folder is required (-o OUTDIR)");
     };
     check_folders(&args.inputs, outdir, args.mapping.as_deref())?;
-    let deid = deidentifier(args, profile, out)?;
+    let deid = deidentifier(args, profile, out)?.with_pixel_cleaning(cleaning);
     std::fs::create_dir_all(outdir)
         .with_context(|| format!("cannot create {}", outdir.display()))?;
     if args.layout == Layout::Mirror {
@@ -245,6 +282,36 @@ fn explain(profile: &Profile, tag: AttrTag, out: Output) -> anyhow::Result<Outco
         "basic": e.basic.map(|r| r.to_string()),
         "options": e.option_actions.iter().map(|(o, a)| (o.name(), a.to_string())).collect::<Vec<_>>(),
         "effective": e.effective.to_string(),
+    }))?;
+    Ok(Outcome::AllDone)
+}
+
+/// The bundled pixel rules plus the files given.
+fn pixel_cleaning(files: &[PathBuf]) -> anyhow::Result<PixelCleaning> {
+    let mut cleaning = PixelCleaning::new();
+    for f in files {
+        let rules = radguard_pixfind::RuleSet::from_file(f)
+            .with_context(|| format!("pixel rules {}", f.display()))?;
+        cleaning = cleaning
+            .add_rules(rules)
+            .with_context(|| format!("pixel rules {}", f.display()))?;
+    }
+    Ok(cleaning)
+}
+
+fn explain_pixels(cleaning: &PixelCleaning, file: &Path, out: Output) -> anyhow::Result<Outcome> {
+    let e = cleaning
+        .explain(file)
+        .with_context(|| format!("cannot explain {}", file.display()))?;
+    out.line(&e);
+    out.json(&serde_json::json!({
+        "rules": e.rules,
+        "header_gaps": e.header_gaps,
+        "detection": e.detection.as_ref().err(),
+        "blank": e.summary.rects,
+        "not_listed": e.summary.rects_not_listed,
+        "frames_rechecked": e.summary.frames_rechecked,
+        "outcome": e.outcome,
     }))?;
     Ok(Outcome::AllDone)
 }
@@ -703,7 +770,7 @@ impl Drop for Lock<'_> {
 /// The command-line way out of a burned-in refusal.
 fn burned_in_hint(e: &radguard_deid::Error) -> &'static str {
     if matches!(e, radguard_deid::Error::BurnedInAnnotation { .. }) {
-        " (--allow-burned-in de-identifies the header only)"
+        " (--option clean-pixel-data cleans the pixels; --allow-burned-in de-identifies the header only)"
     } else {
         ""
     }
