@@ -123,6 +123,11 @@ pub struct PixelSummary {
 /// regions or text detection decided it).
 pub type BlankedRect = AuditRegion;
 
+/// How many times a frame is re-checked: the words a re-check reads
+/// are blanked and the frame checked again; text still read in the last
+/// round refuses the file.
+const RECHECK_ROUNDS: u32 = 3;
+
 fn blanked(frame: Option<u32>, r: Rect, source: RegionSource) -> BlankedRect {
     AuditRegion::new(frame, r.x, r.y, r.width, r.height, source)
 }
@@ -290,23 +295,38 @@ impl PixelCleaning {
                     job.summary
                         .list(blanked(Some(k), b.rect, RegionSource::TextDetection));
                 }
-                // The frame as it will be written, re-checked.
-                let rects = job.regions.clipped_for(k, columns, rows);
-                let verdict = if rects.is_empty() {
-                    detector.recheck(g)
-                } else {
-                    let mut cleaned = frame.clone();
-                    cleaned.blank(&rects).map_err(PlanError::Pixels)?;
-                    let gray = cleaned.to_gray8(None);
-                    let g = Gray8::new(&gray, columns, rows).map_err(|_| PlanError::Engine)?;
-                    detector.recheck(g)
-                }
-                .map_err(|_| PlanError::Engine)?;
-                if let Recheck::TextFound(boxes) = verdict {
-                    return Err(PlanError::NotAssured(NotAssured(format!(
-                        "text remains in frame {k} after cleaning ({} word(s) recognised by the re-check)",
-                        boxes.len()
-                    ))));
+                // The frame as it will be written, re-checked; words the
+                // re-check still reads are blanked too and the frame
+                // re-checked again, up to RECHECK_ROUNDS times.
+                let mut round = 0;
+                loop {
+                    round += 1;
+                    let rects = job.regions.clipped_for(k, columns, rows);
+                    let verdict = if rects.is_empty() {
+                        detector.recheck(g)
+                    } else {
+                        let mut cleaned = frame.clone();
+                        cleaned.blank(&rects).map_err(PlanError::Pixels)?;
+                        let gray = cleaned.to_gray8(None);
+                        let g = Gray8::new(&gray, columns, rows).map_err(|_| PlanError::Engine)?;
+                        detector.recheck(g)
+                    }
+                    .map_err(|_| PlanError::Engine)?;
+                    let Recheck::TextFound(boxes) = verdict else {
+                        break;
+                    };
+                    if round == RECHECK_ROUNDS {
+                        return Err(PlanError::NotAssured(NotAssured(format!(
+                            "text remains in frame {k} after cleaning ({} word(s) recognised by the re-check, {RECHECK_ROUNDS} rounds)",
+                            boxes.len()
+                        ))));
+                    }
+                    job.summary.detected_boxes += boxes.len() as u64;
+                    for b in &boxes {
+                        job.regions.add_frame(k, b.rect);
+                        job.summary
+                            .list(blanked(Some(k), b.rect, RegionSource::TextDetection));
+                    }
                 }
                 job.summary.frames_rechecked += 1;
                 Ok(())

@@ -69,7 +69,9 @@
 //! - No recognised text is kept, returned or logged, and explanations show
 //!   only device and image attributes' values.
 
-#![forbid(unsafe_code)]
+// One audited `unsafe` call, in `detect::engine::quiet_leptonica` (feature
+// `ocr`): Leptonica's message level. Everything else is safe code.
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
