@@ -95,8 +95,8 @@ pub fn table(r: &FleetReport) -> String {
 /// # Errors
 ///
 /// The writer's error.
-pub fn write_table<W: Write>(w: &mut W, fleet: &Fleet<'_>) -> io::Result<()> {
-    table_into(w, &Head::of_fleet(fleet), &fleet.rows)
+pub fn write_table<W: Write + ?Sized>(mut w: &mut W, fleet: &Fleet<'_>) -> io::Result<()> {
+    table_into(&mut w, &Head::of_fleet(fleet), &fleet.rows)
 }
 
 fn table_into(w: &mut dyn Write, h: &Head<'_>, rows: &[DeviceRow]) -> io::Result<()> {
@@ -338,8 +338,8 @@ pub fn csv(r: &FleetReport) -> String {
 /// # Errors
 ///
 /// The writer's error.
-pub fn write_csv<W: Write>(w: &mut W, fleet: &Fleet<'_>) -> io::Result<()> {
-    csv_into(w, &Head::of_fleet(fleet), &fleet.rows)
+pub fn write_csv<W: Write + ?Sized>(mut w: &mut W, fleet: &Fleet<'_>) -> io::Result<()> {
+    csv_into(&mut w, &Head::of_fleet(fleet), &fleet.rows)
 }
 
 fn csv_into(w: &mut dyn Write, h: &Head<'_>, rows: &[DeviceRow]) -> io::Result<()> {
@@ -400,7 +400,7 @@ pub fn json(r: &FleetReport) -> String {
 /// # Errors
 ///
 /// The writer's error.
-pub fn write_json<W: Write>(w: &mut W, fleet: &Fleet<'_>) -> io::Result<()> {
+pub fn write_json<W: Write + ?Sized>(w: &mut W, fleet: &Fleet<'_>) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *w, fleet).map_err(io::Error::from)?;
     Ok(())
 }
@@ -411,7 +411,7 @@ pub fn write_json<W: Write>(w: &mut W, fleet: &Fleet<'_>) -> io::Result<()> {
 /// # Errors
 ///
 /// The writer's error.
-pub fn write_jsonl<W: Write>(w: &mut W, fleet: &Fleet<'_>) -> io::Result<()> {
+pub fn write_jsonl<W: Write + ?Sized>(w: &mut W, fleet: &Fleet<'_>) -> io::Result<()> {
     for a in fleet.assessments() {
         serde_json::to_writer(&mut *w, &a).map_err(io::Error::from)?;
         w.write_all(b"\n")?;
@@ -803,9 +803,13 @@ pub fn html(r: &FleetReport) -> String {
 /// # Errors
 ///
 /// The writer's error.
-pub fn write_html<W: Write>(w: &mut W, fleet: &Fleet<'_>, opts: &HtmlOptions) -> io::Result<()> {
+pub fn write_html<W: Write + ?Sized>(
+    mut w: &mut W,
+    fleet: &Fleet<'_>,
+    opts: &HtmlOptions,
+) -> io::Result<()> {
     html_into(
-        w,
+        &mut w,
         &Head::of_fleet(fleet),
         &fleet.rows,
         fleet.assessments().take(opts.details),
