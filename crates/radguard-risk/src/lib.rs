@@ -138,6 +138,8 @@ mod assess;
 mod csvcheck;
 mod date;
 mod fleet;
+#[doc(hidden)]
+pub mod fuzzing;
 mod inventory;
 mod lifecycle;
 pub mod limits;

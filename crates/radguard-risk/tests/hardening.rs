@@ -736,3 +736,28 @@ fn device_rows(html: &str) -> usize {
         .and_then(|t| t.split("</table>").next())
         .map_or(0, |t| t.matches("<tr><td>").count())
 }
+
+/// The fuzz target's properties hold on its seeds (the failing inputs of
+/// issue 15 among them), so `cargo test` runs them without a fuzzer.
+#[test]
+fn the_inventory_fuzz_properties_hold_on_the_seeds() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/risk_inventory");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        eprintln!("note: {} not found, skipped", dir.display());
+        return;
+    };
+    let mut n = 0;
+    for e in entries.flatten() {
+        radguard_risk::fuzzing::inventory(&std::fs::read(e.path()).expect("seed"));
+        n += 1;
+    }
+    assert!(n >= 6, "{n} seeds");
+    for input in [
+        "\u{0}id,class\nA,ct\r\nB,mr\rC,us\n\nD,xr_dr",
+        "\u{0}id\n a \nA\n",
+        "\u{1}devices: [{id: a}, {id: b, exposure: {zone: flat}}]",
+    ] {
+        radguard_risk::fuzzing::inventory(input.as_bytes());
+    }
+}
