@@ -23,6 +23,20 @@ fn rg(args: &[&str]) -> Output {
         .expect("run radguard")
 }
 
+/// `radguard risk score INVENTORY` on 2026-01-15 without threat data
+/// (waived).
+fn score_waived(inventory: &str) -> Output {
+    rg(&[
+        "risk",
+        "score",
+        inventory,
+        "--as-of",
+        "2026-01-15",
+        "--no-kev",
+        "--no-epss",
+    ])
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -203,27 +217,11 @@ fn a_malformed_csv_inventory_is_an_error_naming_the_line() {
         "inv.csv",
         "id,class,owner\nCT-1,ct,\"Radiology\nMR-2,mr,Imaging\nUS-3,us,Wards\n",
     );
-    let o = rg(&[
-        "risk",
-        "score",
-        inv.to_str().expect("utf8"),
-        "--as-of",
-        "2026-01-15",
-        "--no-kev",
-        "--no-epss",
-    ]);
+    let o = score_waived(inv.to_str().expect("utf8"));
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("CSV line 2"), "{}", stderr(&o));
     let dup = write(dir.path(), "dup.csv", "id,class\nCT-1,ct\nct-1 ,mr\n");
-    let o = rg(&[
-        "risk",
-        "score",
-        dup.to_str().expect("utf8"),
-        "--as-of",
-        "2026-01-15",
-        "--no-kev",
-        "--no-epss",
-    ]);
+    let o = score_waived(dup.to_str().expect("utf8"));
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("duplicate device id"), "{}", stderr(&o));
 }

@@ -14,7 +14,7 @@
 /// - with `multiline` false, no field holds a line break; with it true, no
 ///   field holds a line break followed by what looks like another record
 ///   of a CVE catalog (`CVE-`).
-pub(crate) fn whole_record(
+fn whole_record(
     input: &[u8],
     rec: &csv::StringRecord,
     next: &csv::Position,
@@ -46,4 +46,37 @@ pub(crate) fn whole_record(
         }
     }
     Ok(())
+}
+
+/// Why the next record could not be read.
+pub(crate) enum RecordError {
+    /// The `csv` reader's error.
+    Csv(csv::Error),
+    /// A record that [`whole_record`] rejects, at this 1-based line.
+    Malformed {
+        /// Line of the record.
+        line: u64,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+/// Reads the next record of `input` into `rec` and checks it with
+/// [`whole_record`]; `false` at the end.
+pub(crate) fn next_record(
+    rdr: &mut csv::Reader<&[u8]>,
+    input: &[u8],
+    rec: &mut csv::StringRecord,
+    multiline: bool,
+) -> Result<bool, RecordError> {
+    if !rdr.read_record(rec).map_err(RecordError::Csv)? {
+        return Ok(false);
+    }
+    whole_record(input, rec, rdr.position(), multiline).map_err(|problem| {
+        RecordError::Malformed {
+            line: rec.position().map_or(0, csv::Position::line),
+            problem,
+        }
+    })?;
+    Ok(true)
 }

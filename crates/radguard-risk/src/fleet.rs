@@ -227,6 +227,20 @@ impl FleetReport {
     }
 }
 
+/// `items` worst first (score descending, ties by device id), and the
+/// original position of each. The sort orders indices, then moves each
+/// (large) item once instead of at every merge step.
+fn worst_first<T>(items: Vec<T>, key: impl Fn(&T) -> (u8, &str)) -> (Vec<T>, Vec<usize>) {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by(|&i, &j| {
+        let (a, b) = (key(&items[i]), key(&items[j]));
+        b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1))
+    });
+    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    let sorted = order.iter().filter_map(|&i| slots[i].take()).collect();
+    (sorted, order)
+}
+
 impl Scorer {
     /// Scores every device of `inventory` for its summary row, worst first,
     /// keeping the rows only (see [`Fleet`]).
@@ -239,17 +253,7 @@ impl Scorer {
             .iter()
             .map(|d| self.row_cached(d, site, &mut cache))
             .collect();
-        // Worst first, ties by device id; the sort orders indices, then
-        // moves each row once.
-        let mut order: Vec<usize> = (0..rows.len()).collect();
-        order.sort_by(|&i, &j| {
-            let (a, b) = (&rows[i], &rows[j]);
-            b.score
-                .cmp(&a.score)
-                .then_with(|| a.device_id.cmp(&b.device_id))
-        });
-        let mut slots: Vec<Option<DeviceRow>> = rows.into_iter().map(Some).collect();
-        let rows: Vec<DeviceRow> = order.iter().filter_map(|&i| slots[i].take()).collect();
+        let (rows, order) = worst_first(rows, |r| (r.score, &r.device_id));
         Fleet {
             scorer: self,
             inventory,
@@ -285,18 +289,7 @@ impl Scorer {
             .iter()
             .map(|d| self.assess_cached(d, inventory.site.as_deref(), &mut cache, &provenance))
             .collect();
-        // Worst first, ties by device id. The sort orders indices, then moves
-        // each (large) assessment once, instead of moving assessments at
-        // every merge step.
-        let mut order: Vec<usize> = (0..devices.len()).collect();
-        order.sort_by(|&i, &j| {
-            let (a, b) = (&devices[i], &devices[j]);
-            b.score
-                .cmp(&a.score)
-                .then_with(|| a.device_id.cmp(&b.device_id))
-        });
-        let mut slots: Vec<Option<Assessment>> = devices.into_iter().map(Some).collect();
-        let devices: Vec<Assessment> = order.iter().filter_map(|&i| slots[i].take()).collect();
+        let (devices, _) = worst_first(devices, |a| (a.score, &a.device_id));
         let rows: Vec<DeviceRow> = devices.iter().map(DeviceRow::of).collect();
         let summary = summarise(&rows);
         FleetReport {

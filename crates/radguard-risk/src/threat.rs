@@ -382,26 +382,23 @@ impl KevCatalog {
         let mut entries = CveMap::default();
         let mut newest: Option<Date> = None;
         let mut rec = csv::StringRecord::new();
-        loop {
-            match rdr.read_record(&mut rec) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(source) => {
-                    return Err(ThreatDataError::Csv {
-                        file: "KEV",
-                        line: source.position().map_or(0, csv::Position::line),
-                        source,
-                    });
-                }
-            }
-            let line = rec.position().map_or(0, csv::Position::line);
-            crate::csvcheck::whole_record(text.as_bytes(), &rec, rdr.position(), true).map_err(
-                |problem| ThreatDataError::Invalid {
+        while crate::csvcheck::next_record(&mut rdr, text.as_bytes(), &mut rec, true).map_err(
+            |e| match e {
+                crate::csvcheck::RecordError::Csv(source) => ThreatDataError::Csv {
                     file: "KEV",
-                    line,
-                    problem,
+                    line: source.position().map_or(0, csv::Position::line),
+                    source,
                 },
-            )?;
+                crate::csvcheck::RecordError::Malformed { line, problem } => {
+                    ThreatDataError::Invalid {
+                        file: "KEV",
+                        line,
+                        problem,
+                    }
+                }
+            },
+        )? {
+            let line = rec.position().map_or(0, csv::Position::line);
             let get = |i: usize| rec.get(i).unwrap_or("");
             check_cve_id(get(c_id), "KEV", line)?;
             if entries.get(get(c_id)).is_some() {

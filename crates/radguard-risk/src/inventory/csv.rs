@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use super::InventoryError;
 use super::model::{Device, Finding, Flow, Inventory, OsInfo, Tri};
+use crate::csvcheck::{RecordError, next_record};
 use crate::cvss::Cvss;
 use crate::date::Date;
 
@@ -79,24 +80,16 @@ pub(crate) fn parse<R: Read>(reader: R) -> Result<Inventory, InventoryError> {
     let cols = columns(headers)?;
     let mut devices = Vec::new();
     let mut rec = csv::StringRecord::new();
-    loop {
-        match rdr.read_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(source) => {
-                return Err(InventoryError::Csv {
-                    line: source.position().map_or(0, csv::Position::line),
-                    source,
-                });
-            }
-        }
-        let line = rec.position().map_or(0, csv::Position::line);
-        crate::csvcheck::whole_record(text.as_bytes(), &rec, rdr.position(), false).map_err(
-            |problem| InventoryError::Invalid {
-                location: format!("CSV line {line}"),
-                problem,
-            },
-        )?;
+    while next_record(&mut rdr, text.as_bytes(), &mut rec, false).map_err(|e| match e {
+        RecordError::Csv(source) => InventoryError::Csv {
+            line: source.position().map_or(0, csv::Position::line),
+            source,
+        },
+        RecordError::Malformed { line, problem } => InventoryError::Invalid {
+            location: format!("CSV line {line}"),
+            problem,
+        },
+    })? {
         if devices.len() >= super::MAX_DEVICES {
             return Err(InventoryError::Invalid {
                 location: "devices".to_owned(),
