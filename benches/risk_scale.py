@@ -177,7 +177,10 @@ def run(binary, d, fmt, tag):
         cmd = ["taskset", "-c", "0"] + cmd
     p = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True)
     if p.returncode != 0:
-        return {"error": (p.stderr.strip().splitlines() or ["?"])[-3:]}
+        if f"invalid value '{fmt}'" in p.stderr:
+            return {"error": [f"this build has no --format {fmt}"]}
+        lines = [l for l in p.stderr.splitlines() if l.startswith("error")]
+        return {"error": lines[-1:] or ["?"]}
     wall = rss = None
     cpu = 0.0
     for line in p.stderr.splitlines():
