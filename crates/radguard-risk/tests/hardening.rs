@@ -761,3 +761,24 @@ fn the_inventory_fuzz_properties_hold_on_the_seeds() {
         radguard_risk::fuzzing::inventory(input.as_bytes());
     }
 }
+
+/// YAML aliases that expand exponentially ("billion laughs") are an error,
+/// not gigabytes of memory.
+#[test]
+fn yaml_alias_expansion_is_bounded() {
+    // The anchors sit where the schema takes any value (an SBOM's
+    // components), so only the expansion itself can fail.
+    let mut c = String::from("{a0: &a0 [x, x, x, x, x, x, x, x, x, x]");
+    for i in 1..10 {
+        let p = i - 1;
+        c.push_str(&format!(
+            ", a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]"
+        ));
+    }
+    c.push('}');
+    let y = format!(
+        "devices:\n  - id: x\n    sbom: {{bomFormat: CycloneDX, specVersion: '1.6', components: {c}}}\n"
+    );
+    let e = Inventory::from_yaml(&y).expect_err("a billion laughs");
+    assert!(e.to_string().contains("repetition limit"), "{e}");
+}
