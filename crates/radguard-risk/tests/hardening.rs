@@ -562,6 +562,15 @@ fn terminal_output_escapes_control_and_bidi_characters() {
         assert!(text.contains("\\u{202e}"), "{text}");
         assert!(text.contains("Evil\\u{1b}[2J"), "{text}");
     }
+    // The HTML page shows them as escapes too (a bidi override would
+    // reorder the page's text).
+    let html = report::html(&r);
+    assert!(
+        !html
+            .chars()
+            .any(|c| c != '\n' && radguard_core::is_unsafe_char(c))
+    );
+    assert!(html.contains("CT-\\u{202e}fdp.exe"));
 }
 
 #[test]
