@@ -107,22 +107,26 @@ fn doubtful_threat_data_and_dates_are_errors() {
     let inv = data("reference-scenarios.yaml");
     let kev = data("kev-sample.json");
     let epss = std::fs::read_to_string(data("epss-sample.csv")).expect("epss");
+    // The reference scenarios with the sample KEV and this EPSS file.
+    let with_epss = |epss: &str| {
+        rg(&[
+            "risk",
+            "score",
+            &inv,
+            "--as-of",
+            "2026-01-15",
+            "--kev",
+            &kev,
+            "--epss",
+            epss,
+        ])
+    };
     let later = write(
         dir.path(),
         "later.csv",
         &epss.replace("2026-01-15T", "2026-02-20T"),
     );
-    let o = rg(&[
-        "risk",
-        "score",
-        &inv,
-        "--as-of",
-        "2026-01-15",
-        "--kev",
-        &kev,
-        "--epss",
-        later.to_str().expect("utf8"),
-    ]);
+    let o = with_epss(later.to_str().expect("utf8"));
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o)
@@ -135,17 +139,7 @@ fn doubtful_threat_data_and_dates_are_errors() {
         "dup.csv",
         &format!("{epss}CVE-2017-0144,0.5,0.5\n"),
     );
-    let o = rg(&[
-        "risk",
-        "score",
-        &inv,
-        "--as-of",
-        "2026-01-15",
-        "--kev",
-        &kev,
-        "--epss",
-        dup.to_str().expect("utf8"),
-    ]);
+    let o = with_epss(dup.to_str().expect("utf8"));
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("scored twice"), "{}", stderr(&o));
     for date in ["0001-01-01", "2999-01-01"] {
