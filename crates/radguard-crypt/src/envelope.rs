@@ -50,6 +50,8 @@ pub const MAX_WRAPPED: usize = 4096;
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Envelope {
+    /// The envelope version: 1, or 2 for DICOM files of format v2.
+    pub(crate) version: u8,
     kek_id: KeyId,
     wrapped_key: Vec<u8>,
     salt: [u8; 32],
@@ -74,6 +76,8 @@ impl core::fmt::Debug for Envelope {
 /// `magic ‖ version ‖ suite`.
 pub(crate) const MAGIC: &[u8; 7] = b"RGCRYPT";
 pub(crate) const VERSION: u8 = 1;
+/// The envelope version of DICOM files of format v2 (same layout).
+pub(crate) const VERSION_2: u8 = 2;
 pub(crate) const SUITE_AES256GCM_HKDF_SHA256: u8 = 1;
 
 fn encode_bound(
@@ -172,7 +176,9 @@ impl Envelope {
     }
 
     /// [`Envelope::create`] with a caller-chosen data key and salt: for
-    /// known-answer tests only. Never reuse a data key and salt pair.
+    /// known-answer tests, and for the DICOM module, which derives the
+    /// Patient ID digest key from the data key before the metadata exists.
+    /// Never reuse a data key and salt pair.
     pub(crate) fn create_with(
         provider: &dyn KeyProvider,
         kek: Option<&KeyId>,
@@ -206,6 +212,7 @@ impl Envelope {
         let binding = kdf::binding(&bound, context);
         let cipher = SegmentCipher::new(&keys, binding, layout.clone());
         let envelope = Self {
+            version: VERSION,
             kek_id,
             wrapped_key,
             salt,
@@ -229,10 +236,31 @@ impl Envelope {
     /// unwrapped key does not match the commitment; the provider's
     /// [`Error::UnknownKey`], [`Error::KeyDestroyed`], [`Error::Provider`].
     pub fn open(&self, provider: &dyn KeyProvider, context: &[u8]) -> Result<SegmentCipher> {
+        Ok(self.open_with_patient_key(provider, context)?.0)
+    }
+
+    /// [`Envelope::open`], also returning the key of format v2's Patient
+    /// ID digest.
+    pub(crate) fn open_with_patient_key(
+        &self,
+        provider: &dyn KeyProvider,
+        context: &[u8],
+    ) -> Result<(SegmentCipher, zeroize::Zeroizing<[u8; 32]>)> {
         let data_key = self.unwrap_checked(provider)?;
         let keys = kdf::derive(&data_key, &self.salt);
         let binding = kdf::binding(&self.bound, context);
-        Ok(SegmentCipher::new(&keys, binding, self.layout.clone()))
+        let patient = kdf::patient_key(&data_key, &self.salt);
+        Ok((
+            SegmentCipher::new(&keys, binding, self.layout.clone()),
+            patient,
+        ))
+    }
+
+    /// The envelope version: 1, or 2 for DICOM files of format v2 (see
+    /// [`crate::format`] §6).
+    #[must_use]
+    pub fn version(&self) -> u8 {
+        self.version
     }
 
     fn unwrap_checked(&self, provider: &dyn KeyProvider) -> Result<SecretKey> {
@@ -317,7 +345,7 @@ impl Envelope {
         let id = self.kek_id.as_str().as_bytes();
         let mut out = Vec::with_capacity(12 + id.len() + self.wrapped_key.len() + self.bound.len());
         out.extend_from_slice(MAGIC);
-        out.push(VERSION);
+        out.push(self.version);
         out.push(SUITE_AES256GCM_HKDF_SHA256);
         // KeyId <= 64 bytes, wrapped <= 4096 bytes (checked on creation).
         out.push(u8::try_from(id.len()).unwrap_or(u8::MAX));
@@ -336,7 +364,7 @@ impl Envelope {
     ///
     /// # Errors
     ///
-    /// [`Error::Decrypt`] for anything but a well-formed version 1 envelope
+    /// [`Error::Decrypt`] for anything but a well-formed version 1 or 2 envelope
     /// (a malformed envelope is treated like a tampered one).
     pub fn parse(bytes: &[u8]) -> Result<Self> {
         let (env, used) = Self::parse_prefix(bytes)?;
@@ -354,7 +382,11 @@ impl Envelope {
     /// As [`Envelope::parse`].
     pub fn parse_prefix(bytes: &[u8]) -> Result<(Self, usize)> {
         let mut r = Reader { bytes, pos: 0 };
-        if r.take(7)? != MAGIC || r.u8()? != VERSION || r.u8()? != SUITE_AES256GCM_HKDF_SHA256 {
+        if r.take(7)? != MAGIC {
+            return Err(Error::Decrypt);
+        }
+        let version = r.u8()?;
+        if !matches!(version, VERSION | VERSION_2) || r.u8()? != SUITE_AES256GCM_HKDF_SHA256 {
             return Err(Error::Decrypt);
         }
         let id_len = usize::from(r.u8()?);
@@ -386,6 +418,7 @@ impl Envelope {
         let bound = bytes[bound_start..r.pos].to_vec();
         Ok((
             Self {
+                version,
                 kek_id,
                 wrapped_key,
                 salt,

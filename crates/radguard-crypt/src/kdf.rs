@@ -14,6 +14,7 @@ pub(crate) const LABEL_NONCE_PREFIX: &[u8] = b"radguard-crypt v1 nonce prefix";
 pub(crate) const LABEL_BINDING: &[u8] = b"radguard-crypt v1 binding\0";
 pub(crate) const LABEL_WRAP_CONTEXT: &[u8] = b"radguard-crypt v1 wrap context\0";
 pub(crate) const LABEL_LOCAL_WRAP: &[u8] = b"radguard-crypt v1 local wrap";
+pub(crate) const LABEL_PATIENT_KEY: &[u8] = b"radguard-crypt v2 patient id key";
 
 /// Keys and values derived from one data key and one salt.
 pub(crate) struct StreamKeys {
@@ -38,6 +39,16 @@ pub(crate) fn derive(data_key: &SecretKey, salt: &[u8; 32]) -> StreamKeys {
         commitment,
         nonce_prefix,
     }
+}
+
+/// The key of format v2's keyed Patient ID digest:
+/// `HKDF-Expand(PRK, "radguard-crypt v2 patient id key", 32)`.
+pub(crate) fn patient_key(data_key: &SecretKey, salt: &[u8; 32]) -> Zeroizing<[u8; 32]> {
+    let hk = Hkdf::<Sha256>::new(Some(salt), data_key.expose_secret());
+    let mut key = Zeroizing::new([0u8; 32]);
+    let ok = hk.expand(LABEL_PATIENT_KEY, key.as_mut_slice()).is_ok();
+    debug_assert!(ok, "HKDF output length is far below the limit");
+    key
 }
 
 /// The 32-byte per-wrap key of the local wrapping construction:

@@ -3,9 +3,12 @@
 //!
 //! PACS and VNA archives keep images for decades on disks that get
 //! replaced, backed up and resold. `radguard-crypt` encrypts the pixel data
-//! of each instance and leaves the header readable, so the archive can
-//! still index and query it; it detects any tampering; and it makes key
-//! custody manageable:
+//! of each instance — and every other place an image or identifying bulk
+//! data hides: icons, overlays, documents, waveforms, private blobs — and
+//! leaves the header readable, so the archive can still index and query
+//! it; it binds the attributes that interpret the pixels and the instance's
+//! identity, and detects any tampering; and it makes key custody
+//! manageable:
 //!
 //! - **Envelope keys.** Every instance gets a fresh random 256-bit data
 //!   key, wrapped by a key-encryption key (KEK) that a [`KeyProvider`]
@@ -24,7 +27,8 @@
 //!
 //! The construction is AES-256-GCM (RustCrypto `aes-gcm`) in a STREAM-style
 //! segmented mode with HKDF-SHA-256 subkeys and a key commitment;
-//! [`format`](mod@format) specifies the on-disk format, version 1, byte by byte.
+//! [`format`](mod@format) specifies the on-disk format, version 2 (and the
+//! version 1 it still reads), byte by byte.
 //!
 //! # Crate layout
 //!
@@ -79,24 +83,28 @@
 //!
 //! # Security
 //!
-//! - **Confidentiality and integrity** of the pixel data: AES-256-GCM under
-//!   a per-instance key; every segment is authenticated together with its
-//!   position, the stream header, the SOP Instance UID and the transfer
-//!   syntax. Truncating, reordering, swapping frames or moving them between
+//! - **Confidentiality and integrity** of the pixel data and the other
+//!   protected elements ([`dicom`] lists them): AES-256-GCM under a
+//!   per-instance key; every segment is authenticated together with its
+//!   position and the stream header, which holds the bound attributes.
+//!   Truncating, reordering, swapping frames or moving them between
 //!   instances, flipping any bit of the envelope or ciphertext, or using a
-//!   wrong key all fail with the one opaque [`Error::Decrypt`].
+//!   wrong key all fail with the one opaque [`Error::Decrypt`]; an edited
+//!   bound attribute (Rows, Bits Stored, Rescale Slope, the transfer
+//!   syntax, the Study, Series or SOP Instance UID, ...) is refused naming
+//!   it ([`Error::HeaderChanged`]); a changed Patient ID is reported, or
+//!   refused in strict mode.
 //! - **No plaintext on failure.** A segment's plaintext is released only
 //!   after its tag verified; files are written to a temporary file that is
 //!   only renamed into place once everything verified, and removed
 //!   otherwise.
 //! - **Key commitment**: a ciphertext decrypts under exactly one data key.
-//! - **Not protected**: the header (it is meant to stay readable: patient
-//!   name, IDs and dates remain; combine with `radguard-deid` if the header
-//!   must not identify the patient); the length of each frame or fragment
-//!   (visible in the segment table, as with any AEAD); other image-like
-//!   content outside top-level pixel data — overlays (60xx,3000), waveforms,
-//!   encapsulated documents. Files with pixel data nested in sequences (icon
-//!   images) are refused rather than half-encrypted.
+//! - **Not protected**: the rest of the header (it is meant to stay
+//!   readable: patient name, IDs and dates remain; combine with
+//!   `radguard-deid` if the header must not identify the patient); private
+//!   values of text VRs and private binary values under the threshold
+//!   (16 bytes by default); the length of each frame, fragment and protected
+//!   element (visible in the segment table, as with any AEAD).
 //! - Keys are [`SecretKey`](radguard_core::SecretKey)s, zeroized on drop;
 //!   derived keys live in zeroizing buffers and `aes-gcm`'s `zeroize`
 //!   feature clears round keys. Nothing here prints or logs key material.
