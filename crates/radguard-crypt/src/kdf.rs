@@ -88,6 +88,13 @@ pub(crate) fn ct_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
     subtle::ConstantTimeEq::ct_eq(&a[..], &b[..]).into()
 }
 
+/// Constant-time equality of two byte strings (`false` if the lengths
+/// differ).
+#[cfg_attr(not(feature = "pkcs11"), allow(dead_code))]
+pub(crate) fn ct_eq_slices(a: &[u8], b: &[u8]) -> bool {
+    subtle::ConstantTimeEq::ct_eq(a, b).into()
+}
+
 /// Fills `buf` from the operating system's random number generator.
 pub(crate) fn random(buf: &mut [u8]) -> crate::Result<()> {
     getrandom::fill(buf).map_err(|_| crate::Error::Random)

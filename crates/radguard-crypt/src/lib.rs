@@ -12,7 +12,8 @@
 //!
 //! - **Envelope keys.** Every instance gets a fresh random 256-bit data
 //!   key, wrapped by a key-encryption key (KEK) that a [`KeyProvider`]
-//!   holds: the bundled [`LocalKeyring`] file, or your KMS/HSM.
+//!   holds: the bundled [`LocalKeyring`] file, a PKCS#11 token (an HSM;
+//!   `pkcs11::Pkcs11Provider`, feature `pkcs11`), or your KMS.
 //! - **Rotation without re-encryption.** [`dicom::rewrap_file`] re-wraps
 //!   the data key under a new KEK; the pixel ciphertext is copied as is.
 //! - **Crypto-erase.** Destroying a KEK makes every instance under it
@@ -39,6 +40,7 @@
 //! | [`KeyProvider`], [`LocalKeyring`], [`StaticKey`], [`wrap_data_key`] | always | key-encryption keys |
 //! | [`Executor`], [`Sequential`], [`Threads`] | always | parallelism without a thread-pool dependency |
 //! | [`dicom`] | `dicom` (default) | encrypt, decrypt, re-wrap and read DICOM files (through `radguard-dicom`) |
+//! | `pkcs11::Pkcs11Provider` | `pkcs11` | KEKs in a PKCS#11 token (HSM), through `cryptoki` |
 //!
 //! Without the `dicom` feature the crate depends on no DICOM code.
 //!
@@ -132,6 +134,10 @@ mod stream;
 #[cfg(feature = "dicom")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dicom")))]
 pub mod dicom;
+
+#[cfg(feature = "pkcs11")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pkcs11")))]
+pub mod pkcs11;
 
 pub use cipher::SegmentCipher;
 pub use envelope::{Envelope, MAX_METADATA, MAX_WRAPPED, decrypt_units, encrypt_units};
