@@ -261,7 +261,7 @@ fn rotate_and_destroy_with_counts() {
         "--yes",
         s(&enc),
     ]);
-    assert!(o.status.success());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("1 encrypted instance(s)"));
     assert!(!fs::read_to_string(&ring).unwrap().contains("key gen-1"));
 
