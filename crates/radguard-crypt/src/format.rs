@@ -286,7 +286,8 @@
 //!
 //! The **canonical value** of an element is: for text VRs, its value bytes
 //! without leading and trailing spaces and NULs (multiple values joined by
-//! `\`); for OB, UN and other byte values, the bytes; for binary numbers
+//! `\`), also for an attribute whose dictionary VR is a text VR but that
+//! arrived as UN; for OB, UN and other byte values, the bytes; for binary numbers
 //! (US, SS, UL, SL, UV, SV, FL, FD, OW, OF, OD, OL, OV), each value as a
 //! little-endian number; an empty value is empty.
 //!

@@ -2,14 +2,16 @@
 //! memory does not grow with the data.
 
 use std::ops::Range;
+use std::sync::mpsc;
 
 use crate::cipher::SegmentCipher;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::exec::Executor;
 use crate::layout::Segment;
 
-/// Default bytes of ciphertext processed per batch (16 MiB).
-pub(crate) const DEFAULT_BATCH: usize = 16 << 20;
+/// Default bytes of ciphertext processed per batch (8 MiB; a pipelined
+/// encryption holds up to five).
+pub(crate) const DEFAULT_BATCH: usize = 8 << 20;
 
 /// How batches are run.
 pub(crate) struct Batching<'a> {
@@ -37,33 +39,125 @@ fn batch_end(cipher: &SegmentCipher, i: u64, end: u64, batch_bytes: usize) -> (u
 
 /// Seals the consecutive segments `segs`: `read` fills each segment's
 /// plaintext, `write` receives the ciphertext in order.
+///
+/// With more than one batch the three stages overlap: a scoped thread
+/// reads batch `k + 1` while the calling thread seals batch `k` (on
+/// `b.exec`) and another scoped thread writes batch `k − 1`. At most five
+/// batch buffers exist at once (one being read, one queued, one being
+/// sealed, one queued, one being written). The first error of any stage
+/// stops all three.
 pub(crate) fn seal_range(
     cipher: &SegmentCipher,
     segs: Range<u64>,
     b: &Batching<'_>,
-    read: &mut dyn FnMut(&Segment, &mut [u8]) -> Result<()>,
-    write: &mut dyn FnMut(&[u8]) -> Result<()>,
+    read: &mut (dyn FnMut(&Segment, &mut [u8]) -> Result<()> + Send),
+    write: &mut (dyn FnMut(&[u8]) -> Result<()> + Send),
 ) -> Result<()> {
+    let batches = batches(cipher, segs, b.batch_bytes);
+    if batches.len() <= 1 {
+        let mut buf = Vec::new();
+        for batch in &batches {
+            fill(cipher, batch, &mut buf, read)?;
+            cipher.seal_segments(batch.first, &mut buf, b.exec)?;
+            write(&buf)?;
+            if let Some(p) = b.progress {
+                p(batch.plain);
+            }
+        }
+        return Ok(());
+    }
+    let (to_seal, sealing) = mpsc::sync_channel::<(usize, Vec<u8>)>(1);
+    let (to_write, writing) = mpsc::sync_channel::<Vec<u8>>(1);
+    let (recycle, recycled) = mpsc::channel::<Vec<u8>>();
+    let batches = &batches;
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || -> Result<()> {
+            for (k, batch) in batches.iter().enumerate() {
+                let mut buf = recycled.try_recv().unwrap_or_default();
+                fill(cipher, batch, &mut buf, read)?;
+                if to_seal.send((k, buf)).is_err() {
+                    break; // the sealing stage stopped (its error wins)
+                }
+            }
+            Ok(())
+        });
+        let writer = scope.spawn(move || -> Result<()> {
+            for buf in writing {
+                write(&buf)?;
+                let _ = recycle.send(buf);
+            }
+            Ok(())
+        });
+        let mut sealed = Ok(());
+        for (k, mut buf) in sealing.iter() {
+            let batch = &batches[k];
+            if let Err(e) = cipher.seal_segments(batch.first, &mut buf, b.exec) {
+                sealed = Err(e);
+                break;
+            }
+            if to_write.send(buf).is_err() {
+                break; // the writer stopped (its error wins)
+            }
+            if let Some(p) = b.progress {
+                p(batch.plain);
+            }
+        }
+        drop(sealing);
+        drop(to_write);
+        let read_result = reader.join().unwrap_or(Err(Error::Io {
+            op: "reading (a reader thread panicked)",
+            source: std::io::Error::other("thread panicked"),
+        }));
+        let write_result = writer.join().unwrap_or(Err(Error::Io {
+            op: "writing (a writer thread panicked)",
+            source: std::io::Error::other("thread panicked"),
+        }));
+        read_result.and(sealed).and(write_result)
+    })
+}
+
+/// A batch: consecutive segments `first..end`, `bytes` of ciphertext,
+/// `plain` bytes of plaintext.
+struct Batch {
+    first: u64,
+    end: u64,
+    bytes: usize,
+    plain: u64,
+}
+
+fn batches(cipher: &SegmentCipher, segs: Range<u64>, batch_bytes: usize) -> Vec<Batch> {
     let layout = cipher.layout();
-    let mut buf = Vec::new();
+    let mut out = Vec::new();
     let mut i = segs.start;
     while i < segs.end {
-        let (j, bytes) = batch_end(cipher, i, segs.end, b.batch_bytes);
-        buf.resize(bytes, 0);
-        let mut off = 0usize;
-        let mut plain = 0u64;
-        for k in i..j {
-            let s = layout.segment(k);
-            read(&s, &mut buf[off..off + s.plaintext_len])?;
-            off += s.ciphertext_len();
-            plain += s.plaintext_len as u64;
-        }
-        cipher.seal_segments(i, &mut buf, b.exec)?;
-        write(&buf)?;
-        if let Some(p) = b.progress {
-            p(plain);
-        }
+        let (j, bytes) = batch_end(cipher, i, segs.end, batch_bytes);
+        let plain = (i..j).map(|k| layout.segment(k).plaintext_len as u64).sum();
+        out.push(Batch {
+            first: i,
+            end: j,
+            bytes,
+            plain,
+        });
         i = j;
+    }
+    out
+}
+
+/// Lays a batch's plaintext out in `buf` as in the ciphertext (each
+/// segment followed by room for its tag).
+fn fill(
+    cipher: &SegmentCipher,
+    batch: &Batch,
+    buf: &mut Vec<u8>,
+    read: &mut (dyn FnMut(&Segment, &mut [u8]) -> Result<()> + Send),
+) -> Result<()> {
+    let layout = cipher.layout();
+    buf.resize(batch.bytes, 0);
+    let mut off = 0usize;
+    for k in batch.first..batch.end {
+        let s = layout.segment(k);
+        read(&s, &mut buf[off..off + s.plaintext_len])?;
+        off += s.ciphertext_len();
     }
     Ok(())
 }
@@ -100,4 +194,108 @@ pub(crate) fn open_range(
         i = j;
     }
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::cast_possible_truncation, clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::envelope::Envelope;
+    use crate::exec::Sequential;
+    use crate::layout::Layout;
+    use crate::provider::StaticKey;
+    use radguard_core::{KeyId, SecretKey};
+
+    fn cipher(units: Vec<u64>) -> (Envelope, SegmentCipher) {
+        let p = StaticKey::new(KeyId::new("k").unwrap(), SecretKey::from_bytes([1; 32]));
+        let layout = Layout::new(16, units).unwrap();
+        Envelope::create(&p, None, layout, b"", b"ctx").unwrap()
+    }
+
+    fn batching(bytes: usize) -> Batching<'static> {
+        Batching {
+            exec: &Sequential,
+            batch_bytes: bytes,
+            progress: None,
+        }
+    }
+
+    /// The pipelined and the one-batch paths produce the same ciphertext,
+    /// in order, and it opens.
+    #[test]
+    fn pipelined_sealing_is_the_plain_sealing() {
+        let data: Vec<u8> = (0..1000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let (env, c) = cipher(vec![400, 600]);
+        let run = |batch: usize| {
+            let mut out = Vec::new();
+            seal_range(
+                &c,
+                0..c.layout().segment_count(),
+                &batching(batch),
+                &mut |s, buf| {
+                    let at = s.plaintext_offset as usize;
+                    buf.copy_from_slice(&data[at..at + buf.len()]);
+                    Ok(())
+                },
+                &mut |ct| {
+                    out.extend_from_slice(ct);
+                    Ok(())
+                },
+            )
+            .unwrap();
+            out
+        };
+        let whole = run(1 << 20);
+        assert_eq!(run(64), whole);
+        assert_eq!(run(1), whole);
+        let p = StaticKey::new(KeyId::new("k").unwrap(), SecretKey::from_bytes([1; 32]));
+        let units = crate::envelope::decrypt_units(&p, &env, &whole, b"ctx", &Sequential).unwrap();
+        assert_eq!(units.concat(), data);
+    }
+
+    /// An error in any stage stops the pipeline and is the one returned.
+    #[test]
+    fn a_failing_stage_stops_the_pipeline() {
+        let (_env, c) = cipher(vec![4000]);
+        let segs = 0..c.layout().segment_count();
+        let mut written = 0usize;
+        let r = seal_range(
+            &c,
+            segs.clone(),
+            &batching(320),
+            &mut |s, _| {
+                if s.index == 100 {
+                    Err(Error::InvalidInput {
+                        what: "read failed",
+                    })
+                } else {
+                    Ok(())
+                }
+            },
+            &mut |ct| {
+                written += ct.len();
+                Ok(())
+            },
+        );
+        assert!(matches!(
+            r,
+            Err(Error::InvalidInput {
+                what: "read failed"
+            })
+        ));
+        // Nothing past the failing batch is written (what was written before
+        // is thrown away with the temporary file by the caller).
+        assert!(written <= 100 * 32, "{written}");
+        let mut writes = 0;
+        let r = seal_range(&c, segs, &batching(320), &mut |_, _| Ok(()), &mut |_| {
+            writes += 1;
+            if writes == 3 {
+                Err(Error::InvalidInput { what: "disk full" })
+            } else {
+                Ok(())
+            }
+        });
+        assert!(matches!(r, Err(Error::InvalidInput { what: "disk full" })));
+        assert_eq!(writes, 3);
+    }
 }

@@ -378,7 +378,9 @@ impl DicomWriter {
     }
 
     /// Like [`DicomWriter::write_native_pixel`], but `fill` writes the value
-    /// itself; it must write exactly `len` bytes.
+    /// itself; it must write exactly `len` bytes. The writer it gets is
+    /// `Send`, so `fill` may hand it to another (scoped) thread, to write
+    /// while the calling thread computes the next bytes.
     ///
     /// # Errors
     ///
@@ -389,7 +391,7 @@ impl DicomWriter {
         tag: Tag,
         vr: VR,
         len: u32,
-        fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+        fill: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
     ) -> Result<()> {
         self.begin_streamed_value(tag, vr, len)?;
         let sink = self.sink()?;
@@ -530,7 +532,7 @@ impl DicomWriter {
     pub fn write_fragment_with(
         &mut self,
         len: u32,
-        fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+        fill: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
     ) -> Result<()> {
         if self.pixel != Pixel::InEncapsulated {
             return Err(Error::WriterState {

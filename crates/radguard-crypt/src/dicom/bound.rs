@@ -9,7 +9,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use radguard_core::AttrPath;
 use radguard_dicom::dicom::core::header::Header;
 use radguard_dicom::dicom::core::value::Value;
-use radguard_dicom::dicom::core::{PrimitiveValue, Tag};
+use radguard_dicom::dicom::core::{PrimitiveValue, Tag, VR};
 use radguard_dicom::dicom::object::InMemDicomObject;
 use radguard_dicom::dicom::object::mem::InMemElement;
 use radguard_dicom::tags::{self, to_attr};
@@ -54,12 +54,25 @@ pub(crate) const IDENTITY_ATTRIBUTES: &[Tag] = &[
     tags::SERIES_INSTANCE_UID,
 ];
 
+fn textual(vr: Option<VR>) -> bool {
+    use VR::{AE, AS, CS, DA, DS, DT, IS, LO, LT, PN, SH, ST, TM, UC, UI, UR, UT};
+    matches!(
+        vr,
+        Some(AE | AS | CS | DA | DS | DT | IS | LO | LT | PN | SH | ST | TM | UC | UI | UR | UT)
+    )
+}
+
 /// The canonical value of an element (format §5.3): text without
-/// surrounding spaces and NULs; bytes as they are; numbers as
-/// little-endian bytes; a marker for sequences.
+/// surrounding spaces and NULs (also when a text attribute arrived as UN);
+/// bytes as they are; numbers as little-endian bytes; a marker for
+/// sequences.
 pub(crate) fn canonical(e: &InMemElement) -> Vec<u8> {
     match e.value() {
         Value::Primitive(p) => match p {
+            // A text attribute that arrived as UN: its bytes are text.
+            PrimitiveValue::U8(v) if textual(tags::dictionary_vr(e.tag())) => {
+                trim_value_bytes(v).to_vec()
+            }
             PrimitiveValue::U8(v) => v.to_vec(),
             PrimitiveValue::U16(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
             PrimitiveValue::I16(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),

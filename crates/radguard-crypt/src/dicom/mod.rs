@@ -195,8 +195,9 @@ macro_rules! run_setters {
             self
         }
 
-        /// Bytes of ciphertext held in memory per batch (default 16 MiB,
-        /// at least one segment). Peak memory is about this plus the header.
+        /// Bytes of ciphertext held in memory per batch (default 8 MiB, at
+        /// least one segment). Peak memory is about five batches (encrypting
+        /// reads, seals and writes batches at the same time) plus the header.
         #[must_use]
         pub fn batch_bytes(mut self, bytes: usize) -> Self {
             self.run.batch_bytes = bytes;
@@ -221,7 +222,7 @@ macro_rules! run_setters {
 
 impl<'a> EncryptOptions<'a> {
     /// Default options: the provider's primary key, 256 KiB segments,
-    /// sequential, 16 MiB batches, never overwrite.
+    /// sequential, 8 MiB batches, never overwrite.
     #[must_use]
     pub fn new() -> Self {
         Self::default()
@@ -260,7 +261,7 @@ impl<'a> EncryptOptions<'a> {
 }
 
 impl<'a> DecryptOptions<'a> {
-    /// Default options: sequential, 16 MiB batches, never overwrite, a
+    /// Default options: sequential, 8 MiB batches, never overwrite, a
     /// changed Patient ID reported but not refused.
     #[must_use]
     pub fn new() -> Self {
@@ -414,6 +415,12 @@ fn native_units(ds: &InMemDicomObject, len: u32, frames: u32) -> (Vec<u64>, u32)
         units.push(u64::from(len) - total);
     }
     (units, frames)
+}
+
+/// The Patient ID digest (known-answer tests).
+#[cfg(test)]
+pub(crate) fn patient_digest_for_kat(key: &[u8; 32], ds: &InMemDicomObject) -> [u8; 32] {
+    bound::patient_digest(key, ds)
 }
 
 fn frames_of(ds: &InMemDicomObject) -> u32 {
