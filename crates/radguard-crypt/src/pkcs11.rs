@@ -498,6 +498,9 @@ impl KeyProvider for Pkcs11Provider {
                     Attribute::Class(ObjectClass::SECRET_KEY),
                     Attribute::KeyType(KeyType::GENERIC_SECRET),
                     Attribute::Token(false),
+                    // A short-lived session object: not a private token
+                    // object the module would protect at rest.
+                    Attribute::Private(false),
                     Attribute::Sensitive(false),
                     Attribute::Extractable(true),
                     Attribute::Value(value.to_vec()),
@@ -532,6 +535,7 @@ impl KeyProvider for Pkcs11Provider {
                 Attribute::Class(ObjectClass::SECRET_KEY),
                 Attribute::KeyType(KeyType::GENERIC_SECRET),
                 Attribute::Token(false),
+                Attribute::Private(false),
                 Attribute::Sensitive(false),
                 Attribute::Extractable(true),
             ];

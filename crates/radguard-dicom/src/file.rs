@@ -1,7 +1,7 @@
 //! Opening files: whole, split into header and pixel data, or just scanned.
 
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use dicom_core::header::Header;
@@ -79,9 +79,7 @@ enum PixelSource {
 impl PixelSource {
     fn read_exact_at(&mut self, off: u64, buf: &mut [u8]) -> Result<()> {
         match self {
-            Self::File { file, path } => file
-                .seek(SeekFrom::Start(off))
-                .and_then(|_| file.read_exact(buf))
+            Self::File { file, path } => read_exact_at(file, off, buf)
                 .map_err(|e| Error::io("cannot read", path, e)),
             Self::Memory(v) => {
                 let s = usize::try_from(off)
@@ -94,6 +92,20 @@ impl PixelSource {
             }
         }
     }
+}
+
+/// Reads `buf.len()` bytes at `off`: one `pread` per call on Unix (no
+/// separate seek; streaming readers call this once per segment).
+#[cfg(unix)]
+fn read_exact_at(file: &mut File, off: u64, buf: &mut [u8]) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, off)
+}
+
+#[cfg(not(unix))]
+fn read_exact_at(file: &mut File, off: u64, buf: &mut [u8]) -> io::Result<()> {
+    use std::io::{Seek, SeekFrom};
+    file.seek(SeekFrom::Start(off))?;
+    file.read_exact(buf)
 }
 
 /// The layout of a split file's pixel data.
