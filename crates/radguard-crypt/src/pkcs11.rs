@@ -472,6 +472,20 @@ impl Pkcs11Provider {
     }
 }
 
+/// The short-lived session object a data key passes through: a readable,
+/// non-private generic secret (not a token object the module protects at
+/// rest), destroyed right after the call.
+fn session_key_template() -> Vec<Attribute> {
+    vec![
+        Attribute::Class(ObjectClass::SECRET_KEY),
+        Attribute::KeyType(KeyType::GENERIC_SECRET),
+        Attribute::Token(false),
+        Attribute::Private(false),
+        Attribute::Sensitive(false),
+        Attribute::Extractable(true),
+    ]
+}
+
 fn context_hash(id: &KeyId, context: &[u8]) -> [u8; 32] {
     let idb = id.as_str().as_bytes();
     let mut h = Sha256::new();
@@ -493,18 +507,10 @@ impl KeyProvider for Pkcs11Provider {
         value.extend_from_slice(data_key.expose_secret());
         value.extend_from_slice(&context_hash(kek, context));
         let wrapped = self.with_session(|s| {
+            let mut template = session_key_template();
+            template.push(Attribute::Value(value.to_vec()));
             let obj = s
-                .create_object(&[
-                    Attribute::Class(ObjectClass::SECRET_KEY),
-                    Attribute::KeyType(KeyType::GENERIC_SECRET),
-                    Attribute::Token(false),
-                    // A short-lived session object: not a private token
-                    // object the module would protect at rest.
-                    Attribute::Private(false),
-                    Attribute::Sensitive(false),
-                    Attribute::Extractable(true),
-                    Attribute::Value(value.to_vec()),
-                ])
+                .create_object(&template)
                 .map_err(call_err("C_CreateObject"))?;
             let r = self.with_kek(s, kek, &|h| s.wrap_key(&Mechanism::AesKeyWrapPad, h, obj));
             let _ = s.destroy_object(obj);
@@ -531,14 +537,7 @@ impl KeyProvider for Pkcs11Provider {
             return Err(Error::Decrypt);
         }
         let value = self.with_session(|s| {
-            let template = [
-                Attribute::Class(ObjectClass::SECRET_KEY),
-                Attribute::KeyType(KeyType::GENERIC_SECRET),
-                Attribute::Token(false),
-                Attribute::Private(false),
-                Attribute::Sensitive(false),
-                Attribute::Extractable(true),
-            ];
+            let template = session_key_template();
             let r = self.with_kek(s, kek, &|h| {
                 s.unwrap_key(&Mechanism::AesKeyWrapPad, h, body, &template)
             })?;

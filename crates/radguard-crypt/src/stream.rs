@@ -42,9 +42,8 @@ fn batch_end(cipher: &SegmentCipher, i: u64, end: u64, batch_bytes: usize) -> (u
 ///
 /// With more than one batch the three stages overlap: a scoped thread
 /// reads batch `k + 1` while the calling thread seals batch `k` (on
-/// `b.exec`) and another scoped thread writes batch `k − 1`. At most five
-/// batch buffers exist at once (one being read, one queued, one being
-/// sealed, one queued, one being written). The first error of any stage
+/// `b.exec`) and another scoped thread writes batch `k − 1`. Four batch
+/// buffers circulate between the stages. The first error of any stage
 /// stops all three.
 pub(crate) fn seal_range(
     cipher: &SegmentCipher,
@@ -72,8 +71,21 @@ pub(crate) fn seal_range(
     let batches = &batches;
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || -> Result<()> {
+            // A fixed set of buffers circulates: no allocation (and no page
+            // faults on fresh memory) after the first few batches.
+            let mut allocated = 0;
             for (k, batch) in batches.iter().enumerate() {
-                let mut buf = recycled.try_recv().unwrap_or_default();
+                let mut buf = match recycled.try_recv() {
+                    Ok(b) => b,
+                    Err(_) if allocated < POOL => {
+                        allocated += 1;
+                        Vec::with_capacity(batch.bytes)
+                    }
+                    Err(_) => match recycled.recv() {
+                        Ok(b) => b,
+                        Err(_) => break, // the writer stopped (its error wins)
+                    },
+                };
                 fill(cipher, batch, &mut buf, read)?;
                 if to_seal.send((k, buf)).is_err() {
                     break; // the sealing stage stopped (its error wins)
@@ -115,6 +127,10 @@ pub(crate) fn seal_range(
         read_result.and(sealed).and(write_result)
     })
 }
+
+/// Batch buffers of a pipelined [`seal_range`]: one being read, one
+/// queued, one being sealed, one being written.
+const POOL: usize = 4;
 
 /// A batch: consecutive segments `first..end`, `bytes` of ciphertext,
 /// `plain` bytes of plaintext.

@@ -66,12 +66,18 @@ fn plain(path: &Path, ts: &str, frames: u32, pixel: Value<InMemDicomObject>, tag
         ));
         let icon = InMemDicomObject::from_element_iter([
             DataElement::new(Tag(0x0028, 0x0010), VR::US, PrimitiveValue::from(2u16)),
-            DataElement::new(Tag(0x7FE0, 0x0010), VR::OB, PrimitiveValue::U8(vec![9; 4].into())),
+            DataElement::new(
+                Tag(0x7FE0, 0x0010),
+                VR::OB,
+                PrimitiveValue::U8(vec![9; 4].into()),
+            ),
         ]);
         obj.put(DataElement::new(
             Tag(0x0088, 0x0200),
             VR::SQ,
-            Value::Sequence(radguard_dicom::dicom::core::value::DataSetSequence::from(vec![icon])),
+            Value::Sequence(radguard_dicom::dicom::core::value::DataSetSequence::from(
+                vec![icon],
+            )),
         ));
     }
     let obj = obj

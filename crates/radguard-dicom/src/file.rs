@@ -79,8 +79,9 @@ enum PixelSource {
 impl PixelSource {
     fn read_exact_at(&mut self, off: u64, buf: &mut [u8]) -> Result<()> {
         match self {
-            Self::File { file, path } => read_exact_at(file, off, buf)
-                .map_err(|e| Error::io("cannot read", path, e)),
+            Self::File { file, path } => {
+                read_exact_at(file, off, buf).map_err(|e| Error::io("cannot read", path, e))
+            }
             Self::Memory(v) => {
                 let s = usize::try_from(off)
                     .map_err(|_| Error::malformed(off, None, "offset out of range"))?;

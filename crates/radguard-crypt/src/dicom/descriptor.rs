@@ -6,6 +6,7 @@ use radguard_core::{AttrPath, AttrTag};
 use radguard_dicom::dicom::core::{Tag, VR};
 use radguard_dicom::tags::{PIXEL_DATA, is_pixel_data};
 
+use crate::envelope::Reader;
 use crate::error::{Error, Result};
 use crate::layout::Layout;
 
@@ -162,96 +163,71 @@ impl W {
     }
 }
 
-struct R<'a> {
-    b: &'a [u8],
-    pos: usize,
+/// A count of items of at least `min_size` bytes each that must fit in
+/// what is left.
+fn count(r: &mut Reader<'_>, min_size: usize) -> Result<usize> {
+    let n = usize::try_from(r.u32()?).map_err(|_| Error::Decrypt)?;
+    if n.saturating_mul(min_size.max(1)) > r.remaining() {
+        return Err(Error::Decrypt);
+    }
+    Ok(n)
 }
 
-impl<'a> R<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        let end = self.pos.checked_add(n).ok_or(Error::Decrypt)?;
-        let s = self.b.get(self.pos..end).ok_or(Error::Decrypt)?;
-        self.pos = end;
-        Ok(s)
+fn read_path(r: &mut Reader<'_>) -> Result<AttrPath> {
+    let n = usize::from(r.u16()?);
+    if n == 0 || n > MAX_PATH_STEPS {
+        return Err(Error::Decrypt);
     }
-    fn u8(&mut self) -> Result<u8> {
-        Ok(self.take(1)?[0])
-    }
-    fn u16(&mut self) -> Result<u16> {
-        let b = self.take(2)?;
-        Ok(u16::from_be_bytes([b[0], b[1]]))
-    }
-    fn u32(&mut self) -> Result<u32> {
-        let b = self.take(4)?;
-        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-    }
-    /// A count of items of at least `min_size` bytes each that must fit in
-    /// what is left.
-    fn count(&mut self, min_size: usize) -> Result<usize> {
-        let n = usize::try_from(self.u32()?).map_err(|_| Error::Decrypt)?;
-        if n.saturating_mul(min_size.max(1)) > self.b.len() - self.pos {
-            return Err(Error::Decrypt);
-        }
-        Ok(n)
-    }
-    fn path(&mut self) -> Result<AttrPath> {
-        let n = usize::from(self.u16()?);
-        if n == 0 || n > MAX_PATH_STEPS {
-            return Err(Error::Decrypt);
-        }
-        let mut p = AttrPath::root();
-        for i in 0..n {
-            let tag = AttrTag::new(self.u16()?, self.u16()?);
-            let item = self.u32()?;
-            p = p.child(tag);
-            let last = i + 1 == n;
-            match (last, item) {
-                (true, NO_ITEM) => {}
-                (false, i) if i != NO_ITEM => p = p.item(i),
-                _ => return Err(Error::Decrypt),
-            }
-        }
-        Ok(p)
-    }
-    fn pixel(&mut self) -> Result<PixelDescriptor> {
-        let tag = Tag(self.u16()?, self.u16()?);
-        let vr_bytes = self.take(2)?;
-        let vr = VR::from_binary([vr_bytes[0], vr_bytes[1]]).ok_or(Error::Decrypt)?;
-        let kind = self.u8()?;
-        let value_len = self.u32()?;
-        let frames = self.u32()?;
-        let frame_units = self.u32()?;
-        let bot_count = self.count(4)?;
-        let offset_table = (0..bot_count)
-            .map(|_| self.u32())
-            .collect::<Result<Vec<_>>>()?;
-        if !is_pixel_data(tag) || !allowed_vr(vr) {
-            return Err(Error::Decrypt);
-        }
-        let kind = match kind {
-            0 if bot_count == 0 => Kind::Native {
-                value_len,
-                frame_units,
-            },
-            1 if tag == PIXEL_DATA && value_len == UNDEFINED && frame_units == 0 => {
-                Kind::Encapsulated { offset_table }
-            }
+    let mut p = AttrPath::root();
+    for i in 0..n {
+        let tag = AttrTag::new(r.u16()?, r.u16()?);
+        let item = r.u32()?;
+        p = p.child(tag);
+        let last = i + 1 == n;
+        match (last, item) {
+            (true, NO_ITEM) => {}
+            (false, i) if i != NO_ITEM => p = p.item(i),
             _ => return Err(Error::Decrypt),
-        };
-        Ok(PixelDescriptor {
-            tag,
-            vr,
-            frames,
-            kind,
-        })
-    }
-    fn end(&self) -> Result<()> {
-        if self.pos == self.b.len() {
-            Ok(())
-        } else {
-            Err(Error::Decrypt)
         }
     }
+    Ok(p)
+}
+
+fn read_vr(r: &mut Reader<'_>) -> Result<VR> {
+    let b = r.take(2)?;
+    VR::from_binary([b[0], b[1]]).ok_or(Error::Decrypt)
+}
+
+fn read_pixel(r: &mut Reader<'_>) -> Result<PixelDescriptor> {
+    let tag = Tag(r.u16()?, r.u16()?);
+    let vr = read_vr(r)?;
+    let kind = r.u8()?;
+    let value_len = r.u32()?;
+    let frames = r.u32()?;
+    let frame_units = r.u32()?;
+    let bot_count = count(r, 4)?;
+    let offset_table = (0..bot_count)
+        .map(|_| r.u32())
+        .collect::<Result<Vec<_>>>()?;
+    if !is_pixel_data(tag) || !allowed_vr(vr) {
+        return Err(Error::Decrypt);
+    }
+    let kind = match kind {
+        0 if bot_count == 0 => Kind::Native {
+            value_len,
+            frame_units,
+        },
+        1 if tag == PIXEL_DATA && value_len == UNDEFINED && frame_units == 0 => {
+            Kind::Encapsulated { offset_table }
+        }
+        _ => return Err(Error::Decrypt),
+    };
+    Ok(PixelDescriptor {
+        tag,
+        vr,
+        frames,
+        kind,
+    })
 }
 
 /// Checks a top-level pixel descriptor against its `units` unit lengths.
@@ -331,11 +307,11 @@ impl Descriptor {
     /// Parses a descriptor of envelope version `version` and checks it
     /// against the stream layout.
     pub(crate) fn parse(version: u8, bytes: &[u8], layout: &Layout) -> Result<Self> {
-        let mut r = R { b: bytes, pos: 0 };
+        let mut r = Reader::new(bytes);
         let units = layout.unit_lens();
         match (version, r.u8()?) {
             (1, DESCRIPTOR_V1) => {
-                let pixel = r.pixel()?;
+                let pixel = read_pixel(&mut r)?;
                 r.end()?;
                 check_pixel(&pixel, units)?;
                 Ok(Self {
@@ -352,11 +328,11 @@ impl Descriptor {
         }
     }
 
-    fn parse_v2(r: &mut R<'_>, units: &[u64]) -> Result<Self> {
+    fn parse_v2(r: &mut Reader<'_>, units: &[u64]) -> Result<Self> {
         let (pixel, pixel_units) = match r.u8()? {
             0 => (None, 0),
             1 => {
-                let p = r.pixel()?;
+                let p = read_pixel(r)?;
                 let n = usize::try_from(r.u32()?).map_err(|_| Error::Decrypt)?;
                 let lens = units.get(..n).ok_or(Error::Decrypt)?;
                 check_pixel(&p, lens)?;
@@ -364,16 +340,15 @@ impl Descriptor {
             }
             _ => return Err(Error::Decrypt),
         };
-        let n_extras = r.count(16)?;
+        let n_extras = count(r, 16)?;
         let mut extras = Vec::with_capacity(n_extras);
         let mut next_unit = pixel_units;
         for _ in 0..n_extras {
-            let path = r.path()?;
-            let vr_bytes = r.take(2)?;
-            let vr = VR::from_binary([vr_bytes[0], vr_bytes[1]]).ok_or(Error::Decrypt)?;
+            let path = read_path(r)?;
+            let vr = read_vr(r)?;
             let value_type = ValueType::from_u8(r.u8()?).ok_or(Error::Decrypt)?;
             let n = r.u32()?;
-            let bot = r.count(4)?;
+            let bot = count(r, 4)?;
             let offset_table = (0..bot).map(|_| r.u32()).collect::<Result<Vec<_>>>()?;
             let count = usize::try_from(n).map_err(|_| Error::Decrypt)?;
             let end = next_unit.checked_add(count).ok_or(Error::Decrypt)?;
@@ -404,14 +379,14 @@ impl Descriptor {
         if next_unit != units.len() || next_unit == 0 {
             return Err(Error::Decrypt);
         }
-        let n_bound = r.count(9)?;
+        let n_bound = count(r, 9)?;
         let mut bound = Vec::with_capacity(n_bound);
         for _ in 0..n_bound {
-            let path = r.path()?;
+            let path = read_path(r)?;
             let value = match r.u8()? {
                 0 => None,
                 1 => {
-                    let len = r.count(1)?;
+                    let len = count(r, 1)?;
                     Some(r.take(len)?.to_vec())
                 }
                 _ => return Err(Error::Decrypt),

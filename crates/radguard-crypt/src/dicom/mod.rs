@@ -196,7 +196,7 @@ macro_rules! run_setters {
         }
 
         /// Bytes of ciphertext held in memory per batch (default 8 MiB, at
-        /// least one segment). Peak memory is about five batches (encrypting
+        /// least one segment). Peak memory is about four batches (encrypting
         /// reads, seals and writes batches at the same time) plus the header.
         #[must_use]
         pub fn batch_bytes(mut self, bytes: usize) -> Self {
