@@ -259,6 +259,9 @@ fn rotate_and_destroy_with_counts() {
         "--id",
         "gen-1",
         "--yes",
+        // Not the default name in the current folder (the crate's).
+        "--cert",
+        s(&dir.path().join("cert.json")),
         s(&enc),
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
