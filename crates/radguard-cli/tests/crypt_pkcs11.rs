@@ -11,17 +11,6 @@ use std::process::{Command, Output};
 
 const PIN: &str = "4321";
 
-fn module() -> Option<PathBuf> {
-    [
-        "/usr/lib/softhsm/libsofthsm2.so",
-        "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-        "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
-    ]
-    .iter()
-    .map(PathBuf::from)
-    .find(|p| p.exists())
-}
-
 struct Hsm {
     dir: tempfile::TempDir,
     conf: PathBuf,
@@ -31,40 +20,9 @@ struct Hsm {
 
 impl Hsm {
     fn new() -> Option<Self> {
-        let module = module()?;
-        Command::new("softhsm2-util")
-            .arg("--version")
-            .output()
-            .ok()?;
+        let module = radguard_testkit::softhsm::module()?;
         let dir = tempfile::tempdir().unwrap();
-        let tokens = dir.path().join("tokens");
-        fs::create_dir(&tokens).unwrap();
-        let conf = dir.path().join("softhsm2.conf");
-        fs::write(
-            &conf,
-            format!(
-                "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-                tokens.display()
-            ),
-        )
-        .unwrap();
-        let ok = Command::new("softhsm2-util")
-            .args([
-                "--init-token",
-                "--free",
-                "--label",
-                "pacs",
-                "--pin",
-                PIN,
-                "--so-pin",
-                "87654321",
-            ])
-            .env("SOFTHSM2_CONF", &conf)
-            .output()
-            .unwrap()
-            .status
-            .success();
-        assert!(ok, "softhsm2-util --init-token");
+        let conf = radguard_testkit::softhsm::init_tokens(dir.path(), &["pacs"], PIN);
         let pin_file = dir.path().join("pin");
         fs::write(&pin_file, format!("{PIN}\n")).unwrap();
         fs::set_permissions(&pin_file, fs::Permissions::from_mode(0o600)).unwrap();

@@ -31,80 +31,16 @@ use radguard_crypt::{Envelope, Error, KeyProvider};
 use common::{EXPLICIT_LE, make_native, pixels, value_of};
 
 const PIN: &str = "1234";
-const SO_PIN: &str = "5678";
-
-/// The SoftHSM2 module, if installed.
-fn module() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("RADGUARD_PKCS11_MODULE") {
-        return Some(PathBuf::from(p));
-    }
-    [
-        "/usr/lib/softhsm/libsofthsm2.so",
-        "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-        "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
-        "/usr/local/lib/softhsm/libsofthsm2.so",
-    ]
-    .iter()
-    .map(PathBuf::from)
-    .find(|p| p.exists())
-}
-
-fn softhsm_util(conf: &Path, args: &[&str]) -> bool {
-    Command::new("softhsm2-util")
-        .args(args)
-        .env("SOFTHSM2_CONF", conf)
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// A SoftHSM2 configuration in `dir` with tokens `labels` initialized.
-fn init_tokens(dir: &Path, labels: &[&str]) -> PathBuf {
-    let tokens = dir.join("tokens");
-    fs::create_dir_all(&tokens).unwrap();
-    let conf = dir.join("softhsm2.conf");
-    fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-            tokens.display()
-        ),
-    )
-    .unwrap();
-    for l in labels {
-        assert!(
-            softhsm_util(
-                &conf,
-                &[
-                    "--init-token",
-                    "--free",
-                    "--label",
-                    l,
-                    "--pin",
-                    PIN,
-                    "--so-pin",
-                    SO_PIN
-                ]
-            ),
-            "softhsm2-util --init-token {l}"
-        );
-    }
-    conf
-}
 
 #[test]
 fn softhsm2() {
-    let (Some(module), true) = (
-        module(),
-        Command::new("softhsm2-util")
-            .arg("--version")
-            .output()
-            .is_ok(),
-    ) else {
+    let Some(module) = radguard_testkit::softhsm::module() else {
         eprintln!("note: softhsm2 not installed, PKCS#11 tests skipped (apt-get install softhsm2)");
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let conf = init_tokens(dir.path(), &["archive", "other", "doomed"]);
+    let conf =
+        radguard_testkit::softhsm::init_tokens(dir.path(), &["archive", "other", "doomed"], PIN);
     let out = Command::new(std::env::current_exe().unwrap())
         .args(["--ignored", "--exact", "softhsm_scenarios", "--nocapture"])
         .env("SOFTHSM2_CONF", &conf)
