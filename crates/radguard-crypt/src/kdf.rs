@@ -41,24 +41,26 @@ pub(crate) fn derive(data_key: &SecretKey, salt: &[u8; 32]) -> StreamKeys {
     }
 }
 
-/// The key of format v2's keyed Patient ID digest:
-/// `HKDF-Expand(PRK, "radguard-crypt v2 patient id key", 32)`.
-pub(crate) fn patient_key(data_key: &SecretKey, salt: &[u8; 32]) -> Zeroizing<[u8; 32]> {
-    let hk = Hkdf::<Sha256>::new(Some(salt), data_key.expose_secret());
-    let mut key = Zeroizing::new([0u8; 32]);
-    let ok = hk.expand(LABEL_PATIENT_KEY, key.as_mut_slice()).is_ok();
+/// `HKDF-SHA-256(salt, IKM = key, info = label, L = 32)`.
+fn hkdf32(key: &SecretKey, salt: &[u8; 32], label: &[u8]) -> Zeroizing<[u8; 32]> {
+    let hk = Hkdf::<Sha256>::new(Some(salt), key.expose_secret());
+    let mut out = Zeroizing::new([0u8; 32]);
+    let ok = hk.expand(label, out.as_mut_slice()).is_ok();
     debug_assert!(ok, "HKDF output length is far below the limit");
-    key
+    out
+}
+
+/// The key of format v2's keyed Patient ID digest:
+/// `HKDF-Expand(PRK, "radguard-crypt v2 patient id key", 32)` with the
+/// stream's `PRK = HKDF-Extract(salt, data key)`.
+pub(crate) fn patient_key(data_key: &SecretKey, salt: &[u8; 32]) -> Zeroizing<[u8; 32]> {
+    hkdf32(data_key, salt, LABEL_PATIENT_KEY)
 }
 
 /// The 32-byte per-wrap key of the local wrapping construction:
 /// `HKDF-SHA-256(salt = wrap_salt, IKM = KEK, info = LABEL_LOCAL_WRAP)`.
 pub(crate) fn local_wrap_key(kek: &SecretKey, wrap_salt: &[u8; 32]) -> Zeroizing<[u8; 32]> {
-    let hk = Hkdf::<Sha256>::new(Some(wrap_salt), kek.expose_secret());
-    let mut key = Zeroizing::new([0u8; 32]);
-    let ok = hk.expand(LABEL_LOCAL_WRAP, key.as_mut_slice()).is_ok();
-    debug_assert!(ok, "HKDF output length is far below the limit");
-    key
+    hkdf32(kek, wrap_salt, LABEL_LOCAL_WRAP)
 }
 
 /// `SHA-256(LABEL_BINDING ‖ BE64(len B) ‖ B ‖ BE64(len X) ‖ X)`: the
