@@ -158,6 +158,8 @@
 //!   OB, OW, OF, OD, OL, OV or UN whose value has at least `P` bytes
 //!   (`P` = 16 by default, configurable; a private sequence read as UN is
 //!   such a value and is encrypted whole);
+//! - an element with VR UN whose dictionary VR is SQ (a public sequence
+//!   read as opaque bytes), encrypted whole;
 //!
 //! and whose value is not empty. A sequence item keeps its other elements;
 //! only the protected element leaves it.

@@ -406,6 +406,16 @@ fn run_jobs(run: &Run<'_>, out: Output, work: &Work<'_>) -> anyhow::Result<Outco
         if rec.status() != Status::Done {
             failed += 1;
         }
+        if rec.status() == Status::Done
+            && rec
+                .reason()
+                .is_some_and(|r| r.code.as_str() == "patient_changed")
+        {
+            out.warn(format_args!(
+                "{}: the Patient ID differs from the one at encryption (relabelled, or pixels transplanted from another patient?); --strict refuses such files",
+                rec.input().map_or("", |p| p.as_str())
+            ));
+        }
         out.line(line);
         records.push(rec);
     }

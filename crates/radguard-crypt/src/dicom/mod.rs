@@ -23,7 +23,8 @@
 //!   [`EncryptOptions::private_threshold`] bytes (default 16: every value
 //!   that holds a 16-byte run). A private sequence that arrives as UN (in
 //!   Implicit VR, or written as UN) is such a value: it is encrypted whole,
-//!   images nested in it included.
+//!   images nested in it included;
+//! - a public sequence that arrived as UN and could not be read as one.
 //!
 //! Each is encrypted in the same stream as the pixel data, under the same
 //! data key, and put back bit for bit by [`decrypt_file`]. A value that

@@ -74,7 +74,10 @@ pub(crate) fn find(ds: &InMemDicomObject, private_threshold: u32) -> Result<Vec<
         let private = is_private_data(tag)
             && bulk_vr(e.vr())
             && value_len(e) >= u64::from(private_threshold.max(1));
-        if !(public || private) || value_len(e) == 0 {
+        // A public sequence that arrived as UN and was not parsed (it may
+        // hold an icon image): encrypted whole.
+        let unparsed_sequence = e.vr() == VR::UN && tags::dictionary_vr(tag) == Some(VR::SQ);
+        if !(public || private || unparsed_sequence) || value_len(e) == 0 {
             return;
         }
         match take_value(e) {
