@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use crate::cipher::SegmentCipher;
 use crate::error::{Error, Result};
 use crate::exec::Executor;
-use crate::layout::Segment;
+use crate::layout::{Segment, TAG_LEN};
 
 /// Default bytes of ciphertext processed per batch (8 MiB; a pipelined
 /// encryption holds up to five).
@@ -126,6 +126,167 @@ pub(crate) fn seal_range(
         }));
         read_result.and(sealed).and(write_result)
     })
+}
+
+/// The shared callbacks of [`seal_range_at`]: `read` fills a segment's
+/// plaintext, `write_at` writes bytes at an offset of the ciphertext; both
+/// may run on several threads at once.
+pub(crate) struct PositionedIo<'a> {
+    pub(crate) read: &'a (dyn Fn(&Segment, &mut [u8]) -> Result<()> + Sync),
+    pub(crate) write_at: &'a (dyn Fn(u64, &[u8]) -> Result<()> + Sync),
+    /// Threads reading (and, apart, writing) each batch, at least 1.
+    pub(crate) threads: usize,
+}
+
+/// [`seal_range`] for outputs written at positions: the same three-stage
+/// pipeline, but the reading and the writing of each batch are each
+/// spread over `io.threads` threads (page-cache copies are CPU work too).
+pub(crate) fn seal_range_at(
+    cipher: &SegmentCipher,
+    segs: Range<u64>,
+    b: &Batching<'_>,
+    io: &PositionedIo<'_>,
+) -> Result<()> {
+    let layout = cipher.layout();
+    let threads = io.threads.max(1);
+    let fill_par = |batch: &Batch, buf: &mut Vec<u8>| -> Result<()> {
+        buf.resize(batch.bytes, 0);
+        let n = batch.end - batch.first;
+        if threads == 1 || n == 1 {
+            return fill_range(cipher, batch.first..batch.end, buf, io.read);
+        }
+        // Contiguous groups of segments, one per thread.
+        let per = n.div_ceil(threads as u64);
+        let mut parts = Vec::new();
+        let mut rest: &mut [u8] = buf;
+        let mut k = batch.first;
+        while k < batch.end {
+            let e = (k + per).min(batch.end);
+            let bytes: usize = (k..e).map(|i| layout.segment(i).ciphertext_len()).sum();
+            let (head, tail) = rest.split_at_mut(bytes);
+            parts.push((k..e, head));
+            rest = tail;
+            k = e;
+        }
+        std::thread::scope(|sc| {
+            let handles: Vec<_> = parts
+                .into_iter()
+                .map(|(r, part)| sc.spawn(move || fill_range(cipher, r, part, io.read)))
+                .collect();
+            handles
+                .into_iter()
+                .try_for_each(|h| h.join().unwrap_or(Err(panicked("reading"))))
+        })
+    };
+    let write_par = |batch: &Batch, buf: &[u8]| -> Result<()> {
+        let at = layout.segment(batch.first).ciphertext_offset;
+        if threads == 1 || buf.len() < 2 * TAG_LEN {
+            return (io.write_at)(at, buf);
+        }
+        let chunk = buf.len().div_ceil(threads);
+        std::thread::scope(|sc| {
+            let handles: Vec<_> = buf
+                .chunks(chunk)
+                .enumerate()
+                .map(|(i, part)| sc.spawn(move || (io.write_at)(at + (i * chunk) as u64, part)))
+                .collect();
+            handles
+                .into_iter()
+                .try_for_each(|h| h.join().unwrap_or(Err(panicked("writing"))))
+        })
+    };
+    let batches = batches(cipher, segs, b.batch_bytes);
+    if batches.len() <= 1 {
+        let mut buf = Vec::new();
+        for batch in &batches {
+            fill_par(batch, &mut buf)?;
+            cipher.seal_segments(batch.first, &mut buf, b.exec)?;
+            write_par(batch, &buf)?;
+            if let Some(p) = b.progress {
+                p(batch.plain);
+            }
+        }
+        return Ok(());
+    }
+    let (to_seal, sealing) = mpsc::sync_channel::<(usize, Vec<u8>)>(1);
+    let (to_write, writing) = mpsc::sync_channel::<(usize, Vec<u8>)>(1);
+    let (recycle, recycled) = mpsc::channel::<Vec<u8>>();
+    let batches = &batches;
+    let (fill_par, write_par) = (&fill_par, &write_par);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || -> Result<()> {
+            let mut allocated = 0;
+            for (k, batch) in batches.iter().enumerate() {
+                let mut buf = match recycled.try_recv() {
+                    Ok(b) => b,
+                    Err(_) if allocated < POOL => {
+                        allocated += 1;
+                        Vec::with_capacity(batch.bytes)
+                    }
+                    Err(_) => match recycled.recv() {
+                        Ok(b) => b,
+                        Err(_) => break,
+                    },
+                };
+                fill_par(batch, &mut buf)?;
+                if to_seal.send((k, buf)).is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        });
+        let writer = scope.spawn(move || -> Result<()> {
+            for (k, buf) in writing {
+                write_par(&batches[k], &buf)?;
+                let _ = recycle.send(buf);
+            }
+            Ok(())
+        });
+        let mut sealed = Ok(());
+        for (k, mut buf) in sealing.iter() {
+            let batch = &batches[k];
+            if let Err(e) = cipher.seal_segments(batch.first, &mut buf, b.exec) {
+                sealed = Err(e);
+                break;
+            }
+            if to_write.send((k, buf)).is_err() {
+                break;
+            }
+            if let Some(p) = b.progress {
+                p(batch.plain);
+            }
+        }
+        drop(sealing);
+        drop(to_write);
+        let read_result = reader.join().unwrap_or(Err(panicked("reading")));
+        let write_result = writer.join().unwrap_or(Err(panicked("writing")));
+        read_result.and(sealed).and(write_result)
+    })
+}
+
+fn panicked(op: &'static str) -> Error {
+    Error::Io {
+        op,
+        source: std::io::Error::other("a worker thread panicked"),
+    }
+}
+
+/// Lays the plaintext of segments `segs` out in `buf` (each segment
+/// followed by room for its tag).
+fn fill_range(
+    cipher: &SegmentCipher,
+    segs: Range<u64>,
+    buf: &mut [u8],
+    read: &(dyn Fn(&Segment, &mut [u8]) -> Result<()> + Sync),
+) -> Result<()> {
+    let layout = cipher.layout();
+    let mut off = 0usize;
+    for k in segs {
+        let s = layout.segment(k);
+        read(&s, &mut buf[off..off + s.plaintext_len])?;
+        off += s.ciphertext_len();
+    }
+    Ok(())
 }
 
 /// Batch buffers of a pipelined [`seal_range`]: one being read, one
@@ -267,6 +428,66 @@ mod tests {
         let p = StaticKey::new(KeyId::new("k").unwrap(), SecretKey::from_bytes([1; 32]));
         let units = crate::envelope::decrypt_units(&p, &env, &whole, b"ctx", &Sequential).unwrap();
         assert_eq!(units.concat(), data);
+    }
+
+    /// Positional sealing with several reader and writer threads writes
+    /// the same ciphertext as the streamed one, and reports a failing write.
+    #[test]
+    fn positional_sealing_is_the_plain_sealing() {
+        use std::sync::Mutex;
+        let data: Vec<u8> = (0..5000u32).map(|i| (i * 13 % 251) as u8).collect();
+        let (_env, c) = cipher(vec![1234, 3766]);
+        let segs = 0..c.layout().segment_count();
+        let mut expected = Vec::new();
+        let read = |s: &Segment, buf: &mut [u8]| -> Result<()> {
+            let at = s.plaintext_offset as usize;
+            buf.copy_from_slice(&data[at..at + buf.len()]);
+            Ok(())
+        };
+        seal_range(
+            &c,
+            segs.clone(),
+            &batching(1 << 20),
+            &mut |s, b| read(s, b),
+            &mut |ct| {
+                expected.extend_from_slice(ct);
+                Ok(())
+            },
+        )
+        .unwrap();
+        for (threads, batch) in [(1, 1 << 20), (2, 1 << 20), (3, 320), (2, 1), (4, 1000)] {
+            let out = Mutex::new(vec![0u8; expected.len()]);
+            let write_at = |at: u64, bytes: &[u8]| -> Result<()> {
+                let at = at as usize;
+                out.lock().unwrap()[at..at + bytes.len()].copy_from_slice(bytes);
+                Ok(())
+            };
+            let io = PositionedIo {
+                read: &read,
+                write_at: &write_at,
+                threads,
+            };
+            seal_range_at(&c, segs.clone(), &batching(batch), &io).unwrap();
+            assert_eq!(
+                out.into_inner().unwrap(),
+                expected,
+                "{threads} threads, {batch}"
+            );
+        }
+        let failing = |at: u64, _: &[u8]| -> Result<()> {
+            if at > 2000 {
+                Err(Error::InvalidInput { what: "disk full" })
+            } else {
+                Ok(())
+            }
+        };
+        let io = PositionedIo {
+            read: &read,
+            write_at: &failing,
+            threads: 2,
+        };
+        let r = seal_range_at(&c, segs, &batching(320), &io);
+        assert!(matches!(r, Err(Error::InvalidInput { what: "disk full" })));
     }
 
     /// An error in any stage stops the pipeline and is the one returned.

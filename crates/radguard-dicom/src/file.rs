@@ -77,7 +77,7 @@ enum PixelSource {
 }
 
 impl PixelSource {
-    fn read_exact_at(&mut self, off: u64, buf: &mut [u8]) -> Result<()> {
+    fn read_exact_at(&self, off: u64, buf: &mut [u8]) -> Result<()> {
         match self {
             Self::File { file, path } => {
                 read_exact_at(file, off, buf).map_err(|e| Error::io("cannot read", path, e))
@@ -96,14 +96,14 @@ impl PixelSource {
 }
 
 /// Reads `buf.len()` bytes at `off`: one `pread` per call on Unix (no
-/// separate seek; streaming readers call this once per segment).
+/// separate seek, and several threads may read at once).
 #[cfg(unix)]
-fn read_exact_at(file: &mut File, off: u64, buf: &mut [u8]) -> io::Result<()> {
+fn read_exact_at(file: &File, off: u64, buf: &mut [u8]) -> io::Result<()> {
     std::os::unix::fs::FileExt::read_exact_at(file, buf, off)
 }
 
 #[cfg(not(unix))]
-fn read_exact_at(file: &mut File, off: u64, buf: &mut [u8]) -> io::Result<()> {
+fn read_exact_at(mut file: &File, off: u64, buf: &mut [u8]) -> io::Result<()> {
     use std::io::{Seek, SeekFrom};
     file.seek(SeekFrom::Start(off))?;
     file.read_exact(buf)
@@ -259,6 +259,10 @@ impl SplitFile {
     /// [`Error::WriterState`] if there is no native pixel data or the range
     /// is outside it; I/O errors.
     pub fn read_native_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        self.pixel_reader().read_native_at(offset, buf)
+    }
+
+    fn read_native_shared(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
         let (start, len) = self.native()?;
         let end = offset
             .checked_add(buf.len() as u64)
@@ -292,6 +296,17 @@ impl SplitFile {
     /// [`Error::WriterState`] if there is no such fragment or the range is
     /// outside it; I/O errors.
     pub fn read_fragment_at(&mut self, index: usize, offset: u64, buf: &mut [u8]) -> Result<()> {
+        self.pixel_reader().read_fragment_at(index, offset, buf)
+    }
+
+    /// Shared, `Sync` read access to the pixel data, so that several
+    /// threads can read different parts at once.
+    #[must_use]
+    pub fn pixel_reader(&self) -> PixelReader<'_> {
+        PixelReader { file: self }
+    }
+
+    fn read_fragment_shared(&self, index: usize, offset: u64, buf: &mut [u8]) -> Result<()> {
         let f = self.fragment(index)?;
         let end = offset
             .checked_add(buf.len() as u64)
@@ -372,6 +387,34 @@ impl SplitFile {
                 w.end_encapsulated()
             }
         }
+    }
+}
+
+/// Shared read access to a [`SplitFile`]'s pixel data
+/// ([`SplitFile::pixel_reader`]): it is `Sync`, and on Unix each read is
+/// one `pread`, so several threads can read at once.
+#[derive(Debug, Clone, Copy)]
+pub struct PixelReader<'a> {
+    file: &'a SplitFile,
+}
+
+impl PixelReader<'_> {
+    /// As [`SplitFile::read_native_at`].
+    ///
+    /// # Errors
+    ///
+    /// As [`SplitFile::read_native_at`].
+    pub fn read_native_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        self.file.read_native_shared(offset, buf)
+    }
+
+    /// As [`SplitFile::read_fragment_at`].
+    ///
+    /// # Errors
+    ///
+    /// As [`SplitFile::read_fragment_at`].
+    pub fn read_fragment_at(&self, index: usize, offset: u64, buf: &mut [u8]) -> Result<()> {
+        self.file.read_fragment_shared(index, offset, buf)
     }
 }
 

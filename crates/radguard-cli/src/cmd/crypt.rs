@@ -484,6 +484,8 @@ pub(crate) fn encrypt(args: &EncryptArgs, out: Output) -> anyhow::Result<Outcome
             .segment_size(args.segment_size)
             .private_threshold(args.private_threshold)
             .executor(&exec)
+            // As many readers and writers as cipher threads (`--jobs`).
+            .io_threads(rayon::current_num_threads())
             .progress(tick);
         Ok(encrypt_file(&job.input, &job.output, provider, &opts)?)
     })

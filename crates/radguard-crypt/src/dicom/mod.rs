@@ -74,7 +74,7 @@ use crate::error::{Error, Result};
 use crate::exec::{Executor, Sequential};
 use crate::layout::Layout;
 use crate::provider::KeyProvider;
-use crate::stream::{Batching, DEFAULT_BATCH, open_range, seal_range};
+use crate::stream::{Batching, DEFAULT_BATCH, PositionedIo, open_range, seal_range, seal_range_at};
 
 /// The private group of the radguard-crypt block.
 pub const PRIVATE_GROUP: u16 = 0x7FE1;
@@ -128,6 +128,7 @@ pub struct DecryptOptions<'a> {
 #[derive(Clone, Copy)]
 struct RunOptions<'a> {
     exec: &'a dyn Executor,
+    io_threads: usize,
     batch_bytes: usize,
     progress: Option<&'a (dyn Fn(u64) + Sync)>,
     write: WriteOptions,
@@ -137,6 +138,7 @@ impl Default for RunOptions<'_> {
     fn default() -> Self {
         Self {
             exec: &Sequential,
+            io_threads: 1,
             batch_bytes: DEFAULT_BATCH,
             progress: None,
             write: WriteOptions::new(),
@@ -193,6 +195,16 @@ macro_rules! run_setters {
         #[must_use]
         pub fn executor(mut self, exec: &'a dyn Executor) -> Self {
             self.run.exec = exec;
+            self
+        }
+
+        /// Threads that read, and threads that write, each batch while
+        /// encrypting (default 1; the CLI uses `--jobs`): on memory-backed
+        /// storage copying bytes in and out of the page cache costs as much
+        /// CPU as the cipher.
+        #[must_use]
+        pub fn io_threads(mut self, n: usize) -> Self {
+            self.run.io_threads = n.max(1);
             self
         }
 
@@ -501,7 +513,7 @@ pub fn encrypt_file(
     provider: &dyn KeyProvider,
     opts: &EncryptOptions<'_>,
 ) -> Result<EncryptionInfo> {
-    let mut split = ReadOptions::new().open_split(input.as_ref())?;
+    let split = ReadOptions::new().open_split(input.as_ref())?;
     let ds = split.header().dataset();
     if ds
         .get(CREATOR_TAG)
@@ -609,39 +621,61 @@ pub fn encrypt_file(
     let ct_len = u32::try_from(ct_len).map_err(|_| Error::Unsupported {
         what: "more than 4 GiB of ciphertext (the format limit for one instance)",
     })?;
-    let r = w.write_native_pixel_with(CIPHERTEXT_TAG, VR::OB, ct_len, |out| {
-        let r = seal_range(
-            &cipher,
-            0..cipher.layout().segment_count(),
-            &batching,
-            &mut |seg, buf| {
-                if seg.unit >= pixel_units {
-                    let unit =
-                        extra_units
-                            .get(seg.unit - pixel_units)
-                            .ok_or(Error::InvalidInput {
-                                what: "unit out of range",
-                            })?;
-                    let from = usize::try_from(seg.offset_in_unit).unwrap_or(usize::MAX);
-                    let src = unit
-                        .get(from..from + buf.len())
-                        .ok_or(Error::InvalidInput {
-                            what: "unit out of range",
-                        })?;
-                    buf.copy_from_slice(src);
-                    return Ok(());
-                }
-                if encapsulated {
-                    split.read_fragment_at(seg.unit, seg.offset_in_unit, buf)
-                } else {
-                    split.read_native_at(seg.plaintext_offset, buf)
-                }
-                .map_err(Error::from)
-            },
-            &mut |ct| io_write(out, ct),
-        );
-        with_failure(&mut failure, r)
-    });
+    let split = split.pixel_reader();
+    let read = |seg: &crate::layout::Segment, buf: &mut [u8]| -> Result<()> {
+        if seg.unit >= pixel_units {
+            let unit = extra_units
+                .get(seg.unit - pixel_units)
+                .ok_or(Error::InvalidInput {
+                    what: "unit out of range",
+                })?;
+            let from = usize::try_from(seg.offset_in_unit).unwrap_or(usize::MAX);
+            let src = unit
+                .get(from..from + buf.len())
+                .ok_or(Error::InvalidInput {
+                    what: "unit out of range",
+                })?;
+            buf.copy_from_slice(src);
+            return Ok(());
+        }
+        if encapsulated {
+            split.read_fragment_at(seg.unit, seg.offset_in_unit, buf)
+        } else {
+            split.read_native_at(seg.plaintext_offset, buf)
+        }
+        .map_err(Error::from)
+    };
+    let segments = 0..cipher.layout().segment_count();
+    let r = if w.supports_positional() {
+        w.write_native_pixel_at(CIPHERTEXT_TAG, VR::OB, ct_len, |value| {
+            let write_at = |at: u64, bytes: &[u8]| -> Result<()> {
+                value.write_at(at, bytes).map_err(|source| Error::Io {
+                    op: "writing the output",
+                    source,
+                })
+            };
+            let io = PositionedIo {
+                read: &read,
+                write_at: &write_at,
+                threads: opts.run.io_threads,
+            };
+            with_failure(
+                &mut failure,
+                seal_range_at(&cipher, segments, &batching, &io),
+            )
+        })
+    } else {
+        w.write_native_pixel_with(CIPHERTEXT_TAG, VR::OB, ct_len, |out| {
+            let r = seal_range(
+                &cipher,
+                segments,
+                &batching,
+                &mut |s, b| read(s, b),
+                &mut |ct| io_write(out, ct),
+            );
+            with_failure(&mut failure, r)
+        })
+    };
     finish(failure, r)?;
     w.write_elements(header.iter().filter(|e| e.tag() > CIPHERTEXT_TAG))?;
     w.commit()?;
