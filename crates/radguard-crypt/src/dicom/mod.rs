@@ -199,9 +199,9 @@ macro_rules! run_setters {
         }
 
         /// Threads that read, and threads that write, each batch while
-        /// encrypting (default 1; the CLI uses `--jobs`): on memory-backed
-        /// storage copying bytes in and out of the page cache costs as much
-        /// CPU as the cipher.
+        /// encrypting (default 1; the CLI uses `--jobs`; decryption ignores
+        /// it): on memory-backed storage copying bytes in and out of the
+        /// page cache costs as much CPU as the cipher.
         #[must_use]
         pub fn io_threads(mut self, n: usize) -> Self {
             self.run.io_threads = n.max(1);
