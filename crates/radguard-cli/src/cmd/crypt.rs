@@ -484,8 +484,10 @@ pub(crate) fn encrypt(args: &EncryptArgs, out: Output) -> anyhow::Result<Outcome
             .segment_size(args.segment_size)
             .private_threshold(args.private_threshold)
             .executor(&exec)
-            // As many readers and writers as cipher threads (`--jobs`).
-            .io_threads(rayon::current_num_threads())
+            // Half as many readers (and writers) as cipher threads: on two
+            // cores one of each overlaps best with the cipher (measured with
+            // benches/crypt_e2e.py); more only add contention there.
+            .io_threads((rayon::current_num_threads() / 2).max(1))
             .progress(tick);
         Ok(encrypt_file(&job.input, &job.output, provider, &opts)?)
     })
