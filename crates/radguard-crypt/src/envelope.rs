@@ -224,7 +224,7 @@ impl Envelope {
         }
         let bound = encode_bound(&salt, &keys.commitment, &layout, metadata);
         let binding = kdf::binding(&bound, context);
-        let cipher = SegmentCipher::new(&keys, binding, layout.clone());
+        let cipher = SegmentCipher::new(&keys, binding, layout.clone())?;
         let envelope = Self {
             version: VERSION,
             kek_id,
@@ -265,7 +265,7 @@ impl Envelope {
         let binding = kdf::binding(&self.bound, context);
         let patient = kdf::patient_key(&data_key, &self.salt);
         Ok((
-            SegmentCipher::new(&keys, binding, self.layout.clone()),
+            SegmentCipher::new(&keys, binding, self.layout.clone())?,
             patient,
         ))
     }

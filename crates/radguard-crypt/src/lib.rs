@@ -26,7 +26,8 @@
 //!   instance encrypts and decrypts in well under 128 MiB of memory, its
 //!   segments spread over all cores ([`Executor`]).
 //!
-//! The construction is AES-256-GCM (RustCrypto `aes-gcm`) in a STREAM-style
+//! The construction is AES-256-GCM (`ring`'s one-pass assembly for the
+//! segments, RustCrypto `aes-gcm` for the local key wrap) in a STREAM-style
 //! segmented mode with HKDF-SHA-256 subkeys and a key commitment;
 //! [`format`](mod@format) specifies the on-disk format, version 2 (and the
 //! version 1 it still reads), byte by byte.
@@ -109,7 +110,10 @@
 //!   element (visible in the segment table, as with any AEAD).
 //! - Keys are [`SecretKey`](radguard_core::SecretKey)s, zeroized on drop;
 //!   derived keys live in zeroizing buffers and `aes-gcm`'s `zeroize`
-//!   feature clears round keys. Nothing here prints or logs key material.
+//!   feature clears the key wrap's round keys. `ring`, which encrypts the
+//!   segments, does not clear its AES round keys when a cipher is dropped
+//!   (the payload key they expand is cleared). Nothing here prints or logs
+//!   key material.
 //! - Crypto-erase is as strong as the destruction of every copy of the KEK:
 //!   see the notes on [`LocalKeyring`].
 
