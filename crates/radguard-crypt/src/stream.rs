@@ -40,11 +40,7 @@ fn batch_end(cipher: &SegmentCipher, i: u64, end: u64, batch_bytes: usize) -> (u
 /// Seals the consecutive segments `segs`: `read` fills each segment's
 /// plaintext, `write` receives the ciphertext in order.
 ///
-/// With more than one batch the three stages overlap: a scoped thread
-/// reads batch `k + 1` while the calling thread seals batch `k` (on
-/// `b.exec`) and another scoped thread writes batch `k − 1`. Four batch
-/// buffers circulate between the stages. The first error of any stage
-/// stops all three.
+/// With more than one batch the three stages overlap (see [`pipeline`]).
 pub(crate) fn seal_range(
     cipher: &SegmentCipher,
     segs: Range<u64>,
@@ -52,80 +48,13 @@ pub(crate) fn seal_range(
     read: &mut (dyn FnMut(&Segment, &mut [u8]) -> Result<()> + Send),
     write: &mut (dyn FnMut(&[u8]) -> Result<()> + Send),
 ) -> Result<()> {
-    let batches = batches(cipher, segs, b.batch_bytes);
-    if batches.len() <= 1 {
-        let mut buf = Vec::new();
-        for batch in &batches {
-            fill(cipher, batch, &mut buf, read)?;
-            cipher.seal_segments(batch.first, &mut buf, b.exec)?;
-            write(&buf)?;
-            if let Some(p) = b.progress {
-                p(batch.plain);
-            }
-        }
-        return Ok(());
-    }
-    let (to_seal, sealing) = mpsc::sync_channel::<(usize, Vec<u8>)>(1);
-    let (to_write, writing) = mpsc::sync_channel::<Vec<u8>>(1);
-    let (recycle, recycled) = mpsc::channel::<Vec<u8>>();
-    let batches = &batches;
-    std::thread::scope(|scope| {
-        let reader = scope.spawn(move || -> Result<()> {
-            // A fixed set of buffers circulates: no allocation (and no page
-            // faults on fresh memory) after the first few batches.
-            let mut allocated = 0;
-            for (k, batch) in batches.iter().enumerate() {
-                let mut buf = match recycled.try_recv() {
-                    Ok(b) => b,
-                    Err(_) if allocated < POOL => {
-                        allocated += 1;
-                        Vec::with_capacity(batch.bytes)
-                    }
-                    Err(_) => match recycled.recv() {
-                        Ok(b) => b,
-                        Err(_) => break, // the writer stopped (its error wins)
-                    },
-                };
-                fill(cipher, batch, &mut buf, read)?;
-                if to_seal.send((k, buf)).is_err() {
-                    break; // the sealing stage stopped (its error wins)
-                }
-            }
-            Ok(())
-        });
-        let writer = scope.spawn(move || -> Result<()> {
-            for buf in writing {
-                write(&buf)?;
-                let _ = recycle.send(buf);
-            }
-            Ok(())
-        });
-        let mut sealed = Ok(());
-        for (k, mut buf) in sealing.iter() {
-            let batch = &batches[k];
-            if let Err(e) = cipher.seal_segments(batch.first, &mut buf, b.exec) {
-                sealed = Err(e);
-                break;
-            }
-            if to_write.send(buf).is_err() {
-                break; // the writer stopped (its error wins)
-            }
-            if let Some(p) = b.progress {
-                p(batch.plain);
-            }
-        }
-        drop(sealing);
-        drop(to_write);
-        let read_result = reader.join().unwrap_or(Err(Error::Io {
-            op: "reading (a reader thread panicked)",
-            source: std::io::Error::other("thread panicked"),
-        }));
-        let write_result = writer.join().unwrap_or(Err(Error::Io {
-            op: "writing (a writer thread panicked)",
-            source: std::io::Error::other("thread panicked"),
-        }));
-        read_result.and(sealed).and(write_result)
-    })
+    pipeline(
+        cipher,
+        &batches(cipher, segs, b.batch_bytes),
+        b,
+        |batch, buf| fill(cipher, batch, buf, read),
+        |_, buf| write(buf),
+    )
 }
 
 /// The shared callbacks of [`seal_range_at`]: `read` fills a segment's
@@ -195,13 +124,33 @@ pub(crate) fn seal_range_at(
                 .try_for_each(|h| h.join().unwrap_or(Err(panicked("writing"))))
         })
     };
-    let batches = batches(cipher, segs, b.batch_bytes);
+    pipeline(
+        cipher,
+        &batches(cipher, segs, b.batch_bytes),
+        b,
+        fill_par,
+        write_par,
+    )
+}
+
+/// Runs `fill`, sealing and `write` over `batches`. With more than one
+/// batch the three stages overlap: a scoped thread fills batch `k + 1`
+/// while the calling thread seals batch `k` (on `b.exec`) and another
+/// scoped thread writes batch `k − 1`. Four batch buffers circulate
+/// between the stages. The first error of any stage stops all three.
+fn pipeline(
+    cipher: &SegmentCipher,
+    batches: &[Batch],
+    b: &Batching<'_>,
+    mut fill: impl FnMut(&Batch, &mut Vec<u8>) -> Result<()> + Send,
+    mut write: impl FnMut(&Batch, &[u8]) -> Result<()> + Send,
+) -> Result<()> {
     if batches.len() <= 1 {
         let mut buf = Vec::new();
-        for batch in &batches {
-            fill_par(batch, &mut buf)?;
+        for batch in batches {
+            fill(batch, &mut buf)?;
             cipher.seal_segments(batch.first, &mut buf, b.exec)?;
-            write_par(batch, &buf)?;
+            write(batch, &buf)?;
             if let Some(p) = b.progress {
                 p(batch.plain);
             }
@@ -211,10 +160,10 @@ pub(crate) fn seal_range_at(
     let (to_seal, sealing) = mpsc::sync_channel::<(usize, Vec<u8>)>(1);
     let (to_write, writing) = mpsc::sync_channel::<(usize, Vec<u8>)>(1);
     let (recycle, recycled) = mpsc::channel::<Vec<u8>>();
-    let batches = &batches;
-    let (fill_par, write_par) = (&fill_par, &write_par);
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || -> Result<()> {
+            // A fixed set of buffers circulates: no allocation (and no page
+            // faults on fresh memory) after the first few batches.
             let mut allocated = 0;
             for (k, batch) in batches.iter().enumerate() {
                 let mut buf = match recycled.try_recv() {
@@ -225,19 +174,19 @@ pub(crate) fn seal_range_at(
                     }
                     Err(_) => match recycled.recv() {
                         Ok(b) => b,
-                        Err(_) => break,
+                        Err(_) => break, // the writer stopped (its error wins)
                     },
                 };
-                fill_par(batch, &mut buf)?;
+                fill(batch, &mut buf)?;
                 if to_seal.send((k, buf)).is_err() {
-                    break;
+                    break; // the sealing stage stopped (its error wins)
                 }
             }
             Ok(())
         });
         let writer = scope.spawn(move || -> Result<()> {
             for (k, buf) in writing {
-                write_par(&batches[k], &buf)?;
+                write(&batches[k], &buf)?;
                 let _ = recycle.send(buf);
             }
             Ok(())
@@ -250,7 +199,7 @@ pub(crate) fn seal_range_at(
                 break;
             }
             if to_write.send((k, buf)).is_err() {
-                break;
+                break; // the writer stopped (its error wins)
             }
             if let Some(p) = b.progress {
                 p(batch.plain);
@@ -289,8 +238,8 @@ fn fill_range(
     Ok(())
 }
 
-/// Batch buffers of a pipelined [`seal_range`]: one being read, one
-/// queued, one being sealed, one being written.
+/// Batch buffers of a [`pipeline`]: one being filled, one queued, one
+/// being sealed, one being written.
 const POOL: usize = 4;
 
 /// A batch: consecutive segments `first..end`, `bytes` of ciphertext,
