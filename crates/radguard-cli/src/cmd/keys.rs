@@ -8,13 +8,13 @@ use radguard_crypt::dicom::{
     DecryptOptions, EncryptedFile, EncryptionInfo, Rewrap, encryption_info, rewrap_file,
 };
 use radguard_crypt::{KeyInfo, KeyProvider, KeyStatus, LocalKeyring};
-use radguard_wipe::{Certificate, CryptoErase, KeyStore};
+use radguard_wipe::{Certificate, CryptoErase};
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::Outcome;
 use crate::audit::{Audit, AuditArg, now_ms};
-use crate::cmd::crypt::{JobsArg, KeyringArg};
+use crate::cmd::crypt::{JobsArg, KeySourceArg, KeyringArg};
 use crate::evidence::CertArgs;
 use crate::output::{Output, chain};
 use crate::progress::{Progress, Unit};
@@ -50,7 +50,7 @@ enum KeysCommand {
     /// keys stay for decryption until destroyed.
     Rotate {
         #[command(flatten)]
-        keyring: KeyringArg,
+        keyring: KeySourceArg,
         /// The new key's id (default: derived from the key).
         #[arg(long, value_name = "ID")]
         id: Option<KeyId>,
@@ -66,7 +66,7 @@ enum KeysCommand {
     /// becomes unrecoverable. Counts the instances affected under PATH.
     Destroy {
         #[command(flatten)]
-        keyring: KeyringArg,
+        keyring: KeySourceArg,
         /// The key to destroy.
         #[arg(long, value_name = "ID")]
         id: KeyId,
@@ -101,7 +101,7 @@ pub(crate) fn run(args: &Args, out: Output) -> anyhow::Result<Outcome> {
             jobs,
             audit,
             paths,
-        } => rotate(&keyring.path()?, id.clone(), jobs, audit, paths, out),
+        } => rotate(keyring, id.clone(), jobs, audit, paths, out),
         KeysCommand::Destroy {
             keyring,
             id,
@@ -112,7 +112,7 @@ pub(crate) fn run(args: &Args, out: Output) -> anyhow::Result<Outcome> {
             paths,
         } => {
             let req = DestroyRequest {
-                keyring: keyring.path()?,
+                keyring,
                 id,
                 yes: *yes,
                 jobs,
@@ -286,7 +286,7 @@ fn failure(file: &Path, e: &radguard_crypt::Error) -> Failure {
 }
 
 fn rotate(
-    path: &PathBuf,
+    keys: &KeySourceArg,
     id: Option<KeyId>,
     jobs: &JobsArg,
     audit: &AuditArg,
@@ -296,15 +296,10 @@ fn rotate(
     let audit = Audit::open(audit)?;
     let started = now_ms();
     let files = files_under(paths)?;
-    let new_id = {
-        let mut ring = LocalKeyring::open_for_update(path)?;
-        let new_id = ring.generate_key(id)?;
-        ring.set_primary(&new_id)?;
-        ring.save()?;
-        new_id
-    };
+    let new_id = keys.new_primary_key(id)?;
     out.line(format_args!("created key {new_id} (primary)"));
-    let ring = LocalKeyring::open(path)?;
+    let opened = keys.open()?;
+    let ring = opened.provider();
     let pool = jobs.pool()?;
     let progress = Progress::new(out, files.len() as u64, Unit::Files, "re-wrap");
     let opts = DecryptOptions::new().overwrite(true);
@@ -315,7 +310,7 @@ fn rotate(
             .map(|f| {
                 let r = match encryption_info(f) {
                     Ok(None) | Err(radguard_crypt::Error::Dicom(_)) => Ok(None),
-                    Ok(Some(_)) => rewrap_file(f, f, &ring, Some(&new_id), &opts)
+                    Ok(Some(_)) => rewrap_file(f, f, ring, Some(&new_id), &opts)
                         .map(|r| Some(matches!(r, Rewrap::Rewrapped { .. }))),
                     Err(e) => Err(e),
                 };
@@ -391,7 +386,7 @@ struct DestroyReport {
 
 /// What `keys destroy` was asked to do.
 struct DestroyRequest<'a> {
-    keyring: PathBuf,
+    keyring: &'a KeySourceArg,
     id: &'a KeyId,
     yes: bool,
     jobs: &'a JobsArg,
@@ -407,7 +402,7 @@ fn skipped(mut rec: AuditRecord, why: &'static str) -> AuditRecord {
 
 fn destroy(req: &DestroyRequest<'_>, out: Output) -> anyhow::Result<Outcome> {
     let DestroyRequest {
-        keyring: ref path,
+        keyring: keys,
         id,
         yes,
         jobs,
@@ -418,16 +413,17 @@ fn destroy(req: &DestroyRequest<'_>, out: Output) -> anyhow::Result<Outcome> {
     let audit = Audit::open(audit)?;
     let started = now_ms();
     // Check the key exists and is live before scanning anything.
-    {
-        let ring = LocalKeyring::open(path)?;
-        match ring.keys().iter().find(|k| &k.id == id) {
-            None => bail!("key {id} is not in keyring {}", path.display()),
-            Some(k) if k.status == KeyStatus::Destroyed => {
+    let was_primary = {
+        let ring = keys.open()?;
+        match ring.status(id)? {
+            None => bail!("key {id} is not in {}", ring.name()),
+            Some(KeyStatus::Destroyed) => {
                 bail!("key {id} was already destroyed")
             }
             Some(_) => {}
         }
-    }
+        ring.provider().primary_key_id().ok().as_ref() == Some(id)
+    };
     let (under_key, unreadable) = if paths.is_empty() {
         (Vec::new(), Vec::new())
     } else {
@@ -456,28 +452,21 @@ fn destroy(req: &DestroyRequest<'_>, out: Output) -> anyhow::Result<Outcome> {
     }
     // The certificate's key and path are checked before the key goes.
     let pending = cert.prepare("crypto-erase-certificate", out)?;
-    let mut ring = LocalKeyring::open_for_update(path)?;
-    let was_primary = ring.primary_key_id().ok().as_ref() == Some(id);
-    ring.destroy_key(id)?;
-    ring.save()?;
-    drop(ring);
+    let (store_name, store) = keys.describe()?;
+    keys.destroy_key(id)?;
     let certificate = crypto_erase_certificate(
-        CryptoErase::new(
-            id.as_str(),
-            format!("radguard keyring {}", path.display()),
-            KeyStore::FileReplaced,
-        )
-        .instances(under_key.len() as u64)
-        .segments(under_key.iter().map(|(_, i)| i.segments).sum())
-        .encrypted_bytes(under_key.iter().map(|(_, i)| i.plaintext_bytes).sum())
-        .unreadable_files(unreadable.len() as u64),
-        path,
+        CryptoErase::new(id.as_str(), store_name, store)
+            .instances(under_key.len() as u64)
+            .segments(under_key.iter().map(|(_, i)| i.segments).sum())
+            .encrypted_bytes(under_key.iter().map(|(_, i)| i.plaintext_bytes).sum())
+            .unreadable_files(unreadable.len() as u64),
+        keys,
         id,
         &under_key,
         (pending, cert),
     )?;
     let mut rec = AuditRecord::new(Operation::DestroyKey, Status::Done)
-        .with_input(&path.display().to_string())
+        .with_input(&keys.describe()?.0)
         .with_key_id(id.clone())
         .with_times(started, now_ms());
     if let Some(n) = affected {
@@ -502,9 +491,11 @@ fn destroy(req: &DestroyRequest<'_>, out: Output) -> anyhow::Result<Outcome> {
     if was_primary {
         out.warn("the keyring has no primary key now; create one with `radguard keys new`");
     }
-    out.warn(
-        "copies of the keyring (backups, snapshots, earlier file versions) still hold the key; destroy them too",
-    );
+    if !keys.is_pkcs11() {
+        out.warn(
+            "copies of the keyring (backups, snapshots, earlier file versions) still hold the key; destroy them too",
+        );
+    }
     out.json(&DestroyReport {
         key_id: id.to_string(),
         destroyed: true,
@@ -574,21 +565,18 @@ struct WrittenCertificate {
 /// certificate.
 fn crypto_erase_certificate(
     erase: CryptoErase,
-    keyring: &Path,
+    keys: &KeySourceArg,
     id: &KeyId,
     under_key: &[(PathBuf, EncryptionInfo)],
     (pending, args): (crate::evidence::PendingCertificate, &CertArgs),
 ) -> anyhow::Result<WrittenCertificate> {
-    let ring = LocalKeyring::open(keyring)?;
-    let key_gone = ring
-        .keys()
-        .iter()
-        .any(|k| &k.id == id && k.status == KeyStatus::Destroyed);
+    let ring = keys.open()?;
+    let key_gone = ring.status(id)? == Some(KeyStatus::Destroyed);
     let checked = under_key
         .iter()
         .filter(|(f, _)| {
             matches!(
-                EncryptedFile::open(f, &ring),
+                EncryptedFile::open(f, ring.provider()),
                 Err(radguard_crypt::Error::KeyDestroyed { .. })
             )
         })
