@@ -729,6 +729,118 @@ fn same_file(file: &File, path: &Path) -> bool {
     }
 }
 
+/// Takes an exclusive advisory lock (`flock`) on `file`, waiting for it if
+/// `wait`, else returning `Ok(false)` at once when another open file
+/// description holds it. The lock is released when every descriptor of
+/// that open file is closed — also when the process dies, however it dies
+/// — so a crash never leaves a stale lock behind.
+///
+/// # Errors
+///
+/// The operating system's error; [`io::ErrorKind::Unsupported`] where
+/// advisory locks are not available (not Unix).
+///
+/// # Examples
+///
+/// ```
+/// use radguard_core::fs::lock_exclusive;
+///
+/// let dir = tempfile::tempdir()?;
+/// let p = dir.path().join("keyring");
+/// std::fs::write(&p, b"")?;
+/// let a = std::fs::File::open(&p)?;
+/// let b = std::fs::File::open(&p)?;
+/// # #[cfg(unix)] {
+/// assert!(lock_exclusive(&a, false)?);
+/// assert!(!lock_exclusive(&b, false)?); // held through `a`
+/// drop(a);
+/// assert!(lock_exclusive(&b, false)?);
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg(unix)]
+pub fn lock_exclusive(file: &File, wait: bool) -> io::Result<bool> {
+    use rustix::fs::FlockOperation;
+    let op = if wait {
+        FlockOperation::LockExclusive
+    } else {
+        FlockOperation::NonBlockingLockExclusive
+    };
+    loop {
+        match rustix::fs::flock(file, op) {
+            Ok(()) => return Ok(true),
+            Err(rustix::io::Errno::WOULDBLOCK) if !wait => return Ok(false),
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// See the Unix version: advisory locks are not available here.
+///
+/// # Errors
+///
+/// Always [`io::ErrorKind::Unsupported`].
+#[cfg(not(unix))]
+pub fn lock_exclusive(_file: &File, _wait: bool) -> io::Result<bool> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "advisory file locks are not available on this platform",
+    ))
+}
+
+/// Why a file that holds secrets (a keyring, a key file) must not be
+/// used, or `None` if it may: it must be a regular file, readable and
+/// writable by its owner only (no group or other permission bits), owned
+/// by the user running this process (Linux), and have exactly one link
+/// (another name of the same file could be exposed, backed up or kept
+/// after this one is erased).
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(unix)] {
+/// use std::os::unix::fs::PermissionsExt;
+/// use radguard_core::fs::secret_file_problem;
+///
+/// let dir = tempfile::tempdir()?;
+/// let p = dir.path().join("key");
+/// std::fs::write(&p, b"secret")?;
+/// std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644))?;
+/// assert!(secret_file_problem(&std::fs::symlink_metadata(&p)?).is_some());
+/// std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))?;
+/// assert_eq!(secret_file_problem(&std::fs::symlink_metadata(&p)?), None);
+/// std::fs::hard_link(&p, dir.path().join("copy"))?;
+/// assert!(secret_file_problem(&std::fs::symlink_metadata(&p)?).unwrap().contains("hard link"));
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use]
+pub fn secret_file_problem(meta: &std::fs::Metadata) -> Option<&'static str> {
+    if !meta.file_type().is_file() {
+        return Some("is not a regular file");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        if meta.permissions().mode() & 0o077 != 0 {
+            return Some("can be read or written by other users; run `chmod 600` on it");
+        }
+        #[cfg(target_os = "linux")]
+        if meta.uid() != rustix::process::geteuid().as_raw() {
+            return Some(
+                "is owned by another user: it must be owned by the user who runs radguard (check who put it there, then `chown` it)",
+            );
+        }
+        if meta.nlink() > 1 {
+            return Some(
+                "has other hard links: another name of the same file could expose it, be backed up, or keep it after this one is erased; keep exactly one",
+            );
+        }
+    }
+    None
+}
+
 /// Sweeps `dir` of stale temporary files, once per process.
 fn sweep_once(dir: &Path) {
     let first = SWEPT
