@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# radguard-wipe: the root-only loop-device marker tests (ext4, ext4
-# data=journal, btrfs, block devices, free space, refusals, interrupts).
+# radguard-wipe: the root-only loop-device tests: markers (ext4, ext4
+# data=journal, btrfs, block devices, free space, refusals, interrupts) and
+# boundaries (bind mounts, stacked loop devices, devices held open under
+# another node, tune2fs journal_data, inline_data, 200 small deleted files
+# and the ext4 reserved clusters, the fill of a dead run).
 # `cargo test --workspace` already ran them, but they skip themselves when a
 # tool is missing; here the tools are installed first and
 # RADGUARD_REQUIRE_LOOP_TESTS=1 turns any skip into a failure.
@@ -33,8 +36,10 @@ fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 rc=0
-RADGUARD_REQUIRE_LOOP_TESTS=1 cargo test -p radguard-wipe --test loop_devices -- --test-threads=2 --nocapture >"$log" 2>&1 || rc=$?
-grep -E '^(test |SKIP|ext4|btrfs|block device|free space)|test result' "$log" || true
+for t in loop_devices loop_boundaries; do
+  RADGUARD_REQUIRE_LOOP_TESTS=1 cargo test -p radguard-wipe --test "$t" -- --test-threads=2 --nocapture >>"$log" 2>&1 || rc=$?
+done
+grep -E '^(test |SKIP|ext4|btrfs|block device|free space|bind)|test result' "$log" || true
 if [ "$rc" != 0 ]; then
   tail -n 60 "$log"
   exit "$rc"
