@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::Outcome;
 use crate::audit::{Audit, AuditArg, now_ms};
 use crate::inputs::{self, Job};
-use crate::output::Output;
+use crate::output::{self, Output};
 use crate::progress::{Progress, Unit};
 
 /// Environment variable naming the keyring file when `--keyring` is absent.
@@ -180,7 +180,7 @@ fn run_jobs(run: &Run<'_>, out: Output, work: &Work<'_>) -> anyhow::Result<Outco
         audit,
     } = *run;
     let audit = Audit::open(audit)?;
-    let plan = inputs::plan(inputs, outdir);
+    let plan = inputs::plan(inputs, outdir)?;
     let pool = jobs.pool()?;
     let progress = Progress::new(out, total_bytes(&plan.jobs), Unit::Bytes, verb);
     let tick = |n: u64| progress.inc(n);
@@ -201,13 +201,17 @@ fn run_jobs(run: &Run<'_>, out: Output, work: &Work<'_>) -> anyhow::Result<Outco
                 let line = match &r {
                     Ok(info) => format!(
                         "{verb:<9} {} -> {} (key {}, {} frame{})",
-                        job.input.display(),
-                        job.output.display(),
+                        output::path(&job.input),
+                        output::path(&job.output),
                         info.key_id,
                         info.frames,
                         if info.frames == 1 { "" } else { "s" }
                     ),
-                    Err(e) => format!("failed    {}: {e:#}", job.input.display()),
+                    Err(e) => format!(
+                        "failed    {}: {}",
+                        output::path(&job.input),
+                        output::esc(format_args!("{e:#}"))
+                    ),
                 };
                 (rec, line)
             })
@@ -225,7 +229,11 @@ fn run_jobs(run: &Run<'_>, out: Output, work: &Work<'_>) -> anyhow::Result<Outco
     }
     for (path, e) in &plan.problems {
         failed += 1;
-        out.line(format_args!("failed    {}: {e:#}", path.display()));
+        out.line(format_args!(
+            "failed    {}: {}",
+            output::path(path),
+            output::esc(format_args!("{e:#}"))
+        ));
         records.push(
             AuditRecord::new(op, Status::Failed)
                 .with_input(&path.display().to_string())
