@@ -7,7 +7,7 @@
 # `cargo test --workspace` already ran them, but they skip themselves when a
 # tool is missing; here the tools are installed first and
 # RADGUARD_REQUIRE_LOOP_TESTS=1 turns any skip into a failure.
-# Runs in about 30 s on top of the workspace test build.
+# Runs in about a minute on top of the workspace test build.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -39,7 +39,10 @@ rc=0
 for t in loop_devices loop_boundaries; do
   RADGUARD_REQUIRE_LOOP_TESTS=1 cargo test -p radguard-wipe --test "$t" -- --test-threads=2 --nocapture >>"$log" 2>&1 || rc=$?
 done
-grep -E '^(test |SKIP|ext4|btrfs|block device|free space|bind)|test result' "$log" || true
+# The CLI end to end on loop devices: keyring raw-image search, rotation
+# metadata, a SIGKILLed free-space wipe, certificates that cannot be saved.
+RADGUARD_REQUIRE_LOOP_TESTS=1 cargo test -p radguard-cli --test erase_loop -- --test-threads=1 --nocapture >>"$log" 2>&1 || rc=$?
+grep -E '^(test |SKIP|ext4|btrfs|block device|free space|bind|keyring|rotate|certificates)|test result' "$log" || true
 if [ "$rc" != 0 ]; then
   tail -n 60 "$log"
   exit "$rc"
