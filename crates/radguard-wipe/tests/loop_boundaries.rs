@@ -546,3 +546,35 @@ fn an_interrupted_free_space_wipe_restores_the_reserve_and_removes_its_fill() {
     assert_eq!(std::fs::read_dir(&state).unwrap().count(), 0);
     eprintln!("free space: interrupted after 8 MiB: reserve restored, fill removed");
 }
+
+#[test]
+fn free_space_with_zeros_is_filled_once_and_with_a_stream_twice() {
+    if skip(
+        "free-space passes",
+        &["losetup", "mkfs.ext4", "mount", "umount"],
+    ) {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let img = image(tmp.path(), "passes.img", 48);
+    run("mkfs.ext4", &["-q", "-F", img.to_str().unwrap()]);
+    let lo = Loop::attach(&img).unwrap();
+    let mnt = Mounted::mount(&lo.dev, &tmp.path().join("mnt"), None);
+    for (method, writes) in [
+        (radguard_wipe::Method::Clear, 1u64),
+        (radguard_wipe::Method::ClearRandom, 2),
+    ] {
+        let wiper = Wiper::new(Options::new().method(method.clone()));
+        let plan = wiper.plan(&[Target::FreeSpace(mnt.dir.clone())]);
+        let r = wiper.execute(&plan, &mut Silent).remove(0);
+        assert_eq!(r.status, Status::Completed, "{method}: {:?}", r.error);
+        assert_eq!(r.verification_result, "passed", "{method}");
+        assert_eq!(r.passes.len(), 1);
+        // The claim wrote the free space once; a stream is written over it.
+        let claimed = r.passes[0].bytes_planned;
+        let written = r.bytes_written + if writes == 2 { claimed } else { 0 };
+        assert_eq!(written, claimed * writes, "{method}");
+        assert!(plan.items()[0].work_bytes <= claimed * (writes + 1) + (1 << 20));
+    }
+    drop(mnt);
+}

@@ -24,6 +24,8 @@ use crate::engine::{self, End, Observer, Outcome};
 use crate::error::Error;
 use crate::fdmedia::{FILE_ALIGN, FdMedia};
 use crate::media::{Concat, Media};
+use crate::method::PassKind;
+use crate::pattern::Pattern;
 use crate::probe;
 use crate::report::IoMode;
 use crate::report::TargetKind;
@@ -432,6 +434,7 @@ impl Wiper {
             ),
         };
         let filled: u64 = files.iter().map(Media::size).sum();
+        let mut fill_was_the_pass = false;
         let mut run;
         let claimed = files.len() as u64;
         if let Some(end) = stop {
@@ -442,7 +445,22 @@ impl Wiper {
         } else {
             let mut media = Concat::new(files);
             let passes = self.options.method.passes();
-            let outcome = engine::run(&mut media, &passes, self.options.verify, index, observer);
+            let zeros = PassKind::Write(Pattern::Byte(0));
+            let outcome = if passes == [zeros.clone()] {
+                // The fill wrote zeros over every free block and synced
+                // them: that is the method's one pass. Only verify.
+                fill_was_the_pass = true;
+                engine::run_written(
+                    &mut media,
+                    &zeros,
+                    filled,
+                    self.options.verify,
+                    index,
+                    observer,
+                )
+            } else {
+                engine::run(&mut media, &passes, self.options.verify, index, observer)
+            };
             run = Run::new(outcome);
             run.io_mode = IoMode::direct_if(media_direct(&media));
             drop(media.into_parts());
@@ -464,10 +482,17 @@ impl Wiper {
                 ));
             }
         }
-        run.notes.push(format!(
-            "{filled} bytes of free space were claimed by writing zeros into fill files in {}, then overwritten by the method's passes",
-            fill_folder.display()
-        ));
+        run.notes.push(if fill_was_the_pass {
+            format!(
+                "{filled} bytes of free space were claimed by writing zeros into fill files in {} (direct I/O, synced): that write is the method's one pass of zeros",
+                fill_folder.display()
+            )
+        } else {
+            format!(
+                "{filled} bytes of free space were claimed by writing zeros into fill files in {}, then overwritten by the method's passes",
+                fill_folder.display()
+            )
+        });
         // Release: unlink the fill files and the work folder, sync.
         let cleanup = (|| -> io::Result<()> {
             for n in list_names(&work)? {

@@ -454,8 +454,13 @@ impl Wiper {
             }
         }
         item.work_bytes = engine::work_bytes(item.pass_bytes, &o.method.passes(), o.verify);
-        if item.kind == Some(TargetKind::FreeSpace) {
-            // Claiming the space writes it once more.
+        let zeros_only = o.method.passes()
+            == [crate::method::PassKind::Write(
+                crate::pattern::Pattern::Byte(0),
+            )];
+        if item.kind == Some(TargetKind::FreeSpace) && !zeros_only {
+            // Claiming the space writes it once more (with zeros, that
+            // claim is the pass itself).
             item.work_bytes += item.pass_bytes;
         }
         item.expected = assess(&item.facts(o), None);
