@@ -109,6 +109,9 @@ struct Disk {
     len: u64,
     /// Slots differ, or bytes trail them: a save died.
     stale: bool,
+    /// Bytes at the start of each slot that may be non-zero (header and
+    /// payload); the rest of each slot is zeros (when not stale).
+    used: u64,
 }
 
 /// Key-encryption keys in a local file, implementing [`KeyProvider`].
@@ -425,6 +428,7 @@ fn decode(raw: &[u8], path: &Path) -> core::result::Result<Decoded, Undecodable>
                 newest_at: 0,
                 len,
                 stale: text.len() as u64 != len,
+                used: len,
             },
         });
     };
@@ -444,6 +448,7 @@ fn decode(raw: &[u8], path: &Path) -> core::result::Result<Decoded, Undecodable>
             newest_at: *at,
             len,
             stale: !both_current || len != 2 * cap,
+            used: (SLOT_HEADER + slot.payload.len()) as u64,
         },
     })
 }
@@ -1062,8 +1067,21 @@ impl LocalKeyring {
         };
         let image = Self::image(payload, cap, generation, Some(&path))?;
         drop(text);
+        // In the steady state each slot is zeros past its payload: only
+        // what the old or the new keyring covers needs writing (whole
+        // pages). Otherwise (growth, conversion, a save that died) every
+        // byte of both slots is written.
+        let len = if old.capacity == Some(cap) && !old.stale {
+            need.max(old.used)
+                .div_ceil(PAGE)
+                .saturating_mul(PAGE)
+                .min(cap)
+        } else {
+            cap
+        };
+        let image = &image[..usize::try_from(len).unwrap_or(image.len()).min(image.len())];
         for (i, at) in order.into_iter().enumerate() {
-            self.put(at, &image).map_err(|e| io("cannot write", e))?;
+            self.put(at, image).map_err(|e| io("cannot write", e))?;
             let file = self.writable()?;
             // The first slot must be durable before the second is touched;
             // a grown file's new length too.
@@ -1095,6 +1113,7 @@ impl LocalKeyring {
             newest_at: order[1],
             len: 2 * cap,
             stale: false,
+            used: need,
         };
         Ok(())
     }
