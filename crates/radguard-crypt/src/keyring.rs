@@ -1529,6 +1529,22 @@ mod tests {
     }
 
     #[test]
+    fn fuzz_seeds_hold_the_property() {
+        let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/keyring_decode");
+        let Ok(rd) = fs::read_dir(&seeds) else {
+            return; // the fuzz folder is not shipped with the crate
+        };
+        let mut n = 0;
+        for e in rd.flatten() {
+            let bytes = fs::read(e.path()).unwrap();
+            assert!(decode(&bytes, Path::new("seed")).is_ok(), "{:?}", e.path());
+            LocalKeyring::fuzz_decode(&bytes);
+            n += 1;
+        }
+        assert!(n >= 3);
+    }
+
+    #[test]
     fn fuzz_entry_point_round_trips() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ring");
