@@ -24,8 +24,7 @@ fn sample(rel: &str) -> PathBuf {
 
 /// The key material in a keyring file, to check it is never printed.
 fn materials(ring: &Path) -> Vec<String> {
-    fs::read_to_string(ring)
-        .unwrap()
+    String::from_utf8_lossy(&fs::read(ring).unwrap())
         .split_whitespace()
         .filter_map(|w| w.strip_prefix("material=").map(str::to_owned))
         .collect()
@@ -251,6 +250,10 @@ fn rotate_and_destroy_with_counts() {
     let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(rows[0]["status"], "active");
 
+    let sign = dir.path().join("sign.key");
+    fs::write(&sign, "33".repeat(32)).unwrap();
+    fs::set_permissions(&sign, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let cert = dir.path().join("erase.json");
     let o = radguard(&[
         "keys",
         "destroy",
@@ -259,14 +262,15 @@ fn rotate_and_destroy_with_counts() {
         "--id",
         "gen-1",
         "--yes",
-        // Not the default name in the current folder (the crate's).
+        "--sign-key",
+        s(&sign),
         "--cert",
-        s(&dir.path().join("cert.json")),
+        s(&cert),
         s(&enc),
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("1 encrypted instance(s)"));
-    assert!(!fs::read_to_string(&ring).unwrap().contains("key gen-1"));
+    assert!(!String::from_utf8_lossy(&fs::read(&ring).unwrap()).contains("key gen-1"));
 
     // The re-wrapped files decrypt, the other is gone for good.
     let dec = dir.path().join("dec");

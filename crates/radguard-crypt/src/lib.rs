@@ -147,7 +147,7 @@ pub use cipher::SegmentCipher;
 pub use envelope::{Envelope, MAX_METADATA, MAX_WRAPPED, decrypt_units, encrypt_units};
 pub use error::{Error, Result};
 pub use exec::{Executor, Sequential, Threads};
-pub use keyring::{KeyInfo, KeyStatus, LocalKeyring};
+pub use keyring::{Erasure, KeyInfo, KeyStatus, LocalKeyring};
 pub use layout::{Layout, Segment, TAG_LEN};
 pub use provider::{KeyProvider, LOCAL_WRAPPED_LEN, StaticKey, unwrap_data_key, wrap_data_key};
 

@@ -33,6 +33,7 @@ use crate::ts::{self, TsInfo};
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WriteOptions {
     overwrite: bool,
+    keep_metadata: bool,
 }
 
 impl WriteOptions {
@@ -53,6 +54,23 @@ impl WriteOptions {
     #[must_use]
     pub fn overwrites(&self) -> bool {
         self.overwrite
+    }
+
+    /// When an existing file is replaced, gives the new file its owner,
+    /// group, mode, times, ACLs and extended attributes, and refuses to
+    /// replace a file with other hard links (see
+    /// [`radguard_core::fs::AtomicOptions::keep_metadata`]).
+    #[must_use]
+    pub fn keep_metadata(mut self, yes: bool) -> Self {
+        self.keep_metadata = yes;
+        self
+    }
+
+    /// The atomic-writer options these stand for.
+    pub(crate) fn atomic(&self) -> AtomicOptions {
+        AtomicOptions::new()
+            .overwrite(self.overwrite)
+            .keep_metadata(self.keep_metadata)
     }
 }
 
@@ -207,8 +225,7 @@ impl DicomWriter {
     /// [`Error::UnsupportedTransferSyntax`]; I/O errors creating the
     /// temporary file (the target folder must exist).
     pub fn create(path: &Path, meta: &FileMetaTable, opts: &WriteOptions) -> Result<Self> {
-        let file = AtomicFile::create(path, &AtomicOptions::new().overwrite(opts.overwrite))
-            .map_err(|e| create_error(path, e))?;
+        let file = AtomicFile::create(path, &opts.atomic()).map_err(|e| create_error(path, e))?;
         let info = ts::lookup(&meta.transfer_syntax)?;
         let mut w = BufWriter::with_capacity(1 << 20, file);
         let mut meta = meta.clone();
@@ -773,6 +790,9 @@ fn create_error(path: &Path, e: io::Error) -> Error {
         Error::Exists {
             path: path.to_path_buf(),
         }
+    } else if e.kind() == io::ErrorKind::InvalidInput {
+        // The file to replace is refused (other hard links, not a file).
+        Error::io("cannot replace", path, e)
     } else {
         let dir = path.parent().unwrap_or(Path::new("."));
         Error::io("cannot create a temporary file in", dir, e)

@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::Outcome;
 use crate::audit::{Audit, AuditArg, now_ms};
 use crate::inputs::{self, Job};
-use crate::output::Output;
+use crate::output::{self, Output};
 use crate::progress::{Progress, Unit};
 
 /// Environment variable naming the keyring file when `--keyring` is absent.
@@ -136,34 +136,6 @@ impl KeySourceArg {
                 Ok(id)
             }
         }
-    }
-
-    /// Destroys key `id` (crypto-erase): rewrites the keyring file without
-    /// it, or deletes the token object.
-    pub(crate) fn destroy_key(&self, id: &KeyId) -> anyhow::Result<()> {
-        match self.open()? {
-            Keys::Local { path, .. } => {
-                let mut ring = LocalKeyring::open_for_update(&path)?;
-                ring.destroy_key(id)?;
-                ring.save()?;
-            }
-            Keys::Pkcs11(p) => p.destroy_key(id)?,
-        }
-        Ok(())
-    }
-
-    /// What the certificate of a crypto-erase names as the key store.
-    pub(crate) fn describe(&self) -> anyhow::Result<(String, radguard_wipe::KeyStore)> {
-        Ok(match (&self.pkcs11_module, &self.pkcs11_token) {
-            (Some(m), Some(t)) => (
-                format!("PKCS#11 token {t:?} ({})", m.display()),
-                radguard_wipe::KeyStore::Hardware,
-            ),
-            _ => (
-                format!("radguard keyring {}", self.keyring.path()?.display()),
-                radguard_wipe::KeyStore::FileReplaced,
-            ),
-        })
     }
 }
 
@@ -359,7 +331,7 @@ fn run_jobs(run: &Run<'_>, out: Output, work: &Work<'_>) -> anyhow::Result<Outco
         audit,
     } = *run;
     let audit = Audit::open(audit)?;
-    let plan = inputs::plan(inputs, outdir);
+    let plan = inputs::plan(inputs, outdir)?;
     let pool = jobs.pool()?;
     let progress = Progress::new(out, total_bytes(&plan.jobs), Unit::Bytes, verb);
     let tick = |n: u64| progress.inc(n);
@@ -380,8 +352,8 @@ fn run_jobs(run: &Run<'_>, out: Output, work: &Work<'_>) -> anyhow::Result<Outco
                 let line = match &r {
                     Ok(info) => format!(
                         "{verb:<9} {} -> {} (key {}, {} frame{}, {} protected element{}){}",
-                        job.input.display(),
-                        job.output.display(),
+                        output::path(&job.input),
+                        output::path(&job.output),
                         info.key_id,
                         info.frames,
                         if info.frames == 1 { "" } else { "s" },
@@ -393,7 +365,11 @@ fn run_jobs(run: &Run<'_>, out: Output, work: &Work<'_>) -> anyhow::Result<Outco
                             ""
                         }
                     ),
-                    Err(e) => format!("failed    {}: {e:#}", job.input.display()),
+                    Err(e) => format!(
+                        "failed    {}: {}",
+                        output::path(&job.input),
+                        output::esc(format_args!("{e:#}"))
+                    ),
                 };
                 (rec, line)
             })
@@ -421,7 +397,11 @@ fn run_jobs(run: &Run<'_>, out: Output, work: &Work<'_>) -> anyhow::Result<Outco
     }
     for (path, e) in &plan.problems {
         failed += 1;
-        out.line(format_args!("failed    {}: {e:#}", path.display()));
+        out.line(format_args!(
+            "failed    {}: {}",
+            output::path(path),
+            output::esc(format_args!("{e:#}"))
+        ));
         records.push(
             AuditRecord::new(op, Status::Failed)
                 .with_input(&path.display().to_string())

@@ -227,7 +227,17 @@ macro_rules! run_setters {
         /// Allows replacing an existing output file (default: refuse).
         #[must_use]
         pub fn overwrite(mut self, yes: bool) -> Self {
-            self.run.write = WriteOptions::new().overwrite(yes);
+            self.run.write = self.run.write.overwrite(yes);
+            self
+        }
+
+        /// When an existing output file is replaced (in-place rotation),
+        /// gives the new file its owner, group, mode, times, ACLs and
+        /// extended attributes, and refuses to replace a file with other
+        /// hard links (see [`radguard_dicom::WriteOptions::keep_metadata`]).
+        #[must_use]
+        pub fn keep_metadata(mut self, yes: bool) -> Self {
+            self.run.write = self.run.write.keep_metadata(yes);
             self
         }
     };
