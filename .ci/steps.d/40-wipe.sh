@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# radguard-wipe: the root-only loop-device marker tests (ext4, ext4
-# data=journal, btrfs, block devices, free space, refusals, interrupts).
+# radguard-wipe: the root-only loop-device tests: markers (ext4, ext4
+# data=journal, btrfs, block devices, free space, refusals, interrupts) and
+# boundaries (bind mounts, stacked loop devices, devices held open under
+# another node, tune2fs journal_data, inline_data, 200 small deleted files
+# and the ext4 reserved clusters, the fill of a dead run).
 # `cargo test --workspace` already ran them, but they skip themselves when a
 # tool is missing; here the tools are installed first and
 # RADGUARD_REQUIRE_LOOP_TESTS=1 turns any skip into a failure.
-# Runs in about 30 s on top of the workspace test build.
+# Runs in about a minute on top of the workspace test build.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -33,8 +36,13 @@ fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 rc=0
-RADGUARD_REQUIRE_LOOP_TESTS=1 cargo test -p radguard-wipe --test loop_devices -- --test-threads=2 --nocapture >"$log" 2>&1 || rc=$?
-grep -E '^(test |SKIP|ext4|btrfs|block device|free space)|test result' "$log" || true
+for t in loop_devices loop_boundaries; do
+  RADGUARD_REQUIRE_LOOP_TESTS=1 cargo test -p radguard-wipe --test "$t" -- --test-threads=2 --nocapture >>"$log" 2>&1 || rc=$?
+done
+# The CLI end to end on loop devices: keyring raw-image search, rotation
+# metadata, a SIGKILLed free-space wipe, certificates that cannot be saved.
+RADGUARD_REQUIRE_LOOP_TESTS=1 cargo test -p radguard-cli --test erase_loop -- --test-threads=1 --nocapture >>"$log" 2>&1 || rc=$?
+grep -E '^(test |SKIP|ext4|btrfs|block device|free space|bind|keyring|rotate|certificates)|test result' "$log" || true
 if [ "$rc" != 0 ]; then
   tail -n 60 "$log"
   exit "$rc"

@@ -2,7 +2,9 @@
 //!
 //! - `fleet`: 100,000 devices with 10 findings each, scored with explanations
 //!   and remediation plans on one core (target < 2 s), against serialising the
-//!   same inventory to JSON with serde_json.
+//!   same inventory to JSON with serde_json; and the summary rows alone
+//!   (`Scorer::fleet`, what the table, CSV and HTML summary need).
+//!   `benches/risk_scale.py` measures the CLI end to end, files to reports.
 //! - `threat_ingest`: a synthetic full-size KEV catalog (1,500 entries, JSON)
 //!   and EPSS file (300,000 rows) ingested (target < 1 s), against reading the
 //!   same bytes with serde_json::Value and the csv crate.
@@ -228,6 +230,15 @@ fn bench(c: &mut Criterion) {
         t_base_ingest.as_secs_f64(),
         t_ingest.as_secs_f64() / t_base_ingest.as_secs_f64()
     );
+    let (fleet_rows, t_rows) = time(|| scorer.fleet(black_box(&inv)));
+    println!(
+        "risk/fleet_rows one-shot: {} summary rows (score, tier, SSVC, first step; what the table, CSV and HTML summary need) in {:.3} s; \
+         ratio to full assessments with plans {:.2}",
+        fleet_rows.rows.len(),
+        t_rows.as_secs_f64(),
+        t_rows.as_secs_f64() / t_fleet.as_secs_f64()
+    );
+    drop(fleet_rows);
     drop(report);
 
     let mut g = c.benchmark_group("risk_threat_ingest");
@@ -241,6 +252,9 @@ fn bench(c: &mut Criterion) {
     g.measurement_time(Duration::from_secs(30));
     g.bench_function("baseline_serde_json_to_string", |b| {
         b.iter(|| serde_json::to_string(black_box(&inv)).expect("json"));
+    });
+    g.bench_function("fleet_rows", |b| {
+        b.iter_with_large_drop(|| scorer.fleet(black_box(&inv)));
     });
     g.bench_function("assess_inventory_with_plans", |b| {
         // Dropping 100,000 assessments is not scoring: keep it out of the timing.

@@ -1,11 +1,18 @@
 //! Turning `INPUT...` arguments (files and folders) into jobs with mirrored
 //! output paths: a folder's files keep their path relative to the folder, a
 //! file given directly keeps its name.
+//!
+//! Every walk skips radguard's own temporary files (`.radguard-*.part`,
+//! [`radguard_core::fs::is_temp_name`]) and removes, in each folder it
+//! enters, those that runs which died left there ([`sweep`]).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use anyhow::anyhow;
+use anyhow::{anyhow, bail};
+use radguard_core::fs::{is_temp_name, remove_stale_temp_files};
+
+use crate::output;
 
 /// One file to process.
 #[derive(Debug, Clone)]
@@ -54,9 +61,44 @@ impl FileId {
     }
 }
 
+/// `true` for a walk entry that is one of radguard's temporary files.
+pub(crate) fn is_temp(e: &walkdir::DirEntry) -> bool {
+    e.depth() > 0 && is_temp_name(e.file_name())
+}
+
+/// Removes the temporary files that runs which died left in `dir` (their
+/// lock is free), once per folder per run. Returns how many.
+pub(crate) fn sweep(dir: &Path) -> usize {
+    remove_stale_temp_files(dir).map_or(0, |v| v.len())
+}
+
+/// A usage error when the output folder is one of the input folders: the
+/// walk would skip it and the run would do nothing while reporting
+/// success.
+pub(crate) fn refuse_output_in_inputs(inputs: &[PathBuf], outdir: &Path) -> anyhow::Result<()> {
+    let Some(out_id) = FileId::of(outdir) else {
+        return Ok(());
+    };
+    for input in inputs.iter().filter(|i| i.is_dir()) {
+        if FileId::of(input).as_ref() == Some(&out_id) {
+            bail!(
+                "the output folder {} is the input folder {}: nothing would be processed; choose an output folder outside the inputs",
+                output::path(outdir),
+                output::path(input)
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Lists every regular file under the inputs (symbolic links are not
-/// followed) and maps it under `outdir`.
-pub(crate) fn plan(inputs: &[PathBuf], outdir: &Path) -> Plan {
+/// followed, temporary files skipped) and maps it under `outdir`.
+///
+/// # Errors
+///
+/// The output folder is an input folder ([`refuse_output_in_inputs`]).
+pub(crate) fn plan(inputs: &[PathBuf], outdir: &Path) -> anyhow::Result<Plan> {
+    refuse_output_in_inputs(inputs, outdir)?;
     let mut plan = Plan::default();
     let mut seen_outputs = HashSet::new();
     let out_id = FileId::of(outdir);
@@ -78,10 +120,16 @@ pub(crate) fn plan(inputs: &[PathBuf], outdir: &Path) -> Plan {
                 .sort_by_file_name()
                 .into_iter()
                 .filter_entry(|e| {
-                    !(e.file_type().is_dir() && out_id.is_some() && FileId::of(e.path()) == out_id)
+                    let is_outdir = e.file_type().is_dir()
+                        && out_id.is_some()
+                        && FileId::of(e.path()) == out_id;
+                    !(is_temp(e) || is_outdir)
                 });
             for entry in walk {
                 match entry {
+                    Ok(e) if e.file_type().is_dir() => {
+                        sweep(e.path());
+                    }
                     Ok(e) if e.file_type().is_file() => {
                         let rel = e
                             .path()
@@ -100,6 +148,11 @@ pub(crate) fn plan(inputs: &[PathBuf], outdir: &Path) -> Plan {
                         .push((input.clone(), anyhow!("cannot walk folder: {e}"))),
                 }
             }
+        } else if meta.is_file() && input.file_name().is_some_and(is_temp_name) {
+            plan.problems.push((
+                input.clone(),
+                anyhow!("a radguard temporary file (a partial output of an interrupted run), not an input"),
+            ));
         } else if meta.is_file() {
             match input.file_name() {
                 Some(name) => found.push((input.clone(), PathBuf::from(name))),
@@ -116,7 +169,7 @@ pub(crate) fn plan(inputs: &[PathBuf], outdir: &Path) -> Plan {
             if !seen_outputs.insert(output.clone()) {
                 plan.problems.push((
                     path,
-                    anyhow!("another input already maps to {}", output.display()),
+                    anyhow!("another input already maps to {}", output::path(&output)),
                 ));
                 continue;
             }
@@ -126,7 +179,7 @@ pub(crate) fn plan(inputs: &[PathBuf], outdir: &Path) -> Plan {
             });
         }
     }
-    plan
+    Ok(plan)
 }
 
 #[cfg(test)]
@@ -144,7 +197,7 @@ mod tests {
         let single = dir.path().join("single.dcm");
         fs::write(&single, b"x").unwrap();
         let out = dir.path().join("out");
-        let p = plan(&[a, single], &out);
+        let p = plan(&[a, single], &out).unwrap();
         assert!(p.problems.is_empty(), "{:?}", p.problems);
         let outs: Vec<_> = p.jobs.iter().map(|j| j.output.clone()).collect();
         assert!(outs.contains(&out.join("s1/s2/x.dcm")));
@@ -168,7 +221,8 @@ mod tests {
                 dir.path().join("missing"),
             ],
             &out,
-        );
+        )
+        .unwrap();
         assert_eq!(p.jobs.len(), 1);
         assert_eq!(p.problems.len(), 2);
     }
@@ -181,8 +235,26 @@ mod tests {
         fs::create_dir_all(&d).unwrap();
         fs::write(dir.path().join("secret"), b"x").unwrap();
         std::os::unix::fs::symlink(dir.path().join("secret"), d.join("link.dcm")).unwrap();
-        let p = plan(&[d], &dir.path().join("out"));
+        let p = plan(&[d], &dir.path().join("out")).unwrap();
         assert!(p.jobs.is_empty());
         assert_eq!(p.problems.len(), 1);
+    }
+
+    #[test]
+    fn skips_and_removes_temporary_files_and_refuses_output_as_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a");
+        fs::create_dir_all(a.join("s")).unwrap();
+        fs::write(a.join("s/x.dcm"), b"x").unwrap();
+        // A dead run's partial output: skipped, and removed.
+        let dead = a.join("s/.radguard-Ab12Cd.part");
+        fs::write(&dead, b"partial plaintext").unwrap();
+        let p = plan(std::slice::from_ref(&a), &dir.path().join("out")).unwrap();
+        assert_eq!(p.jobs.len(), 1, "{:?}", p.jobs);
+        assert!(p.problems.is_empty());
+        #[cfg(target_os = "linux")]
+        assert!(!dead.exists());
+        let e = plan(std::slice::from_ref(&a), &a).unwrap_err().to_string();
+        assert!(e.contains("is the input folder"), "{e}");
     }
 }

@@ -7,7 +7,13 @@
 //!   document on stdout; errors and warnings always on stderr;
 //! - a progress bar for work that takes over a second, on a terminal only;
 //! - exit code 0 when every input was done, 1 when some inputs failed, 2
-//!   for usage or setup errors (bad arguments, unreadable key file, ...);
+//!   for usage or setup errors (bad arguments, unreadable key file, ...),
+//!   3 when `cert verify` finds a valid signature by a signer it does not
+//!   trust, 130 (SIGINT) or 143 (SIGTERM) when interrupted;
+//! - `SIGINT` and `SIGTERM` remove what the run was writing (temporary
+//!   `.radguard-*.part` files, plaintext above all) before exiting; a wipe
+//!   stops cleanly at the first one and writes its certificate;
+//! - everything printed for people is escaped (`output::esc`);
 //! - secrets only from files or from an environment variable naming a
 //!   file, never from the command line.
 
@@ -58,8 +64,9 @@ enum Command {
     Deid(Box<cmd::deid::Args>),
     /// Score imaging devices' risk (MIRS): CVSS, KEV, EPSS, SSVC, plans.
     Risk(cmd::risk::Args),
-    /// Sanitize files, folders, free space or block devices (NIST SP
-    /// 800-88 Clear) and write a signed certificate.
+    /// Sanitize files, folders, free space or block devices (IEEE
+    /// 2883-2022 Clear by overwrite; NIST SP 800-88 Rev. 2 record) and
+    /// write a signed certificate.
     Wipe(cmd::wipe::Args),
     /// Verify or show certificates of sanitization.
     #[command(subcommand)]
@@ -77,6 +84,26 @@ pub(crate) enum Outcome {
     AllDone,
     /// Some inputs failed; the others were processed.
     SomeFailed,
+    /// A certificate verified, but its signer is not trusted here.
+    UnknownSigner,
+}
+
+/// Exits with 130 (SIGINT) or 143 (SIGTERM) after removing what the run
+/// was writing, on the first of those signals. SIGKILL's leftovers are
+/// removed by the next run (they are unlocked `.radguard-*.part` files).
+fn remove_partial_files_on_signal(out: Output) {
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Some(sig) = signals.forever().next() {
+            let n = radguard_core::fs::abandon_pending();
+            out.warn(format_args!(
+                "interrupted: {n} partial output file(s) removed; outputs completed before the interrupt were kept"
+            ));
+            std::process::exit(128 + sig);
+        }
+    });
 }
 
 fn main() -> ExitCode {
@@ -91,9 +118,18 @@ fn main() -> ExitCode {
     let out = Output::new(cli.json);
     let result = match &cli.command {
         Command::Inspect(args) => cmd::inspect::run(args, out),
-        Command::Encrypt(args) => cmd::crypt::encrypt(args, out),
-        Command::Decrypt(args) => cmd::crypt::decrypt(args, out),
-        Command::Keys(args) => cmd::keys::run(args, out),
+        Command::Encrypt(args) => {
+            remove_partial_files_on_signal(out);
+            cmd::crypt::encrypt(args, out)
+        }
+        Command::Decrypt(args) => {
+            remove_partial_files_on_signal(out);
+            cmd::crypt::decrypt(args, out)
+        }
+        Command::Keys(args) => {
+            remove_partial_files_on_signal(out);
+            cmd::keys::run(args, out)
+        }
         Command::Deid(args) => cmd::deid::run(args, out),
         Command::Risk(args) => cmd::risk::run(args, out),
         Command::Wipe(args) => {
@@ -113,6 +149,7 @@ fn main() -> ExitCode {
     match result {
         Ok(Outcome::AllDone) => ExitCode::SUCCESS,
         Ok(Outcome::SomeFailed) => ExitCode::from(1),
+        Ok(Outcome::UnknownSigner) => ExitCode::from(3),
         Err(e) => {
             out.error(&e);
             ExitCode::from(2)

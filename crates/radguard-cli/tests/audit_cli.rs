@@ -197,6 +197,8 @@ fn encrypt_decrypt_rotate_destroy_audit() {
         "--id",
         &old_key,
         "--yes",
+        "--cert",
+        s(&e.p("erase.json")),
         "--audit",
         s(&audit),
         s(&input),

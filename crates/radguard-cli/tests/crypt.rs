@@ -24,8 +24,7 @@ fn sample(rel: &str) -> PathBuf {
 
 /// The key material in a keyring file, to check it is never printed.
 fn materials(ring: &Path) -> Vec<String> {
-    fs::read_to_string(ring)
-        .unwrap()
+    String::from_utf8_lossy(&fs::read(ring).unwrap())
         .split_whitespace()
         .filter_map(|w| w.strip_prefix("material=").map(str::to_owned))
         .collect()
@@ -251,6 +250,10 @@ fn rotate_and_destroy_with_counts() {
     let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(rows[0]["status"], "active");
 
+    let sign = dir.path().join("sign.key");
+    fs::write(&sign, "33".repeat(32)).unwrap();
+    fs::set_permissions(&sign, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let cert = dir.path().join("erase.json");
     let o = radguard(&[
         "keys",
         "destroy",
@@ -259,11 +262,15 @@ fn rotate_and_destroy_with_counts() {
         "--id",
         "gen-1",
         "--yes",
+        "--sign-key",
+        s(&sign),
+        "--cert",
+        s(&cert),
         s(&enc),
     ]);
-    assert!(o.status.success());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("1 encrypted instance(s)"));
-    assert!(!fs::read_to_string(&ring).unwrap().contains("key gen-1"));
+    assert!(!String::from_utf8_lossy(&fs::read(&ring).unwrap()).contains("key gen-1"));
 
     // The re-wrapped files decrypt, the other is gone for good.
     let dec = dir.path().join("dec");
@@ -334,4 +341,78 @@ fn keyring_problems_are_setup_errors() {
         s(&input),
     ]);
     assert_eq!(o.status.code(), Some(2));
+}
+
+/// Rewrites a top-level element of a DICOM file.
+fn edit(path: &Path, tag: (u16, u16), vr: &str, value: &str) {
+    use radguard_dicom::dicom::core::{DataElement, PrimitiveValue, Tag, VR};
+    let mut f = radguard_dicom::open(path).unwrap();
+    let vr = match vr {
+        "LO" => VR::LO,
+        "US" => VR::US,
+        _ => unreachable!(),
+    };
+    let value = if vr == VR::US {
+        PrimitiveValue::from(value.parse::<u16>().unwrap())
+    } else {
+        PrimitiveValue::from(value)
+    };
+    f.object_mut()
+        .put(DataElement::new(Tag(tag.0, tag.1), vr, value));
+    fs::remove_file(path).unwrap();
+    radguard_dicom::write_file(path, f.object(), &Default::default()).unwrap();
+}
+
+#[test]
+fn relabelled_patients_and_edited_pixel_attributes() {
+    let dir = tempfile::tempdir().unwrap();
+    let ring = dir.path().join("ring");
+    assert!(
+        radguard(&["keys", "new", "--keyring", s(&ring)])
+            .status
+            .success()
+    );
+    let input = dir.path().join("in");
+    fs::create_dir(&input).unwrap();
+    fs::copy(sample("pydicom/MR_small.dcm"), input.join("mr.dcm")).unwrap();
+    let enc = dir.path().join("enc");
+    let o = radguard(&["encrypt", "--keyring", s(&ring), "-o", s(&enc), s(&input)]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let f = enc.join("mr.dcm");
+    // Another patient's ID: reported (exit 0, a warning), refused with --strict.
+    edit(&f, (0x0010, 0x0020), "LO", "SOMEONE-ELSE");
+    let dec = dir.path().join("dec");
+    let o = radguard(&[
+        "--json",
+        "decrypt",
+        "--keyring",
+        s(&ring),
+        "-o",
+        s(&dec),
+        s(&f),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("Patient ID differs"));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["records"][0]["reason"]["code"], "patient_changed", "{r}");
+    let strict = dir.path().join("strict");
+    let o = radguard(&[
+        "decrypt",
+        "--strict",
+        "--keyring",
+        s(&ring),
+        "-o",
+        s(&strict),
+        s(&f),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!strict.join("mr.dcm").exists());
+    // Rows edited: refused, named, nothing written.
+    edit(&f, (0x0028, 0x0010), "US", "32");
+    let rows = dir.path().join("rows");
+    let o = radguard(&["decrypt", "--keyring", s(&ring), "-o", s(&rows), s(&f)]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("Rows (0028,0010)"), "{text}");
+    assert!(!rows.join("mr.dcm").exists());
 }

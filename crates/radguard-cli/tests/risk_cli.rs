@@ -79,13 +79,33 @@ fn score_csv_and_html_to_files_never_clobber() {
     let o = run(&score_args(&["--format", "csv", "-o", path]));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = std::fs::read_to_string(&csv).expect("csv");
-    assert!(text.starts_with("device_id,class,site,owner,score,tier"));
+    assert!(text.starts_with("device_id,class,manufacturer,model,os,site,owner,score,tier"));
     assert_eq!(text.lines().count(), 11);
     // Existing output: refused without --overwrite (exit 2), file untouched.
-    let o = run(&score_args(&["--format", "html", "-o", path]));
+    let o = run(&score_args(&["--format", "csv", "-o", path]));
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--overwrite"));
     assert_eq!(std::fs::read_to_string(&csv).expect("csv"), text);
+    // An HTML report writes its full CSV next to it (r.html + r.csv): the
+    // CSV exists, so nothing is written without --overwrite.
+    let html_path = dir.path().join("r.html");
+    let hp = html_path.to_str().expect("utf8");
+    let o = run(&score_args(&["--format", "html", "-o", hp]));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        !html_path.exists(),
+        "nothing written when one file is refused"
+    );
+    let o = run(&score_args(&["--format", "html", "-o", hp, "--overwrite"]));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(&html_path).expect("html");
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("Content-Security-Policy"));
+    assert!(
+        html.contains("<a href='r.csv' download>"),
+        "the page links its CSV"
+    );
+    assert_eq!(std::fs::read_to_string(&csv).expect("csv"), text);
+    // An HTML report cannot be named .csv: its CSV would take its place.
     let o = run(&score_args(&[
         "--format",
         "html",
@@ -93,11 +113,9 @@ fn score_csv_and_html_to_files_never_clobber() {
         path,
         "--overwrite",
     ]));
-    assert!(o.status.success());
-    let html = std::fs::read_to_string(&csv).expect("html");
-    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("Content-Security-Policy"));
+    assert_eq!(o.status.code(), Some(2));
     // No temporary files left behind.
-    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 1);
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 2);
 }
 
 #[test]
@@ -114,6 +132,8 @@ fn fail_on_gates_on_tier() {
         &csv,
         "--as-of",
         "2026-01-15",
+        "--no-kev",
+        "--no-epss",
         "--fail-on",
         "critical",
     ]);
@@ -130,7 +150,15 @@ fn fail_on_gates_on_tier() {
 fn explain_one_device() {
     let inv = data("reference-scenarios.yaml").display().to_string();
     let kev = data("kev-sample.json").display().to_string();
-    let o = rg(&["risk", "explain", &inv, "S07-CT-INPATIENT", "--kev", &kev]);
+    let o = rg(&[
+        "risk",
+        "explain",
+        &inv,
+        "S07-CT-INPATIENT",
+        "--kev",
+        &kev,
+        "--no-epss",
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("COMPROMISE_INDICATOR_EXTERNAL"), "{out}");
@@ -143,6 +171,7 @@ fn explain_one_device() {
         "S01-CT-ED",
         "--kev",
         &kev,
+        "--no-epss",
     ]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     assert_eq!(v["tier"], "Critical");

@@ -12,6 +12,7 @@
 //! | [`AuditRecord`] | one PHI-free, key-free record of what an operation did |
 //! | [`Redacted`] | a wrapper for values that may hold PHI: prints `<redacted>` |
 //! | [`AttrTag`], [`AttrPath`] | DICOM attribute tags and nested paths as plain numbers |
+//! | [`printable`] | text from untrusted sources made safe to show on a terminal |
 //!
 //! # Examples
 //!
@@ -58,6 +59,7 @@ mod audit;
 pub mod fs;
 mod key;
 mod path;
+mod printable;
 mod redact;
 #[cfg(feature = "fs")]
 #[cfg_attr(docsrs, doc(cfg(feature = "fs")))]
@@ -69,6 +71,7 @@ pub use audit::{
 };
 pub use key::{KeyError, KeyId, SecretKey};
 pub use path::{AttrPath, AttrTag, ParseTagError, PathStep};
+pub use printable::{is_unsafe_char, printable};
 pub use redact::Redacted;
 
 /// The README's examples, compiled and run as doctests.

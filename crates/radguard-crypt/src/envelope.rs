@@ -50,6 +50,8 @@ pub const MAX_WRAPPED: usize = 4096;
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Envelope {
+    /// The envelope version: 1, or 2 for DICOM files of format v2.
+    pub(crate) version: u8,
     kek_id: KeyId,
     wrapped_key: Vec<u8>,
     salt: [u8; 32],
@@ -74,6 +76,8 @@ impl core::fmt::Debug for Envelope {
 /// `magic ‖ version ‖ suite`.
 pub(crate) const MAGIC: &[u8; 7] = b"RGCRYPT";
 pub(crate) const VERSION: u8 = 1;
+/// The envelope version of DICOM files of format v2 (same layout).
+pub(crate) const VERSION_2: u8 = 2;
 pub(crate) const SUITE_AES256GCM_HKDF_SHA256: u8 = 1;
 
 fn encode_bound(
@@ -104,41 +108,55 @@ fn encode_bound(
     b
 }
 
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
+/// A big-endian reader over a byte string: every read past the end is the
+/// opaque [`Error::Decrypt`] (what it parses is unauthenticated input).
+pub(crate) struct Reader<'a> {
+    pub(crate) bytes: &'a [u8],
+    pub(crate) pos: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        Self { bytes, pos: 0 }
+    }
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8]> {
         let end = self.pos.checked_add(n).ok_or(Error::Decrypt)?;
         let s = self.bytes.get(self.pos..end).ok_or(Error::Decrypt)?;
         self.pos = end;
         Ok(s)
     }
-    fn u8(&mut self) -> Result<u8> {
+    pub(crate) fn u8(&mut self) -> Result<u8> {
         Ok(self.take(1)?[0])
     }
-    fn u16(&mut self) -> Result<u16> {
+    pub(crate) fn u16(&mut self) -> Result<u16> {
         let b = self.take(2)?;
         Ok(u16::from_be_bytes([b[0], b[1]]))
     }
-    fn u32(&mut self) -> Result<u32> {
+    pub(crate) fn u32(&mut self) -> Result<u32> {
         let b = self.take(4)?;
         Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
-    fn u64(&mut self) -> Result<u64> {
+    pub(crate) fn u64(&mut self) -> Result<u64> {
         let mut a = [0u8; 8];
         a.copy_from_slice(self.take(8)?);
         Ok(u64::from_be_bytes(a))
     }
-    fn arr32(&mut self) -> Result<[u8; 32]> {
+    pub(crate) fn arr32(&mut self) -> Result<[u8; 32]> {
         let mut a = [0u8; 32];
         a.copy_from_slice(self.take(32)?);
         Ok(a)
     }
-    fn remaining(&self) -> usize {
+    pub(crate) fn remaining(&self) -> usize {
         self.bytes.len() - self.pos
+    }
+    /// Fails unless every byte was read.
+    #[cfg_attr(not(feature = "dicom"), allow(dead_code))]
+    pub(crate) fn end(&self) -> Result<()> {
+        if self.remaining() == 0 {
+            Ok(())
+        } else {
+            Err(Error::Decrypt)
+        }
     }
 }
 
@@ -172,7 +190,9 @@ impl Envelope {
     }
 
     /// [`Envelope::create`] with a caller-chosen data key and salt: for
-    /// known-answer tests only. Never reuse a data key and salt pair.
+    /// known-answer tests, and for the DICOM module, which derives the
+    /// Patient ID digest key from the data key before the metadata exists.
+    /// Never reuse a data key and salt pair.
     pub(crate) fn create_with(
         provider: &dyn KeyProvider,
         kek: Option<&KeyId>,
@@ -204,8 +224,9 @@ impl Envelope {
         }
         let bound = encode_bound(&salt, &keys.commitment, &layout, metadata);
         let binding = kdf::binding(&bound, context);
-        let cipher = SegmentCipher::new(&keys, binding, layout.clone());
+        let cipher = SegmentCipher::new(&keys, binding, layout.clone())?;
         let envelope = Self {
+            version: VERSION,
             kek_id,
             wrapped_key,
             salt,
@@ -229,10 +250,31 @@ impl Envelope {
     /// unwrapped key does not match the commitment; the provider's
     /// [`Error::UnknownKey`], [`Error::KeyDestroyed`], [`Error::Provider`].
     pub fn open(&self, provider: &dyn KeyProvider, context: &[u8]) -> Result<SegmentCipher> {
+        Ok(self.open_with_patient_key(provider, context)?.0)
+    }
+
+    /// [`Envelope::open`], also returning the key of format v2's Patient
+    /// ID digest.
+    pub(crate) fn open_with_patient_key(
+        &self,
+        provider: &dyn KeyProvider,
+        context: &[u8],
+    ) -> Result<(SegmentCipher, zeroize::Zeroizing<[u8; 32]>)> {
         let data_key = self.unwrap_checked(provider)?;
         let keys = kdf::derive(&data_key, &self.salt);
         let binding = kdf::binding(&self.bound, context);
-        Ok(SegmentCipher::new(&keys, binding, self.layout.clone()))
+        let patient = kdf::patient_key(&data_key, &self.salt);
+        Ok((
+            SegmentCipher::new(&keys, binding, self.layout.clone())?,
+            patient,
+        ))
+    }
+
+    /// The envelope version: 1, or 2 for DICOM files of format v2 (see
+    /// [`crate::format`] §6).
+    #[must_use]
+    pub fn version(&self) -> u8 {
+        self.version
     }
 
     fn unwrap_checked(&self, provider: &dyn KeyProvider) -> Result<SecretKey> {
@@ -317,7 +359,7 @@ impl Envelope {
         let id = self.kek_id.as_str().as_bytes();
         let mut out = Vec::with_capacity(12 + id.len() + self.wrapped_key.len() + self.bound.len());
         out.extend_from_slice(MAGIC);
-        out.push(VERSION);
+        out.push(self.version);
         out.push(SUITE_AES256GCM_HKDF_SHA256);
         // KeyId <= 64 bytes, wrapped <= 4096 bytes (checked on creation).
         out.push(u8::try_from(id.len()).unwrap_or(u8::MAX));
@@ -336,7 +378,7 @@ impl Envelope {
     ///
     /// # Errors
     ///
-    /// [`Error::Decrypt`] for anything but a well-formed version 1 envelope
+    /// [`Error::Decrypt`] for anything but a well-formed version 1 or 2 envelope
     /// (a malformed envelope is treated like a tampered one).
     pub fn parse(bytes: &[u8]) -> Result<Self> {
         let (env, used) = Self::parse_prefix(bytes)?;
@@ -353,8 +395,12 @@ impl Envelope {
     ///
     /// As [`Envelope::parse`].
     pub fn parse_prefix(bytes: &[u8]) -> Result<(Self, usize)> {
-        let mut r = Reader { bytes, pos: 0 };
-        if r.take(7)? != MAGIC || r.u8()? != VERSION || r.u8()? != SUITE_AES256GCM_HKDF_SHA256 {
+        let mut r = Reader::new(bytes);
+        if r.take(7)? != MAGIC {
+            return Err(Error::Decrypt);
+        }
+        let version = r.u8()?;
+        if !matches!(version, VERSION | VERSION_2) || r.u8()? != SUITE_AES256GCM_HKDF_SHA256 {
             return Err(Error::Decrypt);
         }
         let id_len = usize::from(r.u8()?);
@@ -386,6 +432,7 @@ impl Envelope {
         let bound = bytes[bound_start..r.pos].to_vec();
         Ok((
             Self {
+                version,
                 kek_id,
                 wrapped_key,
                 salt,

@@ -116,15 +116,49 @@ pub enum Error {
     #[error("already encrypted by radguard-crypt")]
     AlreadyEncrypted,
 
-    /// The input has no top-level pixel data to encrypt.
+    /// The input has nothing the protection policy covers: no pixel data,
+    /// overlay, document, waveform or private bulk data.
     #[cfg(feature = "dicom")]
-    #[error("no top-level pixel data to encrypt")]
+    #[error("no pixel data or other protected content to encrypt")]
     NoPixelData,
 
     /// The input cannot be encrypted safely as it is; nothing was written.
     #[cfg(feature = "dicom")]
     #[error("cannot encrypt: {what}")]
     Unsupported {
+        /// Why.
+        what: &'static str,
+    },
+
+    /// An attribute bound to the encrypted data (format v2: what interprets
+    /// the pixels, the instance's identity) differs from its value at
+    /// encryption, or the place a protected element goes back to is gone.
+    /// Nothing was written.
+    #[cfg(feature = "dicom")]
+    #[error("{what}: {attribute}")]
+    HeaderChanged {
+        /// The attribute, by keyword and path (never its value).
+        attribute: String,
+        /// What is wrong.
+        what: &'static str,
+    },
+
+    /// The Patient ID differs from the one at encryption (format v2's keyed
+    /// digest), and the caller asked to refuse such files. Nothing was
+    /// written.
+    #[cfg(feature = "dicom")]
+    #[error(
+        "the Patient ID differs from the one the data was encrypted under (relabelled or transplanted?)"
+    )]
+    PatientChanged,
+
+    /// An element the protection policy covers cannot be protected (its
+    /// value cannot be taken out and restored exactly); nothing was written.
+    #[cfg(feature = "dicom")]
+    #[error("cannot protect {path}: {what}")]
+    Unprotectable {
+        /// Where the element is.
+        path: radguard_core::AttrPath,
         /// Why.
         what: &'static str,
     },
@@ -158,6 +192,12 @@ impl Error {
             Self::NoPixelData => Reason::code("no_pixel_data"),
             #[cfg(feature = "dicom")]
             Self::Unsupported { .. } => Reason::code("unsupported_input"),
+            #[cfg(feature = "dicom")]
+            Self::HeaderChanged { .. } => Reason::code("bound_attribute_changed"),
+            #[cfg(feature = "dicom")]
+            Self::PatientChanged => Reason::code("patient_changed"),
+            #[cfg(feature = "dicom")]
+            Self::Unprotectable { .. } => Reason::code("unprotectable_element"),
             #[cfg(feature = "dicom")]
             Self::Dicom(e) => e.reason(),
         }

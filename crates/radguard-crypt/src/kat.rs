@@ -63,3 +63,24 @@ fn encryption_matches_the_independent_vectors() {
     cipher.seal_segments(0, &mut buf, &Sequential).unwrap();
     assert_eq!(hex(&buf), CIPHERTEXT);
 }
+
+#[cfg(feature = "dicom")]
+#[test]
+fn patient_digest_matches_the_independent_vectors() {
+    use radguard_dicom::dicom::core::{DataElement, VR};
+    use radguard_dicom::dicom::object::InMemDicomObject;
+    let dk = SecretKey::from_bytes(core::array::from_fn(|i| i as u8));
+    let salt: [u8; 32] = core::array::from_fn(|i| 32 + i as u8);
+    let key = crate::kdf::patient_key(&dk, &salt);
+    assert_eq!(hex(key.as_slice()), PATIENT_KEY);
+    // Padding is not part of the value.
+    let ds = InMemDicomObject::from_element_iter([DataElement::new(
+        radguard_dicom::tags::PATIENT_ID,
+        VR::LO,
+        "PID-0001 ",
+    )]);
+    assert_eq!(
+        hex(&crate::dicom::patient_digest_for_kat(&key, &ds)),
+        PATIENT_DIGEST
+    );
+}

@@ -14,6 +14,7 @@ pub(crate) const LABEL_NONCE_PREFIX: &[u8] = b"radguard-crypt v1 nonce prefix";
 pub(crate) const LABEL_BINDING: &[u8] = b"radguard-crypt v1 binding\0";
 pub(crate) const LABEL_WRAP_CONTEXT: &[u8] = b"radguard-crypt v1 wrap context\0";
 pub(crate) const LABEL_LOCAL_WRAP: &[u8] = b"radguard-crypt v1 local wrap";
+pub(crate) const LABEL_PATIENT_KEY: &[u8] = b"radguard-crypt v2 patient id key";
 
 /// Keys and values derived from one data key and one salt.
 pub(crate) struct StreamKeys {
@@ -40,14 +41,26 @@ pub(crate) fn derive(data_key: &SecretKey, salt: &[u8; 32]) -> StreamKeys {
     }
 }
 
+/// `HKDF-SHA-256(salt, IKM = key, info = label, L = 32)`.
+fn hkdf32(key: &SecretKey, salt: &[u8; 32], label: &[u8]) -> Zeroizing<[u8; 32]> {
+    let hk = Hkdf::<Sha256>::new(Some(salt), key.expose_secret());
+    let mut out = Zeroizing::new([0u8; 32]);
+    let ok = hk.expand(label, out.as_mut_slice()).is_ok();
+    debug_assert!(ok, "HKDF output length is far below the limit");
+    out
+}
+
+/// The key of format v2's keyed Patient ID digest:
+/// `HKDF-Expand(PRK, "radguard-crypt v2 patient id key", 32)` with the
+/// stream's `PRK = HKDF-Extract(salt, data key)`.
+pub(crate) fn patient_key(data_key: &SecretKey, salt: &[u8; 32]) -> Zeroizing<[u8; 32]> {
+    hkdf32(data_key, salt, LABEL_PATIENT_KEY)
+}
+
 /// The 32-byte per-wrap key of the local wrapping construction:
 /// `HKDF-SHA-256(salt = wrap_salt, IKM = KEK, info = LABEL_LOCAL_WRAP)`.
 pub(crate) fn local_wrap_key(kek: &SecretKey, wrap_salt: &[u8; 32]) -> Zeroizing<[u8; 32]> {
-    let hk = Hkdf::<Sha256>::new(Some(wrap_salt), kek.expose_secret());
-    let mut key = Zeroizing::new([0u8; 32]);
-    let ok = hk.expand(LABEL_LOCAL_WRAP, key.as_mut_slice()).is_ok();
-    debug_assert!(ok, "HKDF output length is far below the limit");
-    key
+    hkdf32(kek, wrap_salt, LABEL_LOCAL_WRAP)
 }
 
 /// `SHA-256(LABEL_BINDING ‖ BE64(len B) ‖ B ‖ BE64(len X) ‖ X)`: the
@@ -75,6 +88,13 @@ pub(crate) fn wrap_context(salt: &[u8; 32], commitment: &[u8; 32]) -> Vec<u8> {
 /// Constant-time equality of two 32-byte values (`subtle`).
 pub(crate) fn ct_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
     subtle::ConstantTimeEq::ct_eq(&a[..], &b[..]).into()
+}
+
+/// Constant-time equality of two byte strings (`false` if the lengths
+/// differ).
+#[cfg_attr(not(feature = "pkcs11"), allow(dead_code))]
+pub(crate) fn ct_eq_slices(a: &[u8], b: &[u8]) -> bool {
+    subtle::ConstantTimeEq::ct_eq(a, b).into()
 }
 
 /// Fills `buf` from the operating system's random number generator.

@@ -3,13 +3,17 @@
 //!
 //! PACS and VNA archives keep images for decades on disks that get
 //! replaced, backed up and resold. `radguard-crypt` encrypts the pixel data
-//! of each instance and leaves the header readable, so the archive can
-//! still index and query it; it detects any tampering; and it makes key
-//! custody manageable:
+//! of each instance — and every other place an image or identifying bulk
+//! data hides: icons, overlays, documents, waveforms, private blobs — and
+//! leaves the header readable, so the archive can still index and query
+//! it; it binds the attributes that interpret the pixels and the instance's
+//! identity, and detects any tampering; and it makes key custody
+//! manageable:
 //!
 //! - **Envelope keys.** Every instance gets a fresh random 256-bit data
 //!   key, wrapped by a key-encryption key (KEK) that a [`KeyProvider`]
-//!   holds: the bundled [`LocalKeyring`] file, or your KMS/HSM.
+//!   holds: the bundled [`LocalKeyring`] file, a PKCS#11 token (an HSM;
+//!   `pkcs11::Pkcs11Provider`, feature `pkcs11`), or your KMS.
 //! - **Rotation without re-encryption.** [`dicom::rewrap_file`] re-wraps
 //!   the data key under a new KEK; the pixel ciphertext is copied as is.
 //! - **Crypto-erase.** Destroying a KEK makes every instance under it
@@ -22,9 +26,11 @@
 //!   instance encrypts and decrypts in well under 128 MiB of memory, its
 //!   segments spread over all cores ([`Executor`]).
 //!
-//! The construction is AES-256-GCM (RustCrypto `aes-gcm`) in a STREAM-style
+//! The construction is AES-256-GCM (`ring`'s one-pass assembly for the
+//! segments, RustCrypto `aes-gcm` for the local key wrap) in a STREAM-style
 //! segmented mode with HKDF-SHA-256 subkeys and a key commitment;
-//! [`format`](mod@format) specifies the on-disk format, version 1, byte by byte.
+//! [`format`](mod@format) specifies the on-disk format, version 2 (and the
+//! version 1 it still reads), byte by byte.
 //!
 //! # Crate layout
 //!
@@ -35,6 +41,7 @@
 //! | [`KeyProvider`], [`LocalKeyring`], [`StaticKey`], [`wrap_data_key`] | always | key-encryption keys |
 //! | [`Executor`], [`Sequential`], [`Threads`] | always | parallelism without a thread-pool dependency |
 //! | [`dicom`] | `dicom` (default) | encrypt, decrypt, re-wrap and read DICOM files (through `radguard-dicom`) |
+//! | `pkcs11::Pkcs11Provider` | `pkcs11` | KEKs in a PKCS#11 token (HSM), through `cryptoki` |
 //!
 //! Without the `dicom` feature the crate depends on no DICOM code.
 //!
@@ -79,27 +86,34 @@
 //!
 //! # Security
 //!
-//! - **Confidentiality and integrity** of the pixel data: AES-256-GCM under
-//!   a per-instance key; every segment is authenticated together with its
-//!   position, the stream header, the SOP Instance UID and the transfer
-//!   syntax. Truncating, reordering, swapping frames or moving them between
+//! - **Confidentiality and integrity** of the pixel data and the other
+//!   protected elements ([`dicom`] lists them): AES-256-GCM under a
+//!   per-instance key; every segment is authenticated together with its
+//!   position and the stream header, which holds the bound attributes.
+//!   Truncating, reordering, swapping frames or moving them between
 //!   instances, flipping any bit of the envelope or ciphertext, or using a
-//!   wrong key all fail with the one opaque [`Error::Decrypt`].
+//!   wrong key all fail with the one opaque [`Error::Decrypt`]; an edited
+//!   bound attribute (Rows, Bits Stored, Rescale Slope, the transfer
+//!   syntax, the Study, Series or SOP Instance UID, ...) is refused naming
+//!   it ([`Error::HeaderChanged`]); a changed Patient ID is reported, or
+//!   refused in strict mode.
 //! - **No plaintext on failure.** A segment's plaintext is released only
 //!   after its tag verified; files are written to a temporary file that is
 //!   only renamed into place once everything verified, and removed
 //!   otherwise.
 //! - **Key commitment**: a ciphertext decrypts under exactly one data key.
-//! - **Not protected**: the header (it is meant to stay readable: patient
-//!   name, IDs and dates remain; combine with `radguard-deid` if the header
-//!   must not identify the patient); the length of each frame or fragment
-//!   (visible in the segment table, as with any AEAD); other image-like
-//!   content outside top-level pixel data — overlays (60xx,3000), waveforms,
-//!   encapsulated documents. Files with pixel data nested in sequences (icon
-//!   images) are refused rather than half-encrypted.
+//! - **Not protected**: the rest of the header (it is meant to stay
+//!   readable: patient name, IDs and dates remain; combine with
+//!   `radguard-deid` if the header must not identify the patient); private
+//!   values of text VRs and private binary values under the threshold
+//!   (16 bytes by default); the length of each frame, fragment and protected
+//!   element (visible in the segment table, as with any AEAD).
 //! - Keys are [`SecretKey`](radguard_core::SecretKey)s, zeroized on drop;
 //!   derived keys live in zeroizing buffers and `aes-gcm`'s `zeroize`
-//!   feature clears round keys. Nothing here prints or logs key material.
+//!   feature clears the key wrap's round keys. `ring`, which encrypts the
+//!   segments, does not clear its AES round keys when a cipher is dropped
+//!   (the payload key they expand is cleared). Nothing here prints or logs
+//!   key material.
 //! - Crypto-erase is as strong as the destruction of every copy of the KEK:
 //!   see the notes on [`LocalKeyring`].
 
@@ -125,11 +139,15 @@ mod stream;
 #[cfg_attr(docsrs, doc(cfg(feature = "dicom")))]
 pub mod dicom;
 
+#[cfg(feature = "pkcs11")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pkcs11")))]
+pub mod pkcs11;
+
 pub use cipher::SegmentCipher;
 pub use envelope::{Envelope, MAX_METADATA, MAX_WRAPPED, decrypt_units, encrypt_units};
 pub use error::{Error, Result};
 pub use exec::{Executor, Sequential, Threads};
-pub use keyring::{KeyInfo, KeyStatus, LocalKeyring};
+pub use keyring::{Erasure, KeyInfo, KeyStatus, LocalKeyring};
 pub use layout::{Layout, Segment, TAG_LEN};
 pub use provider::{KeyProvider, LOCAL_WRAPPED_LEN, StaticKey, unwrap_data_key, wrap_data_key};
 

@@ -5,9 +5,10 @@
 //! RADGUARD_WRITE_FUZZ_SEEDS=1 cargo test -p radguard-crypt --test fuzz_seeds -- --ignored
 //! ```
 //!
-//! Every seed is a small file encrypted under the fuzz target's fixed key,
-//! whose pixel bytes are `fuzz_pattern(i)` (the target checks that anything
-//! that decrypts restores exactly these bytes).
+//! Every seed is a small file encrypted (format v2) under the fuzz target's
+//! fixed key, whose pixel bytes are `fuzz_pattern(i)` (the target checks
+//! that anything that decrypts restores exactly these bytes). The
+//! `seed-v1-*` files were written by the format v1 encoder and are kept.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -41,7 +42,7 @@ fn fuzz_key() -> StaticKey {
 }
 
 fn plain(path: &Path, ts: &str, frames: u32, pixel: Value<InMemDicomObject>, tag: Tag, vr: VR) {
-    let obj = InMemDicomObject::from_element_iter([
+    let mut obj = InMemDicomObject::from_element_iter([
         DataElement::new(Tag(0x0008, 0x0016), VR::UI, "1.2.840.10008.5.1.4.1.1.7"),
         DataElement::new(Tag(0x0008, 0x0018), VR::UI, "2.25.5"),
         DataElement::new(Tag(0x0028, 0x0008), VR::IS, frames.to_string()),
@@ -49,9 +50,39 @@ fn plain(path: &Path, ts: &str, frames: u32, pixel: Value<InMemDicomObject>, tag
         DataElement::new(Tag(0x0028, 0x0011), VR::US, PrimitiveValue::from(4u16)),
         DataElement::new(Tag(0x0028, 0x0100), VR::US, PrimitiveValue::from(16u16)),
         DataElement::new(tag, vr, pixel),
-    ])
-    .with_meta(FileMetaTableBuilder::new().transfer_syntax(ts))
-    .unwrap();
+    ]);
+    if frames == 3 && ts == common::EXPLICIT_LE && tag == Tag(0x7FE0, 0x0010) {
+        // Other protected elements: an overlay, a private blob, an icon.
+        obj.put(DataElement::new(
+            Tag(0x6000, 0x3000),
+            VR::OW,
+            PrimitiveValue::U8(vec![0x0F; 8].into()),
+        ));
+        obj.put(DataElement::new(Tag(0x0029, 0x0010), VR::LO, "FUZZ"));
+        obj.put(DataElement::new(
+            Tag(0x0029, 0x1010),
+            VR::OB,
+            PrimitiveValue::U8(vec![0x33; 20].into()),
+        ));
+        let icon = InMemDicomObject::from_element_iter([
+            DataElement::new(Tag(0x0028, 0x0010), VR::US, PrimitiveValue::from(2u16)),
+            DataElement::new(
+                Tag(0x7FE0, 0x0010),
+                VR::OB,
+                PrimitiveValue::U8(vec![9; 4].into()),
+            ),
+        ]);
+        obj.put(DataElement::new(
+            Tag(0x0088, 0x0200),
+            VR::SQ,
+            Value::Sequence(radguard_dicom::dicom::core::value::DataSetSequence::from(
+                vec![icon],
+            )),
+        ));
+    }
+    let obj = obj
+        .with_meta(FileMetaTableBuilder::new().transfer_syntax(ts))
+        .unwrap();
     radguard_dicom::write_file(path, &obj, &Default::default()).unwrap();
 }
 

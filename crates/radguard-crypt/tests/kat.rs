@@ -8,7 +8,8 @@
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
-    clippy::cast_possible_truncation
+    clippy::cast_possible_truncation,
+    dead_code // PATIENT_KEY / PATIENT_DIGEST are checked by `src/kat.rs`
 )]
 
 use radguard_core::{KeyId, SecretKey};

@@ -86,7 +86,7 @@ fn large_instance_in_bounded_memory() {
     let threads = Threads::available();
     let enc = dir.path().join("enc.dcm");
     let dec = dir.path().join("dec.dcm");
-    let batch = 8 << 20;
+    let batch = 2 << 20;
     encrypt_file(
         &plain,
         &enc,
@@ -109,9 +109,11 @@ fn large_instance_in_bounded_memory() {
         after_decrypt >> 10,
         len >> 20
     );
-    // One batch plus the header and buffers: well under half the file.
-    assert!(after_encrypt < batch + (4 << 20), "{after_encrypt}");
-    assert!(after_decrypt < batch + (4 << 20), "{after_decrypt}");
+    // Encryption pipelines up to five batches, decryption holds one; plus
+    // the header and buffers: well under half the file either way.
+    assert!(after_encrypt < 5 * batch + (4 << 20), "{after_encrypt}");
+    assert!(after_decrypt < 5 * batch + (4 << 20), "{after_decrypt}");
+    assert!(after_encrypt < len / 2, "{after_encrypt}");
 
     // The decrypted pixel data is the original, read back in chunks.
     let mut split = radguard_dicom::open_split(&dec).unwrap();

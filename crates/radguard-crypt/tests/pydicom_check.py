@@ -8,13 +8,17 @@ For every input file that `radguard encrypt` accepts:
 
 1. the encrypted file opens in pydicom without error, holds no top-level
    pixel data, holds the RADGUARD CRYPT private block, and its other
-   elements equal the original's;
+   elements equal the original's but for the protected elements the
+   descriptor lists (format v2), which are gone;
 2. a reference decryptor written from the format specification
-   (crates/radguard-crypt/src/format.rs) with Python's `cryptography`
-   package reads the keyring, unwraps the data key, checks the commitment and
-   decrypts every segment: the result is the original pixel data, byte for
-   byte (native), or fragment for fragment with the same offset table
-   (encapsulated);
+   (crates/radguard-crypt/src/format.rs), versions 1 and 2, with Python's
+   `cryptography` package reads the keyring, unwraps the data key, checks
+   the commitment and decrypts every segment: the result is the original
+   pixel data, byte for byte (native), or fragment for fragment with the
+   same offset table (encapsulated), and each other protected element's
+   original value; the bound attributes stored in the descriptor equal the
+   file's (transfer syntax, identity UIDs, top-level pixel attributes) and
+   the keyed Patient ID digest matches;
 3. the file `radguard decrypt` restored equals the original element for
    element, pixel data included.
 
@@ -64,7 +68,7 @@ def read_keyring(path):
 
 
 def parse_envelope(b):
-    assert b[:7] == b"RGCRYPT" and b[7] == 1 and b[8] == 1, "magic/version/suite"
+    assert b[:7] == b"RGCRYPT" and b[7] in (1, 2) and b[8] == 1, "magic/version/suite"
     k = b[9]
     kek_id = b[10:10 + k].decode("ascii")
     pos = 10 + k
@@ -82,19 +86,72 @@ def parse_envelope(b):
     end = pos + 4 + m
     rest = b[end:]
     assert rest in (b"", b"\0"), "trailing bytes"
-    return dict(kek_id=kek_id, wrapped=wrapped, salt=salt, commitment=commitment, seg=seg,
-                unit_lens=unit_lens, metadata=metadata, bound=b[bound_start:end])
+    return dict(version=b[7], kek_id=kek_id, wrapped=wrapped, salt=salt, commitment=commitment,
+                seg=seg, unit_lens=unit_lens, metadata=metadata, bound=b[bound_start:end])
 
 
-def parse_descriptor(m):
-    assert m[0] == 1
-    group, elem = struct.unpack(">HH", m[1:5])
-    vr = m[5:7].decode()
-    kind = m[7]
-    value_len, frames, frame_units, bot_n = struct.unpack(">IIII", m[8:24])
-    bot = list(struct.unpack(f">{bot_n}I", m[24:24 + 4 * bot_n]))
-    return dict(tag=Tag(group, elem), vr=vr, kind=kind, value_len=value_len, frames=frames,
-                frame_units=frame_units, bot=bot)
+class Reader:
+    def __init__(self, b, pos=0):
+        self.b, self.pos = b, pos
+
+    def take(self, n):
+        assert self.pos + n <= len(self.b), "descriptor truncated"
+        v = self.b[self.pos:self.pos + n]
+        self.pos += n
+        return v
+
+    def u8(self):
+        return self.take(1)[0]
+
+    def u16(self):
+        return struct.unpack(">H", self.take(2))[0]
+
+    def u32(self):
+        return struct.unpack(">I", self.take(4))[0]
+
+    def path(self):
+        steps = []
+        for _ in range(self.u16()):
+            g, e, item = struct.unpack(">HHI", self.take(8))
+            steps.append((Tag(g, e), None if item == 0xFFFFFFFF else item))
+        return steps
+
+    def pixel(self):
+        group, elem = struct.unpack(">HH", self.take(4))
+        vr = self.take(2).decode()
+        kind = self.u8()
+        value_len, frames, frame_units, bot_n = struct.unpack(">IIII", self.take(16))
+        bot = list(struct.unpack(f">{bot_n}I", self.take(4 * bot_n)))
+        return dict(tag=Tag(group, elem), vr=vr, kind=kind, value_len=value_len, frames=frames,
+                    frame_units=frame_units, bot=bot)
+
+
+def parse_descriptor(m, version, n_units):
+    """Format §5.2: the pixel descriptor (v1), or the v2 descriptor."""
+    r = Reader(m)
+    assert r.u8() == version, "descriptor version"
+    if version == 1:
+        d = r.pixel()
+        d.update(pixel_units=n_units, extras=[], bound=[], patient=None)
+    else:
+        d = r.pixel() if r.u8() == 1 else dict(tag=None)
+        d["pixel_units"] = r.u32() if d["tag"] is not None else 0
+        extras = []
+        for _ in range(r.u32()):
+            path = r.path()
+            vr = r.take(2).decode()
+            vtype = r.u8()
+            units = r.u32()
+            bot = [r.u32() for _ in range(r.u32())]
+            extras.append(dict(path=path, vr=vr, type=vtype, units=units, bot=bot))
+        bound = []
+        for _ in range(r.u32()):
+            path = r.path()
+            present = r.u8()
+            bound.append((path, r.take(r.u32()) if present else None))
+        d.update(extras=extras, bound=bound, patient=r.take(32))
+    assert r.pos == len(m), "trailing descriptor bytes"
+    return d
 
 
 def reference_decrypt(ds, keyring):
@@ -116,8 +173,11 @@ def reference_decrypt(ds, keyring):
     prefix = hkdf_expand(prk, b"radguard-crypt v1 nonce prefix", 7)
     sop = str(ds.SOPInstanceUID).strip(" \0").encode()
     ts = str(ds.file_meta.TransferSyntaxUID).strip(" \0").encode()
-    ctx = (b"radguard-crypt dicom v1\0" + struct.pack(">I", len(sop)) + sop
-           + struct.pack(">I", len(ts)) + ts)
+    if env["version"] == 1:
+        ctx = (b"radguard-crypt dicom v1\0" + struct.pack(">I", len(sop)) + sop
+               + struct.pack(">I", len(ts)) + ts)
+    else:
+        ctx = b"radguard-crypt dicom v2\0"
     binding = hashlib.sha256(b"radguard-crypt v1 binding\0" + struct.pack(">Q", len(env["bound"]))
                              + env["bound"] + struct.pack(">Q", len(ctx)) + ctx).digest()
     ct = bytes(ds[CIPHERTEXT].value)
@@ -135,7 +195,35 @@ def reference_decrypt(ds, keyring):
             i += 1
         units.append(out)
     assert ct[pos:] in (b"", b"\0"), "ciphertext length"
-    return parse_descriptor(env["metadata"]), units
+    desc = parse_descriptor(env["metadata"], env["version"], len(env["unit_lens"]))
+    if env["version"] == 2:
+        check_bound(ds, desc, ts, sop)
+        patient_key = hkdf_expand(prk, b"radguard-crypt v2 patient id key", 32)
+        pid = str(ds.get("PatientID", "") or "").strip(" \0").encode()
+        assert hmac.compare_digest(hmac.new(patient_key, pid, hashlib.sha256).digest(),
+                                   desc["patient"]), "Patient ID digest"
+    return desc, units
+
+
+def check_bound(ds, desc, ts, sop):
+    """The stored bound attributes the format says are there, as pydicom reads them."""
+    stored = {tuple(p): v for p, v in desc["bound"]}
+    assert stored[((Tag(0x0002, 0x0010), None),)] == ts, "bound transfer syntax"
+    assert stored[((Tag(0x0008, 0x0018), None),)] == sop, "bound SOP Instance UID"
+    for kw, tag in (("StudyInstanceUID", Tag(0x0020, 0x000D)), ("SeriesInstanceUID", Tag(0x0020, 0x000E))):
+        v = stored[((tag, None),)]
+        if kw in ds:
+            assert v == str(ds[kw].value).strip(" \0").encode(), f"bound {kw}"
+        else:
+            assert v is None, f"{kw} absent but bound as present"
+    for kw, tag in (("Rows", Tag(0x0028, 0x0010)), ("Columns", Tag(0x0028, 0x0011)),
+                    ("BitsAllocated", Tag(0x0028, 0x0100))):
+        v = stored[((tag, None),)]
+        el = ds.get(tag)
+        if el is None:
+            assert v is None, f"{kw} absent but bound as present"
+        elif el.VR == "US" and isinstance(el.value, int):
+            assert v == struct.pack("<H", el.value), f"bound {kw}"
 
 
 # ---------------------------------------------------------------- comparison
@@ -181,6 +269,31 @@ def compare(a, b, path, kinds):
             kinds["odd length padded"] += 1
             continue
         kinds[f"DIFF value: {here}"] += 1
+
+
+def remove_path(ds, path):
+    """Removes the element at a descriptor path from a pydicom dataset;
+    returns its VR and its value bytes as stored (None for a sequence)."""
+    for tag, item in path[:-1]:
+        ds = ds[tag].value[item]
+    tag = path[-1][0]
+    raw = ds.get_item(tag)
+    if isinstance(raw.value, (bytes, bytearray)):
+        vr, value = raw.VR, bytes(raw.value)
+    else:
+        el = ds[tag]
+        vr = el.VR
+        value = None if el.VR == "SQ" else bytes(el.value)
+    del ds[tag]
+    return vr, value
+
+
+def extra_units_of(desc, units):
+    out, u = [], desc["pixel_units"]
+    for x in desc["extras"]:
+        out.append((x, units[u:u + x["units"]]))
+        u += x["units"]
+    return out
 
 
 def original_pixels(ds):
@@ -245,12 +358,38 @@ def main():
                     failures.append((f, "encrypted file still has pixel data"))
                 if str(e[CREATOR].value).strip() != "RADGUARD CRYPT":
                     failures.append((f, "private creator missing"))
-                a = pydicom.Dataset({k: v for k, v in orig.items() if k not in PIXEL_TAGS})
-                b = pydicom.Dataset({k: v for k, v in e.items() if k not in BLOCK})
-                compare(a, b, "", kinds)
                 # The reference decryptor.
                 desc, units = reference_decrypt(e, keyring)
-                kind, tag, pixels = original_pixels(orig)
+                # The protected elements other than pixel data: gone from the
+                # encrypted file, their original values in the ciphertext.
+                stripped = pydicom.dcmread(f, force=True)
+                for x, xu in extra_units_of(desc, units):
+                    vr, value = remove_path(stripped, x["path"])
+                    if value is None:
+                        # A private sequence radguard encrypted whole as UN,
+                        # which pydicom parses: its bytes are not compared.
+                        kinds["protected UN sequence (parsed by pydicom) not compared"] += 1
+                        continue
+                    if x["type"] == 10:
+                        frags = list(generate_fragments(value[8 + struct.unpack("<I", value[4:8])[0]:]))
+                        ok = frags == xu
+                    elif stripped.is_little_endian or x["type"] == 1:
+                        ok = xu[0] == value or xu[0] + b"\0" == value
+                    else:
+                        ok = True  # big-endian words: checked by the Rust tests
+                    kinds["other protected element decrypted"] += 1
+                    if not ok:
+                        failures.append((f, f"protected element {x['path']} differs"))
+                a = pydicom.Dataset({k: v for k, v in stripped.items() if k not in PIXEL_TAGS})
+                b = pydicom.Dataset({k: v for k, v in e.items() if k not in BLOCK})
+                compare(a, b, "", kinds)
+                units = units[:desc["pixel_units"]]
+                px = original_pixels(orig)
+                if px is None:
+                    if desc["tag"] is not None:
+                        failures.append((f, "descriptor names pixel data the original lacks"))
+                    continue
+                kind, tag, pixels = px
                 if desc["tag"] != tag:
                     failures.append((f, "descriptor tag differs"))
                 if kind == "native":

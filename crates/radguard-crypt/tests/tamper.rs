@@ -152,8 +152,8 @@ fn every_byte_of_envelope_and_ciphertext_is_protected() {
     ] {
         flip_header_each(&fx, &bytes, r);
     }
-    // The SOP Instance UID (0008,0018) of the data set is bound to every
-    // segment. (Its first occurrence is the file meta's copy.)
+    // The SOP Instance UID (0008,0018) of the data set is bound: a change
+    // is refused, naming it. (Its first occurrence is the file meta's copy.)
     let meta_copy = find(&bytes, SOP_A.as_bytes());
     let sop = find(&bytes[meta_copy.end..], SOP_A.as_bytes());
     let sop = sop.start + meta_copy.end..sop.end + meta_copy.end;
@@ -161,7 +161,12 @@ fn every_byte_of_envelope_and_ciphertext_is_protected() {
         &bytes[sop.start - 8..sop.start - 4],
         &[0x08, 0x00, 0x18, 0x00]
     );
-    flip_each(&fx, &bytes, sop, |_, e| matches!(e, Error::Decrypt));
+    flip_each(
+        &fx,
+        &bytes,
+        sop,
+        |_, e| matches!(e, Error::HeaderChanged { attribute, .. } if attribute.contains("(0008,0018)")),
+    );
 }
 
 #[test]
@@ -309,7 +314,7 @@ fn swapped_frames_are_detected() {
     );
     let mut swapped = ct.clone();
     swapped[r0.clone()].copy_from_slice(&ct[r1.clone()]);
-    swapped[r1.clone()].copy_from_slice(&ct[r0.clone()]);
+    swapped[r1.clone()].copy_from_slice(&ct[r0]);
     let t = fx.dir.path().join("t.dcm");
     with_ciphertext(&fx.enc, &t, swapped);
     assert!(matches!(decrypt_err(&fx, &t, &provider()), Error::Decrypt));
@@ -320,16 +325,24 @@ fn swapped_frames_are_detected() {
     let _ = fs::remove_file(&t);
     with_ciphertext(&fx.enc, &t, s);
     assert!(matches!(decrypt_err(&fx, &t, &provider()), Error::Decrypt));
-    // Random access to a swapped frame fails too.
+    // Random access: opening verifies frame 0's first segment, so a file
+    // whose frame 0 was swapped does not even open.
+    assert!(matches!(
+        EncryptedFile::open(&t, &provider()),
+        Err(Error::Decrypt)
+    ));
+    // Frames 1 and 2 swapped: frame 0 reads, the swapped ones do not.
     let _ = fs::remove_file(&t);
+    let r2 = env.layout().unit_ciphertext_range(2);
+    let r2 = r2.start as usize..r2.end as usize;
     let mut swapped = ct.clone();
-    swapped[r0.clone()].copy_from_slice(&ct[r1.clone()]);
-    swapped[r1].copy_from_slice(&ct[r0]);
+    swapped[r2.clone()].copy_from_slice(&ct[r1.clone()]);
+    swapped[r1].copy_from_slice(&ct[r2]);
     with_ciphertext(&fx.enc, &t, swapped);
     let mut file = EncryptedFile::open(&t, &provider()).unwrap();
-    assert!(matches!(file.read_frame(0), Err(Error::Decrypt)));
+    assert_eq!(file.read_frame(0).unwrap().len(), 160);
     assert!(matches!(file.read_frame(1), Err(Error::Decrypt)));
-    assert_eq!(file.read_frame(2).unwrap().len(), 160);
+    assert!(matches!(file.read_frame(2), Err(Error::Decrypt)));
 }
 
 #[test]
@@ -360,20 +373,47 @@ fn frames_and_blocks_moved_between_instances_are_detected() {
     }
     let t2 = a.dir.path().join("t2.dcm");
     radguard_dicom::write_file(&t2, fb.object(), &Default::default()).unwrap();
-    assert!(matches!(decrypt_err(&a, &t2, &provider()), Error::Decrypt));
-    // The same block with B's SOP Instance UID changed to A's decrypts: the
-    // binding is exactly the instance identity, nothing else of the header.
+    assert!(matches!(
+        decrypt_err(&a, &t2, &provider()),
+        Error::HeaderChanged { attribute, .. } if attribute.contains("(0008,0018)")
+    ));
+    // The same block with B's SOP Instance UID changed to A's and the same
+    // bound attributes decrypts; but B's patient is another one: reported,
+    // and refused with `strict`.
     fb.object_mut()
         .put(DataElement::new(Tag(0x0008, 0x0018), VR::UI, SOP_A));
+    fb.object_mut().put(DataElement::new(
+        Tag(0x0010, 0x0020),
+        VR::LO,
+        "OTHER-PATIENT",
+    ));
     let t3 = a.dir.path().join("t3.dcm");
     radguard_dicom::write_file(&t3, fb.object(), &Default::default()).unwrap();
-    decrypt_file(
+    let r = decrypt_file(
+        &t3,
+        a.out().join("d.dcm"),
+        &provider(),
+        &DecryptOptions::new().strict(true),
+    );
+    assert!(matches!(r, Err(Error::PatientChanged)), "{r:?}");
+    assert_empty(&a.out());
+    let info = decrypt_file(
         &t3,
         a.out().join("d.dcm"),
         &provider(),
         &DecryptOptions::new(),
     )
     .unwrap();
+    assert!(info.patient_changed);
+    // The untouched file reports no change.
+    let info = decrypt_file(
+        &a.enc,
+        a.out().join("d2.dcm"),
+        &provider(),
+        &DecryptOptions::new().strict(true),
+    )
+    .unwrap();
+    assert!(!info.patient_changed);
 }
 
 #[test]
@@ -384,7 +424,10 @@ fn a_relabelled_transfer_syntax_is_detected() {
         .update_meta(|m| m.transfer_syntax = IMPLICIT_LE.to_owned());
     let t = fx.dir.path().join("t.dcm");
     radguard_dicom::write_file(&t, f.object(), &Default::default()).unwrap();
-    assert!(matches!(decrypt_err(&fx, &t, &provider()), Error::Decrypt));
+    assert!(matches!(
+        decrypt_err(&fx, &t, &provider()),
+        Error::HeaderChanged { attribute, .. } if attribute.contains("(0002,0010)")
+    ));
 }
 
 #[test]

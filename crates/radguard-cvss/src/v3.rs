@@ -232,13 +232,45 @@ impl CvssV3 {
         self.roundup(inner * self.temporal_multiplier())
     }
 
-    /// The score the risk model uses: environmental when environmental
-    /// metrics are defined, else base.
-    pub(crate) fn model_score(&self) -> f64 {
+    /// The most specific score the vector defines, as FIRST's calculators
+    /// present it: the environmental score when any environmental metric is
+    /// defined, else the temporal score when any temporal metric is
+    /// defined, else the base score.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use radguard_cvss::Cvss;
+    ///
+    /// let base = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H";
+    /// let temporal = format!("{base}/E:U/RL:O/RC:U");
+    /// let Cvss::V3(v) = Cvss::parse(&temporal)? else { unreachable!() };
+    /// assert_eq!((v.base_score(), v.temporal_score(), v.score()), (9.8, 7.8, 7.8));
+    /// // A neutral environmental metric does not change it.
+    /// assert_eq!(Cvss::parse(&format!("{temporal}/CR:M"))?.score(), 7.8);
+    /// # Ok::<(), radguard_cvss::CvssError>(())
+    /// ```
+    #[must_use]
+    pub fn score(&self) -> f64 {
         if self.has_environmental() {
             self.environmental_score()
+        } else if self.has_temporal() {
+            self.temporal_score()
         } else {
             self.base_score()
+        }
+    }
+
+    /// Which score [`CvssV3::score`] is: `"environmental"`, `"temporal"` or
+    /// `"base"`.
+    #[must_use]
+    pub fn score_kind(&self) -> &'static str {
+        if self.has_environmental() {
+            "environmental"
+        } else if self.has_temporal() {
+            "temporal"
+        } else {
+            "base"
         }
     }
 

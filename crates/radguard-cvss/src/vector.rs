@@ -59,16 +59,16 @@ impl Cvss {
         }
     }
 
-    /// One score for the vector: for v4.0 the CVSS-B/BT/BE/BTE score (all
+    /// One score for the vector, the most specific it defines, as FIRST's
+    /// calculators present it: for v4.0 the CVSS-B/BT/BE/BTE score (all
     /// groups present are used); for v3.x the environmental score when any
-    /// environmental metric is defined, else the base score. v3.x temporal
-    /// metrics do not lower it ([`CvssV3::temporal_score`] has them): a
-    /// scorer that weighs exploitation itself (KEV, EPSS, the `E` metric
-    /// through [`Cvss::exploit_maturity`]) should not count it twice.
+    /// environmental metric is defined, else the temporal score when any
+    /// temporal metric is defined, else the base score
+    /// ([`CvssV3::score`]).
     #[must_use]
     pub fn score(&self) -> f64 {
         match self {
-            Self::V3(v) => v.model_score(),
+            Self::V3(v) => v.score(),
             Self::V4(v) => v.score(),
         }
     }

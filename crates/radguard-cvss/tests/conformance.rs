@@ -323,10 +323,32 @@ fn temporal_and_environmental_v31() {
     };
     assert_eq!(v.base_score(), 6.1);
     assert_eq!(v.temporal_score(), 5.5);
+    // The headline is the temporal score, as FIRST's calculator shows it.
+    assert_eq!(v.score(), 5.5);
+    assert_eq!(v.score_kind(), "temporal");
     // MAV overrides AV in the environmental score and in the model.
     let env = Cvss::parse("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/MAV:L").expect("parse");
     assert_eq!(env.attack_vector(), AttackVector::Local);
     assert_eq!(env.score(), 8.4);
+}
+
+/// Issue 15: temporal metrics were ignored unless an environmental metric
+/// was present, so adding the neutral `CR:M` changed the headline.
+#[test]
+fn v3_headline_is_the_most_specific_score() {
+    let base = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H";
+    let temporal = format!("{base}/E:U/RL:O/RC:U");
+    assert_eq!(Cvss::parse(base).expect("base").score(), 9.8);
+    let t = Cvss::parse(&temporal).expect("temporal");
+    assert_eq!(t.score(), 7.8);
+    let e = Cvss::parse(&format!("{temporal}/CR:M")).expect("environmental");
+    assert_eq!(e.score(), 7.8);
+    let Cvss::V3(e) = e else { panic!("v3") };
+    assert_eq!(
+        (e.base_score(), e.temporal_score(), e.environmental_score()),
+        (9.8, 7.8, 7.8)
+    );
+    assert_eq!(e.score_kind(), "environmental");
 }
 
 #[test]
@@ -567,6 +589,15 @@ proptest! {
             let t = theirs.environmental_score().value();
             prop_assert_eq!(v.environmental_score(), t, "{}", vector);
         }
+        // The headline is the most specific score the vector defines.
+        let headline = if v.has_environmental() {
+            theirs.environmental_score().value()
+        } else if v.has_temporal() {
+            theirs.temporal_score().value()
+        } else {
+            theirs.base_score().value()
+        };
+        prop_assert_eq!(ours.score(), headline, "{}", vector);
         prop_assert_eq!(Cvss::parse(&ours.to_string()).expect("reparse"), ours.clone());
     }
 }

@@ -1,7 +1,7 @@
 //! Opening files: whole, split into header and pixel data, or just scanned.
 
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use dicom_core::header::Header;
@@ -77,12 +77,11 @@ enum PixelSource {
 }
 
 impl PixelSource {
-    fn read_exact_at(&mut self, off: u64, buf: &mut [u8]) -> Result<()> {
+    fn read_exact_at(&self, off: u64, buf: &mut [u8]) -> Result<()> {
         match self {
-            Self::File { file, path } => file
-                .seek(SeekFrom::Start(off))
-                .and_then(|_| file.read_exact(buf))
-                .map_err(|e| Error::io("cannot read", path, e)),
+            Self::File { file, path } => {
+                read_exact_at(file, off, buf).map_err(|e| Error::io("cannot read", path, e))
+            }
             Self::Memory(v) => {
                 let s = usize::try_from(off)
                     .map_err(|_| Error::malformed(off, None, "offset out of range"))?;
@@ -94,6 +93,20 @@ impl PixelSource {
             }
         }
     }
+}
+
+/// Reads `buf.len()` bytes at `off`: one `pread` per call on Unix (no
+/// separate seek, and several threads may read at once).
+#[cfg(unix)]
+fn read_exact_at(file: &File, off: u64, buf: &mut [u8]) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, off)
+}
+
+#[cfg(not(unix))]
+fn read_exact_at(mut file: &File, off: u64, buf: &mut [u8]) -> io::Result<()> {
+    use std::io::{Seek, SeekFrom};
+    file.seek(SeekFrom::Start(off))?;
+    file.read_exact(buf)
 }
 
 /// The layout of a split file's pixel data.
@@ -246,6 +259,10 @@ impl SplitFile {
     /// [`Error::WriterState`] if there is no native pixel data or the range
     /// is outside it; I/O errors.
     pub fn read_native_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        self.pixel_reader().read_native_at(offset, buf)
+    }
+
+    fn read_native_shared(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
         let (start, len) = self.native()?;
         let end = offset
             .checked_add(buf.len() as u64)
@@ -279,6 +296,17 @@ impl SplitFile {
     /// [`Error::WriterState`] if there is no such fragment or the range is
     /// outside it; I/O errors.
     pub fn read_fragment_at(&mut self, index: usize, offset: u64, buf: &mut [u8]) -> Result<()> {
+        self.pixel_reader().read_fragment_at(index, offset, buf)
+    }
+
+    /// Shared, `Sync` read access to the pixel data, so that several
+    /// threads can read different parts at once.
+    #[must_use]
+    pub fn pixel_reader(&self) -> PixelReader<'_> {
+        PixelReader { file: self }
+    }
+
+    fn read_fragment_shared(&self, index: usize, offset: u64, buf: &mut [u8]) -> Result<()> {
         let f = self.fragment(index)?;
         let end = offset
             .checked_add(buf.len() as u64)
@@ -359,6 +387,34 @@ impl SplitFile {
                 w.end_encapsulated()
             }
         }
+    }
+}
+
+/// Shared read access to a [`SplitFile`]'s pixel data
+/// ([`SplitFile::pixel_reader`]): it is `Sync`, and on Unix each read is
+/// one `pread`, so several threads can read at once.
+#[derive(Debug, Clone, Copy)]
+pub struct PixelReader<'a> {
+    file: &'a SplitFile,
+}
+
+impl PixelReader<'_> {
+    /// As [`SplitFile::read_native_at`].
+    ///
+    /// # Errors
+    ///
+    /// As [`SplitFile::read_native_at`].
+    pub fn read_native_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        self.file.read_native_shared(offset, buf)
+    }
+
+    /// As [`SplitFile::read_fragment_at`].
+    ///
+    /// # Errors
+    ///
+    /// As [`SplitFile::read_fragment_at`].
+    pub fn read_fragment_at(&self, index: usize, offset: u64, buf: &mut [u8]) -> Result<()> {
+        self.file.read_fragment_shared(index, offset, buf)
     }
 }
 

@@ -105,7 +105,7 @@ mod write;
 pub use error::{Error, Result};
 pub use file::{
     DicomFile, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, PixelData, PixelLayout,
-    ReadOptions, SplitFile, from_bytes, open, open_split, summarize,
+    PixelReader, ReadOptions, SplitFile, from_bytes, open, open_split, summarize,
 };
 pub use info::{FileInfo, Finding, FindingKind, Preamble};
 pub use limits::Limits;
@@ -113,7 +113,9 @@ pub use summary::{NamedUid, PixelSummary, Summary};
 pub use walk::{
     Descend, first_difference, same_content, visit_datasets_mut, visit_datasets_with, walk,
 };
-pub use write::{DicomWriter, PendingFile, WriteOptions, commit_all, to_bytes, write_file};
+pub use write::{
+    DicomWriter, PendingFile, PositionedValue, WriteOptions, commit_all, to_bytes, write_file,
+};
 
 /// Re-exports of the dicom-rs crates whose types appear in this crate's API,
 /// so callers use the same versions.

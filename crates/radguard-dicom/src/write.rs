@@ -33,6 +33,7 @@ use crate::ts::{self, TsInfo};
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WriteOptions {
     overwrite: bool,
+    keep_metadata: bool,
 }
 
 impl WriteOptions {
@@ -53,6 +54,23 @@ impl WriteOptions {
     #[must_use]
     pub fn overwrites(&self) -> bool {
         self.overwrite
+    }
+
+    /// When an existing file is replaced, gives the new file its owner,
+    /// group, mode, times, ACLs and extended attributes, and refuses to
+    /// replace a file with other hard links (see
+    /// [`radguard_core::fs::AtomicOptions::keep_metadata`]).
+    #[must_use]
+    pub fn keep_metadata(mut self, yes: bool) -> Self {
+        self.keep_metadata = yes;
+        self
+    }
+
+    /// The atomic-writer options these stand for.
+    pub(crate) fn atomic(&self) -> AtomicOptions {
+        AtomicOptions::new()
+            .overwrite(self.overwrite)
+            .keep_metadata(self.keep_metadata)
     }
 }
 
@@ -207,8 +225,7 @@ impl DicomWriter {
     /// [`Error::UnsupportedTransferSyntax`]; I/O errors creating the
     /// temporary file (the target folder must exist).
     pub fn create(path: &Path, meta: &FileMetaTable, opts: &WriteOptions) -> Result<Self> {
-        let file = AtomicFile::create(path, &AtomicOptions::new().overwrite(opts.overwrite))
-            .map_err(|e| create_error(path, e))?;
+        let file = AtomicFile::create(path, &opts.atomic()).map_err(|e| create_error(path, e))?;
         let info = ts::lookup(&meta.transfer_syntax)?;
         let mut w = BufWriter::with_capacity(1 << 20, file);
         let mut meta = meta.clone();
@@ -425,7 +442,9 @@ impl DicomWriter {
     }
 
     /// Like [`DicomWriter::write_native_pixel`], but `fill` writes the value
-    /// itself; it must write exactly `len` bytes.
+    /// itself; it must write exactly `len` bytes. The writer it gets is
+    /// `Send`, so `fill` may hand it to another (scoped) thread, to write
+    /// while the calling thread computes the next bytes.
     ///
     /// # Errors
     ///
@@ -436,7 +455,7 @@ impl DicomWriter {
         tag: Tag,
         vr: VR,
         len: u32,
-        fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+        fill: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
     ) -> Result<()> {
         self.begin_streamed_value(tag, vr, len)?;
         let sink = self.sink()?;
@@ -448,6 +467,64 @@ impl DicomWriter {
                 what: "pixel data length differs from the declared length",
             });
         }
+        self.end_streamed_value(tag, len)
+    }
+
+    /// `true` if [`DicomWriter::write_native_pixel_at`] can be used: the
+    /// transfer syntax is not deflated and the platform has positional
+    /// writes.
+    #[must_use]
+    pub fn supports_positional(&self) -> bool {
+        cfg!(unix) && matches!(self.sink, Some(Sink::Plain(_)))
+    }
+
+    /// Like [`DicomWriter::write_native_pixel_with`], but `fill` writes the
+    /// value's bytes at offsets of its choice, from as many threads as it
+    /// likes ([`PositionedValue`] is `Sync`): for producers whose work is
+    /// parallel, so that writing is too. Every byte of the value must be
+    /// written exactly once.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WriterState`] for a deflated transfer syntax (its bytes
+    /// cannot be written out of order), on platforms without positional
+    /// writes, or if `fill` wrote a different number of bytes; as
+    /// [`DicomWriter::write_native_pixel`].
+    pub fn write_native_pixel_at(
+        &mut self,
+        tag: Tag,
+        vr: VR,
+        len: u32,
+        fill: impl FnOnce(&PositionedValue<'_>) -> io::Result<()>,
+    ) -> Result<()> {
+        if !self.supports_positional() {
+            return Err(Error::WriterState {
+                what: "positional writes need an uncompressed transfer syntax",
+            });
+        }
+        self.begin_streamed_value(tag, vr, len)?;
+        let Some(Sink::Plain(w)) = &mut self.sink else {
+            return Err(Error::WriterState {
+                what: "writer already finished",
+            });
+        };
+        w.flush().map_err(stream_err("writing"))?;
+        let file = w.get_mut().file_mut();
+        let base = file.stream_position().map_err(stream_err("writing"))?;
+        let value = PositionedValue {
+            file,
+            base,
+            len: u64::from(len),
+            written: std::sync::atomic::AtomicU64::new(0),
+        };
+        fill(&value).map_err(stream_err("writing pixel data"))?;
+        if value.written.into_inner() != u64::from(len) {
+            return Err(Error::WriterState {
+                what: "pixel data length differs from the declared length",
+            });
+        }
+        file.seek(SeekFrom::Start(base + u64::from(len)))
+            .map_err(stream_err("writing"))?;
         self.end_streamed_value(tag, len)
     }
 
@@ -577,7 +654,7 @@ impl DicomWriter {
     pub fn write_fragment_with(
         &mut self,
         len: u32,
-        fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+        fill: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
     ) -> Result<()> {
         if self.pixel != Pixel::InEncapsulated {
             return Err(Error::WriterState {
@@ -713,6 +790,9 @@ fn create_error(path: &Path, e: io::Error) -> Error {
         Error::Exists {
             path: path.to_path_buf(),
         }
+    } else if e.kind() == io::ErrorKind::InvalidInput {
+        // The file to replace is refused (other hard links, not a file).
+        Error::io("cannot replace", path, e)
     } else {
         let dir = path.parent().unwrap_or(Path::new("."));
         Error::io("cannot create a temporary file in", dir, e)
@@ -727,6 +807,63 @@ fn commit_error(path: &Path, e: io::Error) -> Error {
     } else {
         Error::io("cannot move into place", path, e)
     }
+}
+
+/// A value being written at chosen offsets, from any number of threads
+/// ([`DicomWriter::write_native_pixel_at`]).
+#[derive(Debug)]
+pub struct PositionedValue<'a> {
+    file: &'a File,
+    base: u64,
+    len: u64,
+    written: std::sync::atomic::AtomicU64,
+}
+
+impl PositionedValue<'_> {
+    /// The value's length in bytes.
+    #[must_use]
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// `true` for an empty value.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Writes `bytes` at `offset` bytes into the value.
+    ///
+    /// # Errors
+    ///
+    /// [`io::ErrorKind::InvalidInput`] if the range is outside the value;
+    /// I/O errors.
+    pub fn write_at(&self, offset: u64, bytes: &[u8]) -> io::Result<()> {
+        let end = offset.checked_add(bytes.len() as u64);
+        if end.is_none_or(|e| e > self.len) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "write outside the value",
+            ));
+        }
+        write_all_at(self.file, bytes, self.base + offset)?;
+        self.written
+            .fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn write_all_at(file: &File, bytes: &[u8], at: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, bytes, at)
+}
+
+#[cfg(not(unix))]
+fn write_all_at(_file: &File, _bytes: &[u8], _at: u64) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "positional writes are not supported on this platform",
+    ))
 }
 
 /// A fully written file in a temporary location, not yet durable nor under

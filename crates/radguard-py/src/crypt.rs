@@ -46,12 +46,15 @@ pub fn keys_json(ring: &LocalKeyring) -> Value {
 pub fn info_json(info: &EncryptionInfo) -> Value {
     json!({
         "key_id": info.key_id.as_str(),
-        "pixel_tag": info.pixel_tag.to_string(),
+        "version": info.version,
+        "pixel_tag": info.pixel_tag.map(|t| t.to_string()),
+        "protected": info.protected.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "encapsulated": info.encapsulated,
         "frames": info.frames,
         "units": info.units,
         "segments": info.segments,
         "plaintext_bytes": info.plaintext_bytes,
+        "patient_changed": info.patient_changed,
     })
 }
 

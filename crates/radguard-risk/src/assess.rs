@@ -94,8 +94,12 @@ pub struct FindingView {
     pub id: String,
     /// Canonical vector, if given (shared between devices with the same vector).
     pub vector: Option<Arc<str>>,
-    /// CVSS score used (the midpoint when no vector is given).
+    /// CVSS score used (the midpoint when no vector is given): the most
+    /// specific score the vector defines.
     pub cvss: f64,
+    /// For a CVSS v3 vector, its base, temporal and environmental scores.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cvss_v3_scores: Option<V3Scores>,
     /// Its severity.
     pub severity: Severity,
     /// In KEV on `as_of`: the date added.
@@ -126,6 +130,22 @@ pub struct FindingView {
     pub exposure: SystemExposure,
     /// SSVC Automatable.
     pub automatable: bool,
+}
+
+/// The three scores of a CVSS v3 vector, as FIRST's calculator shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct V3Scores {
+    /// Base score.
+    pub base: f64,
+    /// Temporal score (the base score when no temporal metric is defined).
+    pub temporal: f64,
+    /// Environmental score (the temporal score when no environmental
+    /// metric is defined).
+    pub environmental: f64,
+    /// Which of them is the headline: `base`, `temporal` or
+    /// `environmental` (the most specific the vector defines).
+    pub used: &'static str,
 }
 
 /// The SSVC lens beside the score.
@@ -177,6 +197,12 @@ pub struct Assessment {
     pub device_id: String,
     /// Device class.
     pub class: DeviceClass,
+    /// Manufacturer, if recorded.
+    pub manufacturer: Option<String>,
+    /// Model, if recorded.
+    pub model: Option<String>,
+    /// Operating system (`product version`), if recorded.
+    pub os: Option<String>,
     /// Site (the device's, else the inventory's).
     pub site: Option<String>,
     /// Accountable owner, if known.
@@ -207,8 +233,12 @@ pub struct Assessment {
     pub ssvc: SsvcView,
     /// Ranked remediation plan.
     pub plan: Vec<PlannedAction>,
-    /// Unknown values (each scored at its midpoint, never as the best case).
+    /// Unknown values of the device's own record (each scored at its
+    /// midpoint, never as the best case).
     pub data_gaps: Vec<Cow<'static, str>>,
+    /// Missing, waived or stale inputs that are not the device's own record:
+    /// KEV and EPSS data, MDS2 answers, SBOM, network monitoring.
+    pub input_gaps: Vec<Cow<'static, str>>,
     /// Data sources.
     pub provenance: Provenance,
 }
@@ -303,11 +333,11 @@ impl Scorer {
             model_version: MODEL_VERSION,
             weights: Arc::from(self.weights.label.as_str()),
             kev: Arc::from(self.threat.kev.as_ref().map_or_else(
-                || "none".to_owned(),
+                || none(self.threat.kev_waived),
                 |k| format!("{} ({} entries)", k.version(), k.len()),
             )),
             epss: Arc::from(self.threat.epss.as_ref().map_or_else(
-                || "none".to_owned(),
+                || none(self.threat.epss_waived),
                 |e| {
                     format!(
                         "{}@{} ({} CVEs)",
@@ -321,6 +351,18 @@ impl Scorer {
             ssvc: ssvc::SOURCE,
             cvss_v4: "FIRSTdotorg/cvss-v4-calculator @c5b0d409 (BSD-2-Clause)",
         }
+    }
+
+    /// Checks the threat data for scoring on the evaluation date (see
+    /// [`ThreatContext::check`]): call it before scoring, and show the
+    /// warnings it returns.
+    ///
+    /// # Errors
+    ///
+    /// As [`ThreatContext::check`]: KEV or EPSS missing and not waived,
+    /// EPSS dated after the evaluation date, an implausible evaluation date.
+    pub fn check(&self) -> Result<Vec<String>, crate::threat::ThreatDataError> {
+        self.threat.check(self.as_of)
     }
 
     fn ctx(&self) -> Context<'_> {
@@ -366,6 +408,142 @@ impl Scorer {
     }
 }
 
+/// The provenance of an absent data set.
+fn none(waived: bool) -> String {
+    if waived { "none (waived)" } else { "none" }.to_owned()
+}
+
+/// One device as a summary row shows it: score, tier, what decided it, the
+/// SSVC decision and the first step of the plan, without the explanation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct DeviceRow {
+    /// Device id.
+    pub device_id: String,
+    /// Device class.
+    pub class: DeviceClass,
+    /// Manufacturer, if recorded.
+    pub manufacturer: Option<String>,
+    /// Model, if recorded.
+    pub model: Option<String>,
+    /// Operating system (`product version`), if recorded.
+    pub os: Option<String>,
+    /// Site (the device's, else the inventory's).
+    pub site: Option<String>,
+    /// Accountable owner, if known.
+    pub owner: Option<String>,
+    /// Score 0–100.
+    pub score: u8,
+    /// Tier.
+    pub tier: Tier,
+    /// What decided the score.
+    pub deciding: Deciding,
+    /// Components.
+    pub components: Components,
+    /// Every floor that fired and its value, highest first.
+    pub floors: Vec<(FloorRule, u8)>,
+    /// SSVC deployer decision of the device.
+    pub ssvc: Decision,
+    /// The most urgent CISA BOD 26-04 timeline among counted findings.
+    pub bod_26_04: Option<Bod2604>,
+    /// The first step of the plan.
+    pub first_action: Option<PlannedAction>,
+    /// Number of unknown values in the device's own record
+    /// ([`Assessment::data_gaps`]).
+    pub data_gaps: usize,
+    /// Number of findings.
+    pub findings: usize,
+}
+
+impl DeviceRow {
+    /// The row of an assessment.
+    #[must_use]
+    pub fn of(a: &Assessment) -> Self {
+        Self {
+            device_id: a.device_id.clone(),
+            class: a.class,
+            manufacturer: a.manufacturer.clone(),
+            model: a.model.clone(),
+            os: a.os.clone(),
+            site: a.site.clone(),
+            owner: a.owner.clone(),
+            score: a.score,
+            tier: a.tier,
+            deciding: a.deciding.clone(),
+            components: a.components,
+            floors: a.floors.iter().map(|f| (f.rule, f.value)).collect(),
+            ssvc: a.ssvc.device,
+            bod_26_04: a.ssvc.bod_26_04,
+            first_action: a.plan.first().cloned(),
+            data_gaps: a.data_gaps.len(),
+            findings: a
+                .findings
+                .iter()
+                .filter(|f| f.id != model::DEFAULT_CREDS_ID)
+                .count(),
+        }
+    }
+}
+
+impl Scorer {
+    /// The summary row of one device: the same score, tier, deciding rule,
+    /// SSVC decision and first step as [`Scorer::assess`], without the
+    /// explanation (a fraction of the time and memory).
+    pub(crate) fn row_cached<'a>(
+        &self,
+        device: &'a Device,
+        default_site: Option<&str>,
+        cache: &mut VectorCache<'a>,
+    ) -> DeviceRow {
+        let p = model::prepare(&self.ctx(), device, cache);
+        let b = model::evaluate(&p, &self.weights, &p.knobs, &[], None);
+        let first_action = if self.plan {
+            plan::plan_steps(&p, &self.weights, &b, 1).pop()
+        } else {
+            None
+        };
+        let mut floors: Vec<(FloorRule, u8)> = b
+            .floors
+            .iter()
+            .zip(FloorRule::ALL)
+            .filter(|(v, _)| **v > 0.0)
+            .map(|(v, rule)| (rule, floor_value(*v)))
+            .collect();
+        floors.sort_by_key(|f| core::cmp::Reverse(f.1));
+        let (ssvc, bod_26_04) = ssvc_decision(&p, ssvc_of_findings(&p, &b, &self.weights));
+        DeviceRow {
+            device_id: device.id.clone(),
+            class: device.class,
+            manufacturer: device.manufacturer.clone(),
+            model: device.model.clone(),
+            os: device
+                .os
+                .as_ref()
+                .map(|o| format!("{} {}", o.product, o.version)),
+            site: device
+                .site
+                .clone()
+                .or_else(|| default_site.map(str::to_owned)),
+            owner: device.governance.owner.clone(),
+            score: b.score,
+            tier: Tier::of(b.score, &self.weights),
+            deciding: deciding(&b),
+            components: components(&b),
+            floors,
+            ssvc,
+            bod_26_04,
+            first_action,
+            data_gaps: data_gaps(self, &p, &b).len(),
+            findings: device.findings.len(),
+        }
+    }
+}
+
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+fn floor_value(v: f64) -> u8 {
+    v.round().clamp(0.0, 100.0) as u8
+}
+
 fn r1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
@@ -385,7 +563,7 @@ fn explain(
     factors.extend(hygiene_factors(p, b));
     factors.extend(governance_factors(p, b));
     let floors = floor_hits(s, p, b);
-    let deciding = deciding(b, &factors);
+    let deciding = deciding(b);
     let tier = Tier::of(b.score, w);
     let (findings, ssvc) = findings_and_ssvc(p, b, w, &deciding, &floors, tier);
     Assessment {
@@ -393,6 +571,12 @@ fn explain(
         as_of: s.as_of,
         device_id: d.id.clone(),
         class: d.class,
+        manufacturer: d.manufacturer.clone(),
+        model: d.model.clone(),
+        os: d
+            .os
+            .as_ref()
+            .map(|o| format!("{} {}", o.product, o.version)),
         site: d.site.clone().or_else(|| default_site.map(str::to_owned)),
         owner: d.governance.owner.clone(),
         patch_responsibility: p.patch_owner,
@@ -409,6 +593,7 @@ fn explain(
         ssvc,
         plan,
         data_gaps: data_gaps(s, p, b),
+        input_gaps: input_gaps(s, p),
         provenance: provenance.clone(),
     }
 }
@@ -699,10 +884,9 @@ fn floor_hits(s: &Scorer, p: &Prepared<'_>, b: &Breakdown) -> Vec<FloorHit> {
         }
         let rule = FloorRule::ALL[i];
         let (reason, evidence) = floor_text(p, b, rule, s);
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         floors.push(FloorHit {
             rule,
-            value: v.round().clamp(0.0, 100.0) as u8,
+            value: floor_value(*v),
             reason,
             evidence,
         });
@@ -711,22 +895,54 @@ fn floor_hits(s: &Scorer, p: &Prepared<'_>, b: &Breakdown) -> Vec<FloorHit> {
     floors
 }
 
-/// The floor above likelihood × impact, else the largest factor.
-fn deciding(b: &Breakdown, factors: &[Factor]) -> Deciding {
+/// Every factor's group, code and points (as the factor lists show them),
+/// without their explanations: what [`deciding`] needs.
+fn factor_points(b: &Breakdown) -> [(&'static str, &'static str, f64); 15] {
+    let top = match b.v_top {
+        Some(usize::MAX) => ("V", "default_credentials", b.v_top_points),
+        Some(_) => ("V", "worst_finding", b.v_top_points),
+        None => ("V", "worst_finding", 0.0),
+    };
+    let reach = if b.x_zone >= b.x_remote {
+        ("X", "zone", b.x_zone)
+    } else {
+        ("X", "remote_access", b.x_remote)
+    };
+    [
+        top,
+        ("V", "other_high_findings", b.v_bonus),
+        reach,
+        ("X", "wireless", b.x_wireless),
+        ("X", "legacy_services", b.x_legacy),
+        ("H", "os_status", b.h_os),
+        ("H", "credentials_unknown", b.h_creds),
+        ("H", "malware_protection", b.h_malware),
+        ("H", "phi_unencrypted_in_transit", b.h_transit),
+        ("H", "phi_unencrypted_at_rest", b.h_rest),
+        ("G", "owner_unknown", b.g_owner),
+        ("G", "patch_responsibility_unknown", b.g_patch),
+        ("G", "vendor_support_ended", b.g_vendor),
+        ("G", "past_planned_disposal", b.g_disposal),
+        ("G", "unverified_wipe", b.g_wipe),
+    ]
+}
+
+/// The floor above likelihood × impact, else the largest factor (the last
+/// of equals, in the order of the factor lists).
+fn deciding(b: &Breakdown) -> Deciding {
     match b.deciding_floor() {
         Some(rule) => Deciding::Floor { rule },
-        None => factors
-            .iter()
-            .max_by(|a, b| a.points.total_cmp(&b.points))
+        None => factor_points(b)
+            .into_iter()
+            .filter(|(_, _, pts)| *pts > 0.0)
+            .map(|(g, c, pts)| (g, c, r1(pts)))
+            .max_by(|a, b| a.2.total_cmp(&b.2))
             .map_or(
                 Deciding::Factor {
                     group: "-",
                     code: "none",
                 },
-                |f| Deciding::Factor {
-                    group: f.group,
-                    code: f.code,
-                },
+                |(group, code, _)| Deciding::Factor { group, code },
             ),
     }
 }
@@ -779,6 +995,15 @@ fn finding_view(
         id: f.id.to_owned(),
         vector: f.vector_text.clone(),
         cvss: f.score,
+        cvss_v3_scores: match f.vector {
+            Some(crate::cvss::Cvss::V3(v)) => Some(V3Scores {
+                base: v.base_score(),
+                temporal: v.temporal_score(),
+                environmental: v.environmental_score(),
+                used: v.score_kind(),
+            }),
+            _ => None,
+        },
         severity: Severity::from_score(f.score),
         kev_added: f.kev.map(|(a, _)| a),
         kev_ransomware: f.kev.as_ref().is_some_and(|(_, r)| *r),
@@ -819,6 +1044,7 @@ fn default_credentials_view(
         id: model::DEFAULT_CREDS_ID.to_owned(),
         vector: Some(Arc::from(model::DEFAULT_CREDS_VECTOR)),
         cvss: 9.8,
+        cvss_v3_scores: None,
         severity: Severity::Critical,
         kev_added: None,
         kev_ransomware: false,
@@ -881,20 +1107,19 @@ fn ssvc_view(
 ) -> SsvcView {
     let k = &p.knobs;
     let counted = || views.iter().filter(|f| f.counted);
-    let mut device_decision = counted()
-        .map(|f| f.ssvc_deployer)
-        .fold(Decision::Defer, Decision::max);
-    let bod = counted().map(|f| f.bod_26_04).max();
-    let mut reason = if counted().next().is_some() {
+    let (device_decision, bod) = ssvc_decision(
+        p,
+        views
+            .iter()
+            .map(|f| (f.counted, f.ssvc_deployer, f.bod_26_04)),
+    );
+    let reason = if k.compromise_external || k.compromise_internal {
+        "compromise indicator: immediate (incident response), whatever the findings".to_owned()
+    } else if counted().next().is_some() {
         "most urgent deployer decision among counted findings".to_owned()
     } else {
         "no counted findings".to_owned()
     };
-    if k.compromise_external || k.compromise_internal {
-        device_decision = Decision::Immediate;
-        reason =
-            "compromise indicator: immediate (incident response), whatever the findings".to_owned();
-    }
     let ssvc_tier = match device_decision {
         Decision::Immediate => Tier::Critical,
         Decision::OutOfCycle => Tier::High,
@@ -920,6 +1145,64 @@ fn ssvc_view(
     }
 }
 
+/// The device's SSVC decision (the most urgent among counted findings, or
+/// immediate on a compromise indicator) and its most urgent BOD 26-04
+/// timeline, from each finding's (counted, deployer decision, timeline).
+fn ssvc_decision(
+    p: &Prepared<'_>,
+    findings: impl Iterator<Item = (bool, Decision, Bod2604)>,
+) -> (Decision, Option<Bod2604>) {
+    let mut decision = Decision::Defer;
+    let mut bod: Option<Bod2604> = None;
+    for (counted, d, b) in findings {
+        if counted {
+            decision = decision.max(d);
+            bod = bod.max(Some(b));
+        }
+    }
+    if p.knobs.compromise_external || p.knobs.compromise_internal {
+        decision = Decision::Immediate;
+    }
+    (decision, bod)
+}
+
+/// The SSVC decisions of every finding (and of the default-credentials
+/// pseudo-finding), without building their views.
+fn ssvc_of_findings<'p>(
+    p: &'p Prepared<'_>,
+    b: &'p Breakdown,
+    w: &Weights,
+) -> impl Iterator<Item = (bool, Decision, Bod2604)> + 'p {
+    let sd = ssvc_device(p, b, w);
+    let creds = (p.knobs.default_creds == Tri::Yes && b.reachable).then(|| {
+        (
+            true,
+            ssvc::deployer_decision(Exploitation::PublicPoc, sd.exposure, true, p.human_impact),
+            ssvc::bod_26_04(false, b.internet, true, true),
+        )
+    });
+    p.findings
+        .iter()
+        .map(move |f| {
+            let exposure = if f.remote {
+                sd.exposure
+            } else {
+                SystemExposure::Small
+            };
+            (
+                f.counted,
+                ssvc::deployer_decision(f.exploitation, exposure, f.automatable, p.human_impact),
+                ssvc::bod_26_04(
+                    f.kev.is_some(),
+                    b.internet && f.remote,
+                    f.automatable,
+                    f.total,
+                ),
+            )
+        })
+        .chain(creds)
+}
+
 /// The impact multiplier's reason, with the MDS2 answers it used.
 fn impact_text(p: &Prepared<'_>) -> String {
     let mut impact = p.m_reason.clone();
@@ -935,7 +1218,14 @@ fn data_gaps(s: &Scorer, p: &Prepared<'_>, b: &Breakdown) -> Vec<Cow<'static, st
     let mut gaps = exposure_gaps(p, &s.weights);
     gaps.extend(os_and_control_gaps(s, p, b));
     gaps.extend(data_impact_and_governance_gaps(p));
-    gaps.extend(input_gaps(s, p));
+    for f in &p.findings {
+        if f.vector.is_none() {
+            gaps.push(Cow::Owned(format!(
+                "finding {}: no CVSS vector, scored {}",
+                f.id, s.weights.vulnerability.unknown_score
+            )));
+        }
+    }
     gaps
 }
 
@@ -969,10 +1259,10 @@ fn exposure_gaps(p: &Prepared<'_>, w: &Weights) -> Vec<Cow<'static, str>> {
             "exposure.legacy_services unknown: half the legacy-service points",
         ));
     }
-    match (&d.exposure.expected_peers, &d.exposure.observed_flows) {
-        (None, Some(_)) => gaps.push(Cow::Borrowed("exposure.expected_peers unknown: observed flows cannot be checked against an allowlist")),
-        (_, None) => gaps.push(Cow::Borrowed("exposure.observed_flows unknown: no network monitoring data")),
-        _ => {}
+    if let (None, Some(_)) = (&d.exposure.expected_peers, &d.exposure.observed_flows) {
+        gaps.push(Cow::Borrowed(
+            "exposure.expected_peers unknown: observed flows cannot be checked against an allowlist",
+        ));
     }
     gaps
 }
@@ -1003,7 +1293,8 @@ fn os_and_control_gaps(s: &Scorer, p: &Prepared<'_>, b: &Breakdown) -> Vec<Cow<'
         ("controls.encryption_in_transit", k.enc_transit),
         ("controls.encryption_at_rest", k.enc_rest),
     ] {
-        if t == Tri::Unknown {
+        // Encryption in transit does not matter without a network path.
+        if t == Tri::Unknown && (name != "controls.encryption_in_transit" || model::reachable(k)) {
             gaps.push(Cow::Owned(format!("{name} unknown")));
         }
     }
@@ -1034,25 +1325,30 @@ fn data_impact_and_governance_gaps(p: &Prepared<'_>) -> Vec<Cow<'static, str>> {
     gaps
 }
 
-/// Missing or stale inputs: vectors, KEV, EPSS, MDS2, SBOM.
+/// Missing, waived or stale inputs that are not the device's own record:
+/// KEV, EPSS, MDS2, SBOM, network monitoring. Every device lists the
+/// missing threat data, with or without findings.
 fn input_gaps(s: &Scorer, p: &Prepared<'_>) -> Vec<Cow<'static, str>> {
-    let (w, d) = (&s.weights, p.device);
+    let d = p.device;
     let mut gaps = Vec::new();
-    for f in &p.findings {
-        if f.vector.is_none() {
-            gaps.push(Cow::Owned(format!(
-                "finding {}: no CVSS vector, scored {}",
-                f.id, w.vulnerability.unknown_score
-            )));
-        }
+    if !p.threat_kev {
+        gaps.push(Cow::Borrowed(if s.threat.kev_waived {
+            "KEV catalog not used (waived): findings are not checked against known exploitation, only CVSS E:A/E:H says so"
+        } else {
+            "no KEV catalog supplied: findings are not checked against known exploitation, only CVSS E:A/E:H says so"
+        }));
     }
-    if !p.threat_kev && !p.findings.is_empty() {
+    if !p.threat_epss {
+        gaps.push(Cow::Borrowed(if s.threat.epss_waived {
+            "EPSS snapshot not used (waived): no exploitation forecast"
+        } else {
+            "no EPSS snapshot supplied: no exploitation forecast"
+        }));
+    }
+    if d.exposure.observed_flows.is_none() {
         gaps.push(Cow::Borrowed(
-            "no KEV catalog supplied: active exploitation known only from CVSS E:A",
+            "exposure.observed_flows unknown: no network monitoring data",
         ));
-    }
-    if !p.threat_epss && !p.findings.is_empty() {
-        gaps.push(Cow::Borrowed("no EPSS snapshot supplied"));
     }
     if d.mds2.is_empty() {
         gaps.push(Cow::Borrowed("no MDS2 answers"));
@@ -1067,7 +1363,7 @@ fn input_gaps(s: &Scorer, p: &Prepared<'_>) -> Vec<Cow<'static, str>> {
         .kev
         .as_ref()
         .and_then(crate::threat::KevCatalog::released)
-        && s.as_of.days_since(k) > 30
+        && s.as_of.days_since(k) > crate::threat::STALE_AFTER_DAYS
     {
         gaps.push(Cow::Owned(format!(
             "KEV catalog released {k} is {} days older than as_of",
@@ -1075,7 +1371,7 @@ fn input_gaps(s: &Scorer, p: &Prepared<'_>) -> Vec<Cow<'static, str>> {
         )));
     }
     if let Some(e) = &s.threat.epss
-        && s.as_of.days_since(e.score_date()) > 30
+        && s.as_of.days_since(e.score_date()) > crate::threat::STALE_AFTER_DAYS
     {
         gaps.push(Cow::Owned(format!(
             "EPSS scores dated {} are {} days older than as_of",

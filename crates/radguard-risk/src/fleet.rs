@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::assess::{Assessment, Provenance, Scorer};
+use crate::assess::{Assessment, DeviceRow, Provenance, Scorer};
 use crate::date::Date;
 use crate::inventory::Inventory;
 use crate::model::{Tier, VectorCache};
@@ -47,8 +47,9 @@ pub struct Summary {
     pub by_site: Vec<GroupSummary>,
     /// By owner.
     pub by_owner: Vec<GroupSummary>,
-    /// Devices with at least one gap in their own data (not counting the
-    /// absence of MDS2 answers or monitoring data, or the age of threat data).
+    /// Devices with at least one gap in their own data: a non-empty
+    /// [`Assessment::data_gaps`] (missing inputs such as threat data or MDS2
+    /// answers are [`Assessment::input_gaps`] and not counted).
     pub devices_with_gaps: usize,
 }
 
@@ -68,27 +69,49 @@ pub struct FleetReport {
     pub devices: Vec<Assessment>,
 }
 
-fn group<F: Fn(&Assessment) -> String>(devices: &[Assessment], key: F) -> Vec<GroupSummary> {
-    let mut m: BTreeMap<String, Vec<&Assessment>> = BTreeMap::new();
-    for d in devices {
-        m.entry(key(d)).or_default().push(d);
+/// Counts of one group, as they accumulate.
+#[derive(Default)]
+struct Acc {
+    devices: usize,
+    by_tier: [usize; 4],
+    max: u8,
+    sum: u64,
+}
+
+fn tier_slot(t: Tier) -> usize {
+    match t {
+        Tier::Critical => 0,
+        Tier::High => 1,
+        Tier::Medium => 2,
+        Tier::Low => 3,
+    }
+}
+
+/// Groups rows by `key`, worst group first (most critical, then high, then
+/// highest score), ties by name.
+fn group<'r, F: Fn(&'r DeviceRow) -> &'r str>(rows: &'r [DeviceRow], key: F) -> Vec<GroupSummary> {
+    let mut m: BTreeMap<&str, Acc> = BTreeMap::new();
+    for r in rows {
+        let acc = m.entry(key(r)).or_default();
+        acc.devices += 1;
+        acc.by_tier[tier_slot(r.tier)] += 1;
+        acc.max = acc.max.max(r.score);
+        acc.sum += u64::from(r.score);
     }
     let mut out: Vec<GroupSummary> = m
         .into_iter()
-        .map(|(name, ds)| {
-            let count = |t: Tier| ds.iter().filter(|d| d.tier == t).count();
-            let sum: u64 = ds.iter().map(|d| u64::from(d.score)).sum();
+        .map(|(name, a)| {
             #[allow(clippy::cast_precision_loss)]
-            let mean = (sum as f64 / ds.len() as f64 * 10.0).round() / 10.0;
+            let mean = (a.sum as f64 / a.devices as f64 * 10.0).round() / 10.0;
             GroupSummary {
-                devices: ds.len(),
-                critical: count(Tier::Critical),
-                high: count(Tier::High),
-                medium: count(Tier::Medium),
-                low: count(Tier::Low),
-                max_score: ds.iter().map(|d| d.score).max().unwrap_or(0),
+                devices: a.devices,
+                critical: a.by_tier[0],
+                high: a.by_tier[1],
+                medium: a.by_tier[2],
+                low: a.by_tier[3],
+                max_score: a.max,
                 mean_score: mean,
-                name,
+                name: name.to_owned(),
             }
         })
         .collect();
@@ -100,7 +123,149 @@ fn group<F: Fn(&Assessment) -> String>(devices: &[Assessment], key: F) -> Vec<Gr
     out
 }
 
+/// The summary of rows already sorted worst first.
+pub(crate) fn summarise(rows: &[DeviceRow]) -> Summary {
+    let mut by_tier = [0usize; 4];
+    for r in rows {
+        by_tier[tier_slot(r.tier)] += 1;
+    }
+    Summary {
+        devices: rows.len(),
+        by_tier: Tier::WORST_FIRST
+            .iter()
+            .map(|t| (*t, by_tier[tier_slot(*t)]))
+            .collect(),
+        by_class: group(rows, |r| r.class.label()),
+        by_site: group(rows, |r| r.site.as_deref().unwrap_or("unknown")),
+        by_owner: group(rows, |r| r.owner.as_deref().unwrap_or("unknown")),
+        devices_with_gaps: rows.iter().filter(|r| r.data_gaps > 0).count(),
+    }
+}
+
+/// A scored fleet that holds one summary row per device, not every
+/// explanation: reports of 100,000 devices are rendered from it in
+/// constant memory, each device's full [`Assessment`] computed again when
+/// it is written ([`Fleet::assessments`]).
+///
+/// It serialises (lazily) to the same JSON as [`FleetReport`].
+///
+/// # Examples
+///
+/// ```
+/// use radguard_risk::{Date, Inventory, Scorer};
+///
+/// let inv = Inventory::from_json(r#"{"devices":[{"id":"a"},{"id":"b","controls":{"default_credentials":"yes"}}]}"#)?;
+/// let scorer = Scorer::new(Date::parse("2026-01-15")?);
+/// let fleet = scorer.fleet(&inv);
+/// assert_eq!(fleet.rows[0].device_id, "b");
+/// assert_eq!(fleet.summary.devices, 2);
+/// // The full explanations, worst first, one at a time.
+/// let first = fleet.assessments().next().expect("two devices");
+/// assert_eq!(first.device_id, "b");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Fleet<'a> {
+    scorer: &'a Scorer,
+    inventory: &'a Inventory,
+    /// Model version.
+    pub model_version: &'static str,
+    /// Evaluation date.
+    pub as_of: Date,
+    /// Data sources.
+    pub provenance: Provenance,
+    /// Summary.
+    pub summary: Summary,
+    /// One row per device, worst first (score descending, then id).
+    pub rows: Vec<DeviceRow>,
+    /// The inventory position of each row's device.
+    order: Vec<usize>,
+}
+
+impl Fleet<'_> {
+    /// Every device's full assessment, worst first, computed one at a time.
+    pub fn assessments(&self) -> impl Iterator<Item = Assessment> + '_ {
+        let mut cache = VectorCache::default();
+        let site = self.inventory.site.as_deref();
+        self.order.iter().filter_map(move |&i| {
+            let d = self.inventory.devices.get(i)?;
+            Some(
+                self.scorer
+                    .assess_cached(d, site, &mut cache, &self.provenance),
+            )
+        })
+    }
+}
+
+impl Serialize for Fleet<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+
+        /// The devices, assessed as they are written.
+        struct Devices<'f, 'a>(&'f Fleet<'a>);
+        impl Serialize for Devices<'_, '_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.assessments())
+            }
+        }
+        let mut st = s.serialize_struct("FleetReport", 5)?;
+        st.serialize_field("model_version", self.model_version)?;
+        st.serialize_field("as_of", &self.as_of)?;
+        st.serialize_field("provenance", &self.provenance)?;
+        st.serialize_field("summary", &self.summary)?;
+        st.serialize_field("devices", &Devices(self))?;
+        st.end()
+    }
+}
+
+impl FleetReport {
+    /// The summary row of every device, worst first.
+    #[must_use]
+    pub fn rows(&self) -> Vec<DeviceRow> {
+        self.devices.iter().map(DeviceRow::of).collect()
+    }
+}
+
+/// `items` worst first (score descending, ties by device id), and the
+/// original position of each. The sort orders indices, then moves each
+/// (large) item once instead of at every merge step.
+fn worst_first<T>(items: Vec<T>, key: impl Fn(&T) -> (u8, &str)) -> (Vec<T>, Vec<usize>) {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by(|&i, &j| {
+        let (a, b) = (key(&items[i]), key(&items[j]));
+        b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1))
+    });
+    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    let sorted = order.iter().filter_map(|&i| slots[i].take()).collect();
+    (sorted, order)
+}
+
 impl Scorer {
+    /// Scores every device of `inventory` for its summary row, worst first,
+    /// keeping the rows only (see [`Fleet`]).
+    #[must_use]
+    pub fn fleet<'a>(&'a self, inventory: &'a Inventory) -> Fleet<'a> {
+        let mut cache = VectorCache::default();
+        let site = inventory.site.as_deref();
+        let rows: Vec<DeviceRow> = inventory
+            .devices
+            .iter()
+            .map(|d| self.row_cached(d, site, &mut cache))
+            .collect();
+        let (rows, order) = worst_first(rows, |r| (r.score, &r.device_id));
+        Fleet {
+            scorer: self,
+            inventory,
+            model_version: MODEL_VERSION,
+            as_of: self.as_of(),
+            provenance: self.provenance(),
+            summary: summarise(&rows),
+            rows,
+            order,
+        }
+    }
+
     /// Assesses every device of `inventory` (each device's site defaults
     /// to the inventory's), worst first.
     ///
@@ -124,51 +289,9 @@ impl Scorer {
             .iter()
             .map(|d| self.assess_cached(d, inventory.site.as_deref(), &mut cache, &provenance))
             .collect();
-        // Worst first, ties by device id. The sort orders indices, then moves
-        // each (large) assessment once, instead of moving assessments at
-        // every merge step.
-        let mut order: Vec<usize> = (0..devices.len()).collect();
-        order.sort_by(|&i, &j| {
-            let (a, b) = (&devices[i], &devices[j]);
-            b.score
-                .cmp(&a.score)
-                .then_with(|| a.device_id.cmp(&b.device_id))
-        });
-        let mut slots: Vec<Option<Assessment>> = devices.into_iter().map(Some).collect();
-        let devices: Vec<Assessment> = order.iter().filter_map(|&i| slots[i].take()).collect();
-        let by_tier = Tier::WORST_FIRST
-            .iter()
-            .map(|t| (*t, devices.iter().filter(|d| d.tier == *t).count()))
-            .collect();
-        let summary = Summary {
-            devices: devices.len(),
-            by_tier,
-            by_class: group(&devices, |d| d.class.to_string()),
-            by_site: group(&devices, |d| {
-                d.site.clone().unwrap_or_else(|| "unknown".to_owned())
-            }),
-            by_owner: group(&devices, |d| {
-                d.owner.clone().unwrap_or_else(|| "unknown".to_owned())
-            }),
-            devices_with_gaps: devices
-                .iter()
-                .filter(|d| {
-                    d.data_gaps.iter().any(|g| {
-                        // Device data only, not the age or absence of threat data.
-                        ![
-                            "no MDS2",
-                            "exposure.observed_flows",
-                            "KEV catalog",
-                            "EPSS scores",
-                            "no KEV",
-                            "no EPSS",
-                        ]
-                        .iter()
-                        .any(|p| g.starts_with(p))
-                    })
-                })
-                .count(),
-        };
+        let (devices, _) = worst_first(devices, |a| (a.score, &a.device_id));
+        let rows: Vec<DeviceRow> = devices.iter().map(DeviceRow::of).collect();
+        let summary = summarise(&rows);
         FleetReport {
             model_version: MODEL_VERSION,
             as_of: self.as_of(),

@@ -16,8 +16,9 @@
 //! | [`OsLifecycle`] | bundled OS end-of-life table, overridable |
 //! | [`ssvc`] | SSVC deployer, supplier, Human Impact and CISA BOD 26-04 tables |
 //! | [`Inventory`] | strict JSON/YAML/CSV inventories (unknown fields are errors) |
-//! | [`Scorer`] | the model: [`Assessment`] per device, [`FleetReport`] per inventory |
-//! | [`report`] | text table, CSV, JSON, explanation text, one self-contained HTML page |
+//! | [`Scorer`] | the model: [`Assessment`] per device, [`FleetReport`] per inventory (all in memory), [`Fleet`] (one [`DeviceRow`] per device, explanations computed as they are written) |
+//! | [`report`] | text table, CSV, JSON, JSON Lines, explanation text, one self-contained HTML page; streamed for 100,000-device fleets |
+//! | [`limits`] | the documented bounds on every input |
 //! | [`Weights`] | every constant, as data a site can override |
 //!
 //! # Examples
@@ -39,7 +40,9 @@
 //!   "vulnerabilities":[{"cveID":"CVE-2019-0708","vendorProject":"Microsoft","product":"Remote Desktop Services",
 //!   "vulnerabilityName":"BlueKeep","dateAdded":"2021-11-03","knownRansomwareCampaignUse":"Known"}]}"#)?;
 //! let scorer = Scorer::new(Date::parse("2026-01-15")?)
-//!     .with_threat(ThreatContext::new().with_kev(kev));
+//!     .with_threat(ThreatContext::new().with_kev(kev).without_epss());
+//! // Fails closed: missing KEV or EPSS data is an error unless waived.
+//! scorer.check()?;
 //! let report = scorer.assess_inventory(&inventory);
 //! let ct = &report.devices[0];
 //! assert_eq!(ct.tier, Tier::Critical);
@@ -101,15 +104,29 @@
 //! - SSVC is computed for the supplier tree and CISA BOD 26-04 as well.
 //! - Rounding is half away from zero (the prototype used Python's banker's
 //!   rounding), which moves a few plan steps by one point.
+//! - A CVSS v3 vector scores its most specific score (environmental, else
+//!   temporal, else base), as FIRST's calculators show it.
+//! - Plans: a known-exploited vulnerability reachable on an
+//!   internet-exposed device is investigated first (CISA BOD 26-04 asks
+//!   for forensic investigation), then patched or taken off the internet,
+//!   before anything else; an unknown value is verified ("verify ... and
+//!   replace if found"), never "replaced"; no network encryption step (and
+//!   no in-transit points) for a device without a network path; a patch
+//!   step never claims a fix exists when none is recorded.
 //!
 //! # Security
 //!
 //! The scoring core is pure: no clock, no network, no file system. Parsers
-//! take `&str` or `Read` and reject unknown fields; sizes are bounded
-//! ([`MAX_DEVICES`], [`MAX_FINDINGS_PER_DEVICE`], [`cvss::MAX_VECTOR_LEN`]);
-//! malformed input is an error, never a panic (fuzzed by `risk_parse`). The
-//! HTML report escapes every inventory value and forbids network access
-//! with a Content-Security-Policy.
+//! take `&str` or `Read` and reject unknown fields; every input is bounded
+//! (bytes, YAML depth, devices, findings, text and list fields: see
+//! [`limits`]); malformed input is an error naming its place, never a
+//! panic and never a silently dropped record (fuzzed by `risk_parse` and
+//! `risk_inventory`). Missing or doubtful threat data is an error unless
+//! waived ([`ThreatContext::check`]). Terminal text shows control and
+//! bidirectional characters as escapes; CSV cells cannot start a formula;
+//! the HTML report escapes every inventory value, runs no script, and its
+//! Content-Security-Policy allows only its own stylesheet and no network
+//! access.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -118,10 +135,14 @@
 pub use radguard_cvss as cvss;
 
 mod assess;
+mod csvcheck;
 mod date;
 mod fleet;
+#[doc(hidden)]
+pub mod fuzzing;
 mod inventory;
 mod lifecycle;
+pub mod limits;
 pub mod mds2;
 mod model;
 mod plan;
@@ -132,10 +153,11 @@ mod threat;
 mod weights;
 
 pub use assess::{
-    Assessment, Components, Deciding, Factor, FindingView, FloorHit, Provenance, Scorer, SsvcView,
+    Assessment, Components, Deciding, DeviceRow, Factor, FindingView, FloorHit, Provenance, Scorer,
+    SsvcView, V3Scores,
 };
 pub use date::{Date, DateError};
-pub use fleet::{FleetReport, GroupSummary, Summary};
+pub use fleet::{Fleet, FleetReport, GroupSummary, Summary};
 pub use inventory::{
     CSV_COLUMNS, Clinical, Component, Controls, DataProfile, Device, DeviceClass, Exposure,
     Finding, Flow, Governance, Inventory, InventoryError, InventoryFormat, MAX_DEVICES,
@@ -146,8 +168,10 @@ pub use lifecycle::{
     BUNDLED_SOURCE as OS_LIFECYCLE_SOURCE, LifecycleError, OsLifecycle, OsRelease, OsStatus,
 };
 pub use model::{DEFAULT_CREDS_ID, FloorRule, Tier};
-pub use plan::{Action, Effort, PlannedAction};
-pub use threat::{EpssScore, EpssSnapshot, KevCatalog, KevEntry, ThreatContext, ThreatDataError};
+pub use plan::{Action, Effort, PlannedAction, Unknown};
+pub use threat::{
+    EpssScore, EpssSnapshot, KevCatalog, KevEntry, STALE_AFTER_DAYS, ThreatContext, ThreatDataError,
+};
 pub use weights::{MODEL_VERSION, Weights, WeightsError};
 
 /// The README's example, compiled as a doctest.

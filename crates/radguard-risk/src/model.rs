@@ -899,7 +899,13 @@ fn hygiene_points(p: &Prepared<'_>, w: &Weights, k: &Knobs, os_status: OsStatus)
         0.0
     };
     let malware = hw.no_malware_protection * (1.0 - k.malware.weight());
-    let transit = hw.phi_unencrypted_in_transit * p.phi * (1.0 - k.enc_transit.weight());
+    // No network path, nothing in transit: a standalone console sends its
+    // images on vendor-approved media, not over the network.
+    let transit = if reachable(k) {
+        hw.phi_unencrypted_in_transit * p.phi * (1.0 - k.enc_transit.weight())
+    } else {
+        0.0
+    };
     let rest = hw.phi_unencrypted_at_rest * p.phi * (1.0 - k.enc_rest.weight());
     HygienePoints {
         h: (os + creds + malware + transit + rest).min(hw.cap),

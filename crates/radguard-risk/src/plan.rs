@@ -34,10 +34,41 @@ impl Effort {
     }
 }
 
+/// A value the inventory leaves unknown, which an action verifies first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Unknown {
+    /// How the device is reached remotely.
+    RemoteAccess,
+    /// Which legacy services are enabled.
+    LegacyServices,
+    /// Whether default credentials are in use.
+    DefaultCredentials,
+    /// Whether PHI is encrypted in transit.
+    EncryptionInTransit,
+    /// Whether PHI is encrypted at rest.
+    EncryptionAtRest,
+    /// Whether malware protection or allowlisting is in place.
+    MalwareProtection,
+    /// Where the device sits on the network.
+    NetworkZone,
+    /// Whether the device is enrolled in extended security updates.
+    EsuEnrolment,
+}
+
 /// What an action does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Action {
+    /// Investigate for compromise before remediating: a known-exploited
+    /// vulnerability was reachable from the internet (CISA BOD 26-04:
+    /// forensic investigation).
+    InvestigateCompromise,
+    /// Take the device off the internet until it is patched.
+    DisconnectFromInternet,
+    /// Find out a value the inventory leaves unknown, and fix it if it is
+    /// the bad one (the "after" score assumes it gets fixed).
+    Verify(Unknown),
     /// Block, capture and investigate traffic to unexpected peers.
     InvestigatePeer,
     /// Move to a modality VLAN with an allowlist.
@@ -71,6 +102,18 @@ impl Action {
     #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
+            Self::InvestigateCompromise => "investigate_compromise",
+            Self::DisconnectFromInternet => "disconnect_from_internet",
+            Self::Verify(u) => match u {
+                Unknown::RemoteAccess => "verify_remote_access",
+                Unknown::LegacyServices => "verify_legacy_services",
+                Unknown::DefaultCredentials => "verify_default_credentials",
+                Unknown::EncryptionInTransit => "verify_encryption_in_transit",
+                Unknown::EncryptionAtRest => "verify_encryption_at_rest",
+                Unknown::MalwareProtection => "verify_malware_protection",
+                Unknown::NetworkZone => "verify_network_zone",
+                Unknown::EsuEnrolment => "verify_esu_enrolment",
+            },
             Self::InvestigatePeer => "investigate_unexpected_peer",
             Self::Segment => "segment",
             Self::ReplaceRemoteAccess => "replace_remote_access",
@@ -151,6 +194,12 @@ fn candidates(
     os_and_protection_candidates(p, k, &mut add);
 }
 
+/// `Verify(what)` when the value is unknown, else `fix`: an action never
+/// claims to replace or disable what may not be there.
+fn verify_or(unknown: bool, what: Unknown, fix: Action) -> Action {
+    if unknown { Action::Verify(what) } else { fix }
+}
+
 /// Adds a candidate when it changes something.
 struct Adder<'a> {
     k: &'a Knobs,
@@ -210,7 +259,11 @@ fn incident_and_access_candidates(k: &Knobs, a: &mut Adder<'_>) {
         RemoteAccess::VendorAlwaysOn | RemoteAccess::RdpVncExposed | RemoteAccess::Unknown
     ) {
         a.add(
-            Action::ReplaceRemoteAccess,
+            verify_or(
+                k.remote == RemoteAccess::Unknown,
+                Unknown::RemoteAccess,
+                Action::ReplaceRemoteAccess,
+            ),
             Effort::S,
             &|k| k.remote = RemoteAccess::VendorVpnMfaOnDemand,
             None,
@@ -221,7 +274,11 @@ fn incident_and_access_candidates(k: &Knobs, a: &mut Adder<'_>) {
         Zone::SegmentedAllowlist | Zone::Isolated | Zone::Standalone
     ) {
         a.add(
-            Action::Segment,
+            verify_or(
+                k.zone == Zone::Unknown,
+                Unknown::NetworkZone,
+                Action::Segment,
+            ),
             Effort::M,
             &|k| {
                 k.zone = Zone::SegmentedAllowlist;
@@ -232,7 +289,11 @@ fn incident_and_access_candidates(k: &Knobs, a: &mut Adder<'_>) {
     }
     if k.legacy != Tri::No {
         a.add(
-            Action::DisableLegacyServices,
+            verify_or(
+                k.legacy == Tri::Unknown,
+                Unknown::LegacyServices,
+                Action::DisableLegacyServices,
+            ),
             Effort::S,
             &|k| k.legacy = Tri::No,
             None,
@@ -240,7 +301,11 @@ fn incident_and_access_candidates(k: &Knobs, a: &mut Adder<'_>) {
     }
     if k.default_creds != Tri::No {
         a.add(
-            Action::ChangeDefaultCredentials,
+            verify_or(
+                k.default_creds == Tri::Unknown,
+                Unknown::DefaultCredentials,
+                Action::ChangeDefaultCredentials,
+            ),
             Effort::S,
             &|k| k.default_creds = Tri::No,
             None,
@@ -319,15 +384,25 @@ fn os_and_protection_candidates(p: &Prepared<'_>, k: &Knobs, a: &mut Adder<'_>) 
         && matches!(k.os_status, OsStatus::Unsupported | OsStatus::EsuUnknown)
     {
         a.add(
-            Action::EnrolEsu,
+            verify_or(
+                k.os_status == OsStatus::EsuUnknown,
+                Unknown::EsuEnrolment,
+                Action::EnrolEsu,
+            ),
             Effort::M,
             &|k| k.os_status = OsStatus::Esu,
             None,
         );
     }
-    if p.phi > 0.0 && k.enc_transit != Tri::Yes {
+    // Network encryption only where there is a network path: no TLS for a
+    // standalone console.
+    if p.phi > 0.0 && k.enc_transit != Tri::Yes && model::reachable(k) {
         a.add(
-            Action::EnableDicomTls,
+            verify_or(
+                k.enc_transit == Tri::Unknown,
+                Unknown::EncryptionInTransit,
+                Action::EnableDicomTls,
+            ),
             Effort::M,
             &|k| k.enc_transit = Tri::Yes,
             None,
@@ -335,7 +410,11 @@ fn os_and_protection_candidates(p: &Prepared<'_>, k: &Knobs, a: &mut Adder<'_>) 
     }
     if p.phi > 0.0 && k.enc_rest != Tri::Yes {
         a.add(
-            Action::EncryptAtRest,
+            verify_or(
+                k.enc_rest == Tri::Unknown,
+                Unknown::EncryptionAtRest,
+                Action::EncryptAtRest,
+            ),
             Effort::L,
             &|k| k.enc_rest = Tri::Yes,
             None,
@@ -343,7 +422,11 @@ fn os_and_protection_candidates(p: &Prepared<'_>, k: &Knobs, a: &mut Adder<'_>) 
     }
     if k.malware != Tri::Yes {
         a.add(
-            Action::EnableMalwareProtection,
+            verify_or(
+                k.malware == Tri::Unknown,
+                Unknown::MalwareProtection,
+                Action::EnableMalwareProtection,
+            ),
             Effort::M,
             &|k| k.malware = Tri::Yes,
             None,
@@ -363,6 +446,27 @@ fn describe(
         ""
     };
     match &c.action {
+        Action::InvestigateCompromise => (
+            Cow::Borrowed(
+                "Investigate for compromise before remediating (CISA BOD 26-04 for known-exploited vulnerabilities on internet-exposed assets): preserve logs and a disk image, review accounts, services and outbound connections, engage incident response",
+            ),
+            Cow::Borrowed("HDO security (incident response) + vendor"),
+            Cow::Owned(format!(
+                "{} is known to be exploited and reachable from the internet: the device may already be compromised",
+                kev_internet_ids(p, before)
+            )),
+        ),
+        Action::DisconnectFromInternet => (
+            Cow::Borrowed(
+                "Take the device off the internet (remove the firewall/NAT rule or exposed remote access, or disconnect it) until the known-exploited vulnerability is fixed",
+            ),
+            Cow::Borrowed("HDO network team"),
+            Cow::Owned(format!(
+                "{} is reachable from the internet",
+                kev_internet_ids(p, before)
+            )),
+        ),
+        Action::Verify(what) => verify_text(*what, patch_owner, before),
         Action::InvestigatePeer => (
             Cow::Borrowed(
                 "Block the unexpected destination at the firewall, capture traffic, engage incident response and the vendor",
@@ -405,16 +509,17 @@ fn describe(
         ),
         Action::Patch(id) => {
             let info = c.extra.map(|i| &p.findings[p.counted[i].idx]);
-            let fix = match info.map(|f| f.fix_available) {
-                Some(Tri::No) => {
-                    " (no validated fix recorded: ask the vendor, apply compensating controls meanwhile)"
-                }
-                _ => "",
+            let title = match info.map_or(Tri::Unknown, |f| f.fix_available) {
+                Tri::Yes => format!("Install the vendor-validated fix for {id}{vendor_validated}"),
+                Tri::No => format!(
+                    "No validated fix for {id} is known: ask the manufacturer for one and apply compensating controls until it is installed{vendor_validated}"
+                ),
+                _ => format!(
+                    "Ask the manufacturer whether a validated fix for {id} exists and install it; apply compensating controls until then{vendor_validated}"
+                ),
             };
             (
-                Cow::Owned(format!(
-                    "Install the vendor-validated fix for {id}{fix}{vendor_validated}"
-                )),
+                Cow::Owned(title),
                 Cow::Borrowed(patch_owner),
                 info.map_or(Cow::Borrowed(""), |f| {
                     Cow::Owned(format!(
@@ -427,7 +532,7 @@ fn describe(
         }
         Action::UpgradeOs => (
             Cow::Owned(format!(
-                "Upgrade to a supported OS release validated by the manufacturer{vendor_validated}"
+                "Upgrade to a supported OS release once the manufacturer has validated one for this device (ask for it){vendor_validated}"
             )),
             Cow::Borrowed(patch_owner),
             Cow::Owned(format!(
@@ -485,14 +590,174 @@ fn describe(
     }
 }
 
+/// The title, owner and reason of a verification.
+fn verify_text(
+    what: Unknown,
+    patch_owner: &'static str,
+    before: &Breakdown,
+) -> (Cow<'static, str>, Cow<'static, str>, Cow<'static, str>) {
+    let (title, owner): (&'static str, &'static str) = match what {
+        Unknown::RemoteAccess => (
+            "Verify how the device is reached remotely (vendor VPN, always-on connection, RDP/VNC) and record it; replace always-on or exposed access with on-demand, MFA-protected sessions if found",
+            "HDO+vendor",
+        ),
+        Unknown::LegacyServices => (
+            "Verify which legacy services are enabled (a port scan or the vendor's port list, MDS2 CONN-2) and record them; disable SMBv1, telnet, FTP or unauthenticated VNC with the vendor's approval if found",
+            patch_owner,
+        ),
+        Unknown::DefaultCredentials => (
+            "Verify whether default or vendor service credentials are still in use and record it; replace them with unique per-device credentials if so",
+            "HDO biomed + vendor",
+        ),
+        Unknown::EncryptionInTransit => (
+            "Verify whether PHI is encrypted in transit (DICOM TLS, HTTPS) and record it; enable it with the vendor if not",
+            "HDO+vendor",
+        ),
+        Unknown::EncryptionAtRest => (
+            "Verify whether PHI is encrypted at rest (MDS2 STCF-1) and record it; enable it where the manufacturer supports it if not",
+            patch_owner,
+        ),
+        Unknown::MalwareProtection => (
+            "Verify whether vendor-approved anti-malware or application allowlisting is in place and record it; enable it if not",
+            patch_owner,
+        ),
+        Unknown::NetworkZone => (
+            "Verify where the device sits on the network and record it; move it to a modality VLAN with an allowlist if it is not segmented",
+            "HDO network team",
+        ),
+        Unknown::EsuEnrolment => (
+            "Verify whether the device is enrolled in extended security updates and record it; enrol it if the manufacturer supports ESU on this device",
+            patch_owner,
+        ),
+    };
+    let reason = match what {
+        Unknown::RemoteAccess => format!(
+            "unknown remote access is scored {:.0} exposure points",
+            before.x_remote
+        ),
+        Unknown::NetworkZone => format!(
+            "unknown network zone is scored {:.0} exposure points",
+            before.x_zone
+        ),
+        _ => "an unknown value is scored at its midpoint, never as the best case".to_owned(),
+    };
+    (
+        Cow::Borrowed(title),
+        Cow::Borrowed(owner),
+        Cow::Owned(reason),
+    )
+}
+
+/// The ids of the counted KEV findings reachable over the network, as the
+/// evidence of a KEV-on-the-internet step.
+fn kev_internet_ids(p: &Prepared<'_>, before: &Breakdown) -> String {
+    let ids: Vec<&str> = p
+        .counted
+        .iter()
+        .filter(|f| f.kev && f.remote)
+        .map(|f| p.findings[f.idx].id)
+        .collect();
+    match (ids.len(), before.kev_net_top) {
+        (0, _) => "a finding".to_owned(),
+        (1, _) => ids[0].to_owned(),
+        (n, Some(top)) => format!(
+            "{} (and {} other KEV finding{})",
+            p.findings[p.counted[top].idx].id,
+            n - 1,
+            if n == 2 { "" } else { "s" }
+        ),
+        (_, None) => ids.join(", "),
+    }
+}
+
+/// A known-exploited vulnerability reachable from the internet: CISA's
+/// directive asks for forensic investigation, and then a fix or
+/// disconnection before anything else.
+fn kev_on_internet(b: &Breakdown) -> bool {
+    b.internet && b.kev_net_top.is_some()
+}
+
+/// The steps that must come first for a KEV finding on an internet-exposed
+/// device: investigate (or respond to the compromise indicator, which is
+/// an investigation), then the better of patching a reachable KEV finding
+/// and taking the device off the internet.
+fn forced_candidates(
+    p: &Prepared<'_>,
+    k: &Knobs,
+    removed: &[bool],
+    investigated: bool,
+    out: &mut Vec<Candidate>,
+) {
+    out.clear();
+    if !investigated {
+        if k.compromise_external || k.compromise_internal {
+            incident_and_access_candidates(k, &mut Adder { k, out });
+            out.retain(|c| c.action == Action::InvestigatePeer);
+        } else {
+            out.push(Candidate {
+                action: Action::InvestigateCompromise,
+                effort: Effort::M,
+                knobs: *k,
+                extra: None,
+            });
+        }
+        return;
+    }
+    let mut add = Adder { k, out };
+    add.add(
+        Action::DisconnectFromInternet,
+        Effort::S,
+        &|k| {
+            if matches!(k.zone, Zone::Internet) {
+                k.zone = Zone::Dmz;
+            }
+            k.internet_reachable = Tri::No;
+            if k.remote == RemoteAccess::RdpVncExposed {
+                k.remote = RemoteAccess::None;
+            }
+        },
+        None,
+    );
+    for (i, f) in p.counted.iter().enumerate() {
+        if removed[i] || !(f.kev && f.remote) || (k.os_upgraded && f.os) {
+            continue;
+        }
+        let effort = if p.findings[f.idx].fix_available == Tri::No {
+            Effort::L
+        } else {
+            Effort::M
+        };
+        add.add(Action::Patch(String::new()), effort, &|_| {}, Some(i));
+    }
+}
+
 pub(crate) fn plan(p: &Prepared<'_>, w: &Weights, start: &Breakdown) -> Vec<PlannedAction> {
+    plan_steps(p, w, start, w.plan.max_steps)
+}
+
+/// The first `steps` steps of the plan.
+pub(crate) fn plan_steps(
+    p: &Prepared<'_>,
+    w: &Weights,
+    start: &Breakdown,
+    steps: usize,
+) -> Vec<PlannedAction> {
     let mut out = Vec::new();
     let mut knobs = p.knobs;
     let mut removed = vec![false; p.counted.len()];
     let mut cur = *start;
     let mut cands = Vec::new();
-    for rank in 1..=w.plan.max_steps {
-        candidates(p, &knobs, &removed, &cur, &mut cands);
+    // 0: investigate next, 1: patch or disconnect next, 2: done (or not
+    // applicable).
+    let mut forced = if kev_on_internet(start) { 0 } else { 2 };
+    for rank in 1..=steps.min(w.plan.max_steps.max(2)) {
+        let forced_step = forced < 2;
+        if forced_step {
+            forced_candidates(p, &knobs, &removed, forced == 1, &mut cands);
+            forced += 1;
+        } else {
+            candidates(p, &knobs, &removed, &cur, &mut cands);
+        }
         let mut best: Option<((f64, f64, f64), usize, Breakdown)> = None;
         for (i, c) in cands.iter().enumerate() {
             let after = model::evaluate(p, w, &c.knobs, &removed, c.extra);
@@ -511,7 +776,7 @@ pub(crate) fn plan(p: &Prepared<'_>, w: &Weights, start: &Breakdown) -> Vec<Plan
             }
         }
         let Some((key, i, after)) = best else { break };
-        if key.0 <= 0.0 && key.1 <= w.plan.min_raw_gain_per_effort {
+        if !forced_step && key.0 <= 0.0 && key.1 <= w.plan.min_raw_gain_per_effort {
             break;
         }
         let c = &mut cands[i];

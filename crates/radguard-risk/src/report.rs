@@ -1,20 +1,39 @@
-//! Rendering a [`FleetReport`]: a text table, CSV, JSON, a per-device text
-//! explanation, and one self-contained HTML page.
+//! Rendering a scored fleet: a text table, CSV, JSON, JSON Lines, a
+//! per-device text explanation, and one self-contained HTML page.
 //!
-//! All renderers are pure functions of the report (no clock, no I/O), so a
-//! report for a given `as_of` is byte-for-byte reproducible.
+//! Each format has two forms: a function of a [`FleetReport`] returning a
+//! `String` (every assessment already in memory: convenient for small
+//! inventories), and a `write_*` function of a [`Fleet`] streaming to an
+//! [`io::Write`] in constant memory (each device's explanation is computed
+//! as it is written), for inventories of 100,000 devices. Both give the
+//! same bytes for the same inventory.
+//!
+//! All renderers are pure functions of their input (no clock), so a report
+//! for a given `as_of` is byte-for-byte reproducible.
 //!
 //! # Security
 //!
-//! Every value that comes from an inventory (ids, sites, owners, finding
-//! ids) is HTML-escaped in [`html`], and the page carries a
-//! Content-Security-Policy that forbids any network access: the page loads
-//! nothing and sends nothing.
+//! - Text meant for a terminal ([`table`], [`explain_text`]) shows every
+//!   control, bidirectional-override and zero-width character of inventory
+//!   values as a visible escape (`\u{1b}`, `\u{202e}`), so a device name
+//!   cannot rewrite the screen or reorder what follows
+//!   ([`radguard_core::printable`]).
+//! - CSV cells that a spreadsheet would read as a formula (starting with
+//!   `=`, `+`, `-`, `@`, a tab or a carriage return) are prefixed with `'`.
+//! - The HTML page escapes every inventory value (after making it
+//!   printable), runs no script at all, and carries a Content-Security-
+//!   Policy that allows only its own stylesheet (by hash) and forbids any
+//!   network access: the page loads nothing and sends nothing.
 
 use core::fmt::Write as _;
+use std::borrow::{Borrow, Cow};
+use std::io::{self, Write};
 
-use crate::assess::{Assessment, Deciding};
-use crate::fleet::{FleetReport, GroupSummary};
+use radguard_core::printable;
+
+use crate::assess::{Assessment, Deciding, DeviceRow, Provenance};
+use crate::date::Date;
+use crate::fleet::{Fleet, FleetReport, GroupSummary, Summary};
 use crate::model::Tier;
 
 fn deciding_text(d: &Deciding) -> String {
@@ -24,51 +43,115 @@ fn deciding_text(d: &Deciding) -> String {
     }
 }
 
+/// What every report starts with.
+struct Head<'a> {
+    model_version: &'static str,
+    as_of: Date,
+    provenance: &'a Provenance,
+    summary: &'a Summary,
+}
+
+impl<'a> Head<'a> {
+    fn of_report(r: &'a FleetReport) -> Self {
+        Self {
+            model_version: r.model_version,
+            as_of: r.as_of,
+            provenance: &r.provenance,
+            summary: &r.summary,
+        }
+    }
+
+    fn of_fleet(f: &'a Fleet<'_>) -> Self {
+        Self {
+            model_version: f.model_version,
+            as_of: f.as_of,
+            provenance: &f.provenance,
+            summary: &f.summary,
+        }
+    }
+}
+
+/// Writes into a `String` (infallible) and returns it.
+fn to_string(write: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> String {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail, and every renderer writes UTF-8.
+    let _ = write(&mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+fn or_dash(s: Option<&str>) -> &str {
+    s.unwrap_or("-")
+}
+
 /// A fixed-width text table, worst device first.
 #[must_use]
 pub fn table(r: &FleetReport) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
+    let rows = r.rows();
+    to_string(|w| table_into(w, &Head::of_report(r), &rows))
+}
+
+/// [`table`] of a [`Fleet`], streamed.
+///
+/// # Errors
+///
+/// The writer's error.
+pub fn write_table<W: Write + ?Sized>(mut w: &mut W, fleet: &Fleet<'_>) -> io::Result<()> {
+    table_into(&mut w, &Head::of_fleet(fleet), &fleet.rows)
+}
+
+fn table_into(w: &mut dyn Write, h: &Head<'_>, rows: &[DeviceRow]) -> io::Result<()> {
+    writeln!(
+        w,
         "MIRS {} as of {} | KEV {} | EPSS {}",
-        r.model_version, r.as_of, r.provenance.kev, r.provenance.epss
-    );
-    let tiers: Vec<String> = r
+        h.model_version, h.as_of, h.provenance.kev, h.provenance.epss
+    )?;
+    let tiers: Vec<String> = h
         .summary
         .by_tier
         .iter()
         .map(|(t, n)| format!("{t} {n}"))
         .collect();
-    let _ = writeln!(s, "{} devices: {}", r.summary.devices, tiers.join(", "));
-    let _ = writeln!(s);
-    let _ = writeln!(
-        s,
-        "{:<24} {:<12} {:>5} {:<8} {:<13} {:<40} FIRST ACTION",
-        "DEVICE", "CLASS", "SCORE", "TIER", "SSVC", "DECIDED BY"
-    );
-    for a in &r.devices {
-        let first = a.plan.first().map_or_else(
+    writeln!(
+        w,
+        "{} devices: {}; {} with gaps in their own data",
+        h.summary.devices,
+        tiers.join(", "),
+        h.summary.devices_with_gaps
+    )?;
+    writeln!(w)?;
+    writeln!(
+        w,
+        "{:<24} {:<12} {:<18} {:<16} {:<24} {:>5} {:<8} {:<13} {:<40} FIRST ACTION",
+        "DEVICE", "CLASS", "MANUFACTURER", "MODEL", "OS", "SCORE", "TIER", "SSVC", "DECIDED BY"
+    )?;
+    for a in rows {
+        let first = a.first_action.as_ref().map_or_else(
             || "-".to_owned(),
             |p| format!("{} ({}→{})", p.action.code(), p.before, p.after),
         );
-        let _ = writeln!(
-            s,
-            "{:<24} {:<12} {:>5} {:<8} {:<13} {:<40} {}",
+        writeln!(
+            w,
+            "{:<24} {:<12} {:<18} {:<16} {:<24} {:>5} {:<8} {:<13} {:<40} {}",
             truncate(&a.device_id, 24),
             a.class.label(),
+            truncate(or_dash(a.manufacturer.as_deref()), 18),
+            truncate(or_dash(a.model.as_deref()), 16),
+            truncate(or_dash(a.os.as_deref()), 24),
             a.score,
             a.tier.label(),
-            a.ssvc.device.label(),
+            a.ssvc.label(),
             truncate(&deciding_text(&a.deciding), 40),
             first
-        );
+        )?;
     }
-    s
+    Ok(())
 }
 
+/// `s` made printable, cut to `n` characters.
 fn truncate(s: &str, n: usize) -> String {
+    let s = printable(s);
     if s.chars().count() <= n {
-        s.to_owned()
+        s.into_owned()
     } else {
         let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
         t.push('…');
@@ -79,13 +162,21 @@ fn truncate(s: &str, n: usize) -> String {
 /// The full explanation of one device, as text.
 #[must_use]
 pub fn explain_text(a: &Assessment) -> String {
+    let p = |s: &str| printable(s).into_owned();
     let mut s = String::new();
     let _ = writeln!(
         s,
         "{} ({}), as of {}",
-        a.device_id,
+        p(&a.device_id),
         a.class.label(),
         a.as_of
+    );
+    let _ = writeln!(
+        s,
+        "manufacturer {}, model {}, OS {}",
+        p(or_dash(a.manufacturer.as_deref())),
+        p(or_dash(a.model.as_deref())),
+        p(or_dash(a.os.as_deref()))
     );
     let _ = writeln!(
         s,
@@ -99,17 +190,27 @@ pub fn explain_text(a: &Assessment) -> String {
     let _ = writeln!(
         s,
         "likelihood {:.1} = V {:.1} + X {:.1} + H {:.1} + G {:.1}; impact x{:.2} ({}); raw {:.1}",
-        c.likelihood, c.v, c.x, c.h, c.g, c.impact_multiplier, a.impact, c.raw
+        c.likelihood,
+        c.v,
+        c.x,
+        c.h,
+        c.g,
+        c.impact_multiplier,
+        p(&a.impact),
+        c.raw
     );
     let _ = writeln!(s, "\nfactors:");
     for f in &a.factors {
         let _ = writeln!(
             s,
             "  {} {:>5.1}  {}: {}",
-            f.group, f.points, f.code, f.reason
+            f.group,
+            f.points,
+            f.code,
+            p(&f.reason)
         );
         for e in &f.evidence {
-            let _ = writeln!(s, "           - {e}");
+            let _ = writeln!(s, "           - {}", p(e));
         }
     }
     if a.floors.is_empty() {
@@ -117,9 +218,9 @@ pub fn explain_text(a: &Assessment) -> String {
     } else {
         let _ = writeln!(s, "\nfloors:");
         for f in &a.floors {
-            let _ = writeln!(s, "  {:>3}  {}: {}", f.value, f.rule.code(), f.reason);
+            let _ = writeln!(s, "  {:>3}  {}: {}", f.value, f.rule.code(), p(&f.reason));
             for e in &f.evidence {
-                let _ = writeln!(s, "        - {e}");
+                let _ = writeln!(s, "        - {}", p(e));
             }
         }
     }
@@ -132,7 +233,7 @@ pub fn explain_text(a: &Assessment) -> String {
         let _ = writeln!(s, "CISA BOD 26-04: {b}");
     }
     if let Some(d) = &a.ssvc.disagreement {
-        let _ = writeln!(s, "note: {d}");
+        let _ = writeln!(s, "note: {}", p(d));
     }
     if !a.findings.is_empty() {
         let _ = writeln!(s, "\nfindings:");
@@ -140,7 +241,7 @@ pub fn explain_text(a: &Assessment) -> String {
             let _ = writeln!(
                 s,
                 "  {:<18} CVSS {:>4.1} {:<8} {}{}{} SSVC {} / supplier {}{}",
-                f.id,
+                p(&f.id),
                 f.cvss,
                 f.severity.as_str(),
                 f.kev_added
@@ -152,100 +253,170 @@ pub fn explain_text(a: &Assessment) -> String {
                 f.ssvc_supplier,
                 if f.counted { "" } else { " (not counted)" }
             );
+            if let Some(v3) = &f.cvss_v3_scores {
+                let _ = writeln!(
+                    s,
+                    "  {:<18} {} score used; base {:.1}, temporal {:.1}, environmental {:.1}",
+                    "", v3.used, v3.base, v3.temporal, v3.environmental
+                );
+            }
         }
     }
     if a.plan.is_empty() {
         let _ = writeln!(s, "\nplan: nothing that lowers the score");
     } else {
         let _ = writeln!(s, "\nplan:");
-        for p in &a.plan {
+        for step in &a.plan {
             let _ = writeln!(
                 s,
                 "  {}. {:>3} -> {:>3} ({}) [{:?}] {} — owner: {}; removes: {}",
-                p.rank, p.before, p.after, p.tier_after, p.effort, p.title, p.owner, p.reason
+                step.rank,
+                step.before,
+                step.after,
+                step.tier_after,
+                step.effort,
+                p(&step.title),
+                p(&step.owner),
+                p(&step.reason)
             );
         }
     }
     if !a.data_gaps.is_empty() {
         let _ = writeln!(s, "\ndata gaps ({}):", a.data_gaps.len());
         for g in &a.data_gaps {
-            let _ = writeln!(s, "  - {g}");
+            let _ = writeln!(s, "  - {}", p(g));
         }
     }
-    let p = &a.provenance;
+    if !a.input_gaps.is_empty() {
+        let _ = writeln!(s, "\nmissing inputs ({}):", a.input_gaps.len());
+        for g in &a.input_gaps {
+            let _ = writeln!(s, "  - {}", p(g));
+        }
+    }
+    let pr = &a.provenance;
     let _ = writeln!(
         s,
         "\nprovenance: model {}, weights {}, KEV {}, EPSS {}, OS lifecycle {}, SSVC {}",
-        p.model_version, p.weights, p.kev, p.epss, p.os_lifecycle, p.ssvc
+        pr.model_version,
+        p(&pr.weights),
+        pr.kev,
+        pr.epss,
+        p(&pr.os_lifecycle),
+        pr.ssvc
     );
     s
 }
 
-fn csv_field(s: &str) -> String {
-    // Neutralise spreadsheet formulas, then quote per RFC 4180.
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
+/// A CSV cell: spreadsheet formulas neutralised, then quoted per RFC 4180.
+fn csv_field(s: &str) -> Cow<'_, str> {
+    // A cell starting with one of these is a formula to Excel, LibreOffice
+    // and Google Sheets (a leading tab or carriage return is skipped before
+    // the `=`), so it gets a leading apostrophe.
+    let s: Cow<'_, str> = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{s}"))
     } else {
-        s.to_owned()
+        Cow::Borrowed(s)
     };
     if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+        Cow::Owned(format!("\"{}\"", s.replace('"', "\"\"")))
     } else {
         s
     }
 }
 
+const CSV_HEADER: &str = "device_id,class,manufacturer,model,os,site,owner,score,tier,decided_by,v,x,h,g,likelihood,impact_multiplier,floors,ssvc,bod_26_04,first_action,first_action_after,data_gaps,findings,as_of,model_version\n";
+
 /// One CSV row per device, worst first.
 #[must_use]
 pub fn csv(r: &FleetReport) -> String {
-    let mut s = String::from(
-        "device_id,class,site,owner,score,tier,decided_by,v,x,h,g,likelihood,impact_multiplier,floors,ssvc,bod_26_04,first_action,first_action_after,data_gaps,as_of,model_version\n",
-    );
-    for a in &r.devices {
+    let rows = r.rows();
+    to_string(|w| csv_into(w, &Head::of_report(r), &rows))
+}
+
+/// [`csv()`] of a [`Fleet`], streamed.
+///
+/// # Errors
+///
+/// The writer's error.
+pub fn write_csv<W: Write + ?Sized>(mut w: &mut W, fleet: &Fleet<'_>) -> io::Result<()> {
+    csv_into(&mut w, &Head::of_fleet(fleet), &fleet.rows)
+}
+
+fn csv_into(w: &mut dyn Write, h: &Head<'_>, rows: &[DeviceRow]) -> io::Result<()> {
+    w.write_all(CSV_HEADER.as_bytes())?;
+    let opt = |s: &Option<String>| csv_field(s.as_deref().unwrap_or("")).into_owned();
+    for a in rows {
         let floors: Vec<String> = a
             .floors
             .iter()
-            .map(|f| format!("{}={}", f.rule.code(), f.value))
+            .map(|(rule, v)| format!("{}={v}", rule.code()))
             .collect();
-        let row = [
+        let c = &a.components;
+        writeln!(
+            w,
+            "{},{},{},{},{},{},{},{},{},{},{:.1},{:.1},{:.1},{:.1},{:.1},{:.2},{},{},{},{},{},{},{},{},{}",
             csv_field(&a.device_id),
-            a.class.label().to_owned(),
-            csv_field(a.site.as_deref().unwrap_or("")),
-            csv_field(a.owner.as_deref().unwrap_or("")),
-            a.score.to_string(),
-            a.tier.label().to_owned(),
+            a.class.label(),
+            opt(&a.manufacturer),
+            opt(&a.model),
+            opt(&a.os),
+            opt(&a.site),
+            opt(&a.owner),
+            a.score,
+            a.tier.label(),
             csv_field(&deciding_text(&a.deciding)),
-            format!("{:.1}", a.components.v),
-            format!("{:.1}", a.components.x),
-            format!("{:.1}", a.components.h),
-            format!("{:.1}", a.components.g),
-            format!("{:.1}", a.components.likelihood),
-            format!("{:.2}", a.components.impact_multiplier),
+            c.v,
+            c.x,
+            c.h,
+            c.g,
+            c.likelihood,
+            c.impact_multiplier,
             csv_field(&floors.join(" ")),
-            a.ssvc.device.label().to_owned(),
-            a.ssvc
-                .bod_26_04
-                .map_or(String::new(), |b| csv_field(b.label())),
-            a.plan
-                .first()
-                .map_or(String::new(), |p| p.action.code().to_owned()),
-            a.plan
-                .first()
+            a.ssvc.label(),
+            a.bod_26_04
+                .map_or(Cow::Borrowed(""), |b| csv_field(b.label())),
+            a.first_action.as_ref().map_or("", |p| p.action.code()),
+            a.first_action
+                .as_ref()
                 .map_or(String::new(), |p| p.after.to_string()),
-            a.data_gaps.len().to_string(),
-            a.as_of.to_string(),
-            a.model_version.to_owned(),
-        ];
-        s.push_str(&row.join(","));
-        s.push('\n');
+            a.data_gaps,
+            a.findings,
+            h.as_of,
+            h.model_version,
+        )?;
     }
-    s
+    Ok(())
 }
 
 /// The report as pretty JSON.
 #[must_use]
 pub fn json(r: &FleetReport) -> String {
     serde_json::to_string_pretty(r).unwrap_or_default()
+}
+
+/// [`json`] of a [`Fleet`], streamed: the same document, each device
+/// assessed as it is written, in constant memory.
+///
+/// # Errors
+///
+/// The writer's error.
+pub fn write_json<W: Write + ?Sized>(w: &mut W, fleet: &Fleet<'_>) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, fleet).map_err(io::Error::from)?;
+    Ok(())
+}
+
+/// JSON Lines: one device's full assessment per line, worst first, each
+/// computed as it is written (constant memory).
+///
+/// # Errors
+///
+/// The writer's error.
+pub fn write_jsonl<W: Write + ?Sized>(w: &mut W, fleet: &Fleet<'_>) -> io::Result<()> {
+    for a in fleet.assessments() {
+        serde_json::to_writer(&mut *w, &a).map_err(io::Error::from)?;
+        w.write_all(b"\n")?;
+    }
+    Ok(())
 }
 
 /// Escapes text for HTML element content and quoted attribute values.
@@ -263,6 +434,12 @@ pub fn escape_html(s: &str) -> String {
         }
     }
     o
+}
+
+/// Inventory text for the page: printable (control and bidirectional
+/// characters shown as escapes), then HTML-escaped.
+fn esc(s: &str) -> String {
+    escape_html(&printable(s))
 }
 
 fn tier_class(t: Tier) -> &'static str {
@@ -283,16 +460,19 @@ fn tier_color(t: Tier) -> &'static str {
     }
 }
 
+/// The page's only stylesheet. The Content-Security-Policy allows exactly
+/// this text by its SHA-256 ([`CSS_SHA256`]): change both together (a
+/// unit test checks them).
 const CSS: &str = r"
 body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:24px;color:#1d1d1f;background:#fafafa}
 h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px} h3{font-size:15px;margin:14px 0 6px}
 .meta{color:#555;font-size:12px}
 .top{display:flex;gap:32px;align-items:flex-start;flex-wrap:wrap}
 .card{background:#fff;border:1px solid #ddd;border-radius:8px;padding:12px 16px}
+.wide{flex:1;min-width:320px}
 table{border-collapse:collapse;background:#fff;width:100%}
 th,td{border-bottom:1px solid #e4e4e4;padding:5px 8px;text-align:left;vertical-align:top}
-th{background:#f0f0f0;cursor:pointer;user-select:none;white-space:nowrap}
-th.sorted-asc::after{content:' ▲'} th.sorted-desc::after{content:' ▼'}
+th{background:#f0f0f0;white-space:nowrap}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 .tier{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-weight:600;font-size:12px}
 .tier.critical{background:#b3261e}.tier.high{background:#e8710a}.tier.medium{background:#f2c200;color:#222}.tier.low{background:#2e7d32}
@@ -302,41 +482,102 @@ ul{margin:4px 0 4px 18px;padding:0} li{margin:2px 0}
 .small{font-size:12px;color:#555}
 ";
 
-const JS: &str = r"
-(function(){
-  var t=document.getElementById('devices'); if(!t) return;
-  var ths=t.tHead.rows[0].cells;
-  for (var i=0;i<ths.length;i++){(function(col,th){
-    th.addEventListener('click',function(){
-      var asc=!th.classList.contains('sorted-asc');
-      for (var j=0;j<ths.length;j++){ths[j].classList.remove('sorted-asc','sorted-desc');}
-      th.classList.add(asc?'sorted-asc':'sorted-desc');
-      var num=th.getAttribute('data-type')==='num';
-      var rows=Array.prototype.slice.call(t.tBodies[0].rows);
-      rows.sort(function(a,b){
-        var x=a.cells[col].getAttribute('data-v')||a.cells[col].textContent;
-        var y=b.cells[col].getAttribute('data-v')||b.cells[col].textContent;
-        var c=num?(parseFloat(x)-parseFloat(y)):x.localeCompare(y);
-        return asc?c:-c;
-      });
-      rows.forEach(function(r){t.tBodies[0].appendChild(r);});
-    });
-  })(i,ths[i]);}
-})();
-";
+/// `base64(sha256(CSS))`, the stylesheet's hash in the page's policy.
+const CSS_SHA256: &str = "zzu6sp1DAIWaDZw1PpnSRU+lq+f+cYYMYDhJgxCSZP4=";
 
-fn group_table(s: &mut String, title: &str, groups: &[GroupSummary]) {
-    let _ = write!(
-        s,
-        "<h3>{}</h3><table><thead><tr><th>{}</th><th>devices</th><th>critical</th><th>high</th><th>medium</th><th>low</th><th>max</th><th>mean</th></tr></thead><tbody>",
-        escape_html(title),
-        escape_html(title)
-    );
-    for g in groups {
-        let _ = write!(
-            s,
+/// How much of a fleet the HTML page shows.
+///
+/// The page is a summary plus the worst devices: at 100,000 devices a page
+/// listing them all is hundreds of megabytes that no browser opens. The
+/// full list belongs in the CSV report, which the page links to.
+///
+/// # Examples
+///
+/// ```
+/// use radguard_risk::report::HtmlOptions;
+///
+/// let opts = HtmlOptions::new().rows(500).details(50).csv_link("fleet.csv");
+/// assert_eq!(opts.shown_rows(), 500);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HtmlOptions {
+    rows: usize,
+    details: usize,
+    groups: usize,
+    csv_href: Option<String>,
+}
+
+impl Default for HtmlOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl HtmlOptions {
+    /// The worst 1,000 devices in the table, the worst 100 explained, 25
+    /// sites and owners in the summaries, no CSV link.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            rows: 1_000,
+            details: 100,
+            groups: 25,
+            csv_href: None,
+        }
+    }
+
+    /// How many devices (worst first) the device table lists.
+    #[must_use]
+    pub fn rows(mut self, n: usize) -> Self {
+        self.rows = n;
+        self
+    }
+
+    /// How many devices (worst first) get their full explanation and plan.
+    #[must_use]
+    pub fn details(mut self, n: usize) -> Self {
+        self.details = n;
+        self
+    }
+
+    /// How many sites and owners the summaries list (the worst first).
+    #[must_use]
+    pub fn groups(mut self, n: usize) -> Self {
+        self.groups = n;
+        self
+    }
+
+    /// Links the page to the full CSV report at `href` (a relative URL,
+    /// such as the CSV file's name next to the page).
+    #[must_use]
+    pub fn csv_link(mut self, href: impl Into<String>) -> Self {
+        self.csv_href = Some(href.into());
+        self
+    }
+
+    /// How many devices the device table lists.
+    #[must_use]
+    pub fn shown_rows(&self) -> usize {
+        self.rows
+    }
+}
+
+fn group_table(
+    w: &mut dyn Write,
+    title: &str,
+    groups: &[GroupSummary],
+    limit: usize,
+) -> io::Result<()> {
+    write!(
+        w,
+        "<h3>{title}</h3><table><thead><tr><th>{title}</th><th>devices</th><th>critical</th><th>high</th><th>medium</th><th>low</th><th>max</th><th>mean</th></tr></thead><tbody>"
+    )?;
+    for g in groups.iter().take(limit) {
+        write!(
+            w,
             "<tr><td>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{:.1}</td></tr>",
-            escape_html(&g.name),
+            esc(&g.name),
             g.devices,
             g.critical,
             g.high,
@@ -344,32 +585,39 @@ fn group_table(s: &mut String, title: &str, groups: &[GroupSummary]) {
             g.low,
             g.max_score,
             g.mean_score
-        );
+        )?;
     }
-    s.push_str("</tbody></table>");
+    w.write_all(b"</tbody></table>")?;
+    if groups.len() > limit {
+        write!(
+            w,
+            "<p class=small>and {} more (worst first above; every device is in the CSV report)</p>",
+            groups.len() - limit
+        )?;
+    }
+    Ok(())
 }
 
-fn chart(s: &mut String, r: &FleetReport) {
-    let max = r
-        .summary
+fn chart(w: &mut dyn Write, summary: &Summary) -> io::Result<()> {
+    let max = summary
         .by_tier
         .iter()
         .map(|(_, n)| *n)
         .max()
         .unwrap_or(0)
         .max(1);
-    let w = 420;
+    let width = 420;
     let bar_h = 28;
     let h = bar_h * 4 + 20;
-    let _ = write!(
-        s,
-        "<svg id=tier-chart role=img aria-label='Devices by tier' width={w} height={h} viewBox='0 0 {w} {h}' xmlns='http://www.w3.org/2000/svg'>"
-    );
-    for (i, (tier, n)) in r.summary.by_tier.iter().enumerate() {
+    write!(
+        w,
+        "<svg id=tier-chart role=img aria-label='Devices by tier' width={width} height={h} viewBox='0 0 {width} {h}' xmlns='http://www.w3.org/2000/svg'>"
+    )?;
+    for (i, (tier, n)) in summary.by_tier.iter().enumerate() {
         let y = 10 + i * bar_h;
         let len = 300 * n / max;
-        let _ = write!(
-            s,
+        write!(
+            w,
             "<text x=0 y={} font-size=13>{}</text><rect x=80 y={} width={} height={} fill='{}'><title>{}: {}</title></rect><text x={} y={} font-size=13>{}</text>",
             y + 18,
             tier.label(),
@@ -382,25 +630,33 @@ fn chart(s: &mut String, r: &FleetReport) {
             86 + len,
             y + 18,
             n
-        );
+        )?;
     }
-    s.push_str("</svg>");
+    w.write_all(b"</svg>")
 }
 
-fn device_details(s: &mut String, a: &Assessment) {
-    let _ = write!(
-        s,
+fn device_details(w: &mut dyn Write, a: &Assessment) -> io::Result<()> {
+    write!(
+        w,
         "<details id='d-{}'><summary>{} — {} <span class='tier {}'>{}</span> {}</summary>",
-        escape_html(&a.device_id),
-        escape_html(&a.device_id),
+        esc(&a.device_id),
+        esc(&a.device_id),
         a.score,
         tier_class(a.tier),
         a.tier.label(),
         escape_html(&deciding_text(&a.deciding))
-    );
+    )?;
+    write!(
+        w,
+        "<p>{} {} · {} · OS {}</p>",
+        esc(or_dash(a.manufacturer.as_deref())),
+        esc(or_dash(a.model.as_deref())),
+        a.class.label(),
+        esc(or_dash(a.os.as_deref()))
+    )?;
     let c = &a.components;
-    let _ = write!(
-        s,
+    write!(
+        w,
         "<p>Likelihood {:.1} = V {:.1} + X {:.1} + H {:.1} + G {:.1}; impact ×{:.2} ({}); before floors {:.1}. {}.</p>",
         c.likelihood,
         c.v,
@@ -408,51 +664,51 @@ fn device_details(s: &mut String, a: &Assessment) {
         c.h,
         c.g,
         c.impact_multiplier,
-        escape_html(&a.impact),
+        esc(&a.impact),
         c.raw,
         escape_html(a.sla)
-    );
-    s.push_str("<h3>Factors</h3><ul>");
+    )?;
+    w.write_all(b"<h3>Factors</h3><ul>")?;
     for f in &a.factors {
-        let _ = write!(
-            s,
+        write!(
+            w,
             "<li><b>{} {:.1}</b> {}: {}",
             f.group,
             f.points,
             escape_html(f.code),
-            escape_html(&f.reason)
-        );
+            esc(&f.reason)
+        )?;
         if !f.evidence.is_empty() {
-            s.push_str("<ul>");
+            w.write_all(b"<ul>")?;
             for e in &f.evidence {
-                let _ = write!(s, "<li class=small>{}</li>", escape_html(e));
+                write!(w, "<li class=small>{}</li>", esc(e))?;
             }
-            s.push_str("</ul>");
+            w.write_all(b"</ul>")?;
         }
-        s.push_str("</li>");
+        w.write_all(b"</li>")?;
     }
-    s.push_str("</ul><h3>Floors</h3>");
+    w.write_all(b"</ul><h3>Floors</h3>")?;
     if a.floors.is_empty() {
-        s.push_str("<p class=small>none</p>");
+        w.write_all(b"<p class=small>none</p>")?;
     } else {
-        s.push_str("<ul>");
+        w.write_all(b"<ul>")?;
         for f in &a.floors {
-            let _ = write!(
-                s,
+            write!(
+                w,
                 "<li><b>{}</b> {}: {}",
                 f.value,
                 f.rule.code(),
-                escape_html(&f.reason)
-            );
+                esc(&f.reason)
+            )?;
             for e in &f.evidence {
-                let _ = write!(s, "<div class=small>{}</div>", escape_html(e));
+                write!(w, "<div class=small>{}</div>", esc(e))?;
             }
-            s.push_str("</li>");
+            w.write_all(b"</li>")?;
         }
-        s.push_str("</ul>");
+        w.write_all(b"</ul>")?;
     }
-    let _ = write!(
-        s,
+    write!(
+        w,
         "<h3>SSVC</h3><p>Deployer decision <b>{}</b> ({}); Human Impact {}{}.{}</p>",
         a.ssvc.device,
         escape_html(&a.ssvc.reason),
@@ -463,127 +719,213 @@ fn device_details(s: &mut String, a: &Assessment) {
         a.ssvc
             .disagreement
             .as_ref()
-            .map_or(String::new(), |d| format!(" {}", escape_html(d)))
-    );
+            .map_or(String::new(), |d| format!(" {}", esc(d)))
+    )?;
     if !a.findings.is_empty() {
-        s.push_str("<table><thead><tr><th>finding</th><th>CVSS</th><th>KEV</th><th>EPSS</th><th>VEX</th><th>SSVC</th><th>counted</th></tr></thead><tbody>");
+        w.write_all(b"<table><thead><tr><th>finding</th><th>CVSS</th><th>base / temporal / environmental</th><th>KEV</th><th>EPSS</th><th>VEX</th><th>SSVC</th><th>counted</th></tr></thead><tbody>")?;
         for f in &a.findings {
-            let _ = write!(
-                s,
-                "<tr><td>{}</td><td class=num>{:.1}</td><td>{}</td><td class=num>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape_html(&f.id),
+            write!(
+                w,
+                "<tr><td>{}</td><td class=num>{:.1}</td><td>{}</td><td>{}</td><td class=num>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&f.id),
                 f.cvss,
+                f.cvss_v3_scores.map_or(String::new(), |v| format!(
+                    "{:.1} / {:.1} / {:.1} ({})",
+                    v.base, v.temporal, v.environmental, v.used
+                )),
                 f.kev_added.map_or(String::new(), |d| d.to_string()),
                 f.epss.map_or(String::new(), |e| format!("{e:.3}")),
                 f.vex.unwrap_or(""),
                 f.ssvc_deployer,
                 if f.counted { "yes" } else { "no" }
-            );
+            )?;
         }
-        s.push_str("</tbody></table>");
+        w.write_all(b"</tbody></table>")?;
     }
-    s.push_str("<h3>Plan</h3>");
+    w.write_all(b"<h3>Plan</h3>")?;
     if a.plan.is_empty() {
-        s.push_str("<p class=small>nothing that lowers the score</p>");
+        w.write_all(b"<p class=small>nothing that lowers the score</p>")?;
     } else {
-        s.push_str("<ol>");
+        w.write_all(b"<ol>")?;
         for p in &a.plan {
-            let _ = write!(
-                s,
+            write!(
+                w,
                 "<li>{} → {} (<span class='tier {}'>{}</span>) [{:?}] {} <span class=small>owner: {}; removes: {}</span></li>",
                 p.before,
                 p.after,
                 tier_class(p.tier_after),
                 p.tier_after.label(),
                 p.effort,
-                escape_html(&p.title),
-                escape_html(&p.owner),
-                escape_html(&p.reason)
-            );
+                esc(&p.title),
+                esc(&p.owner),
+                esc(&p.reason)
+            )?;
         }
-        s.push_str("</ol>");
+        w.write_all(b"</ol>")?;
     }
-    if !a.data_gaps.is_empty() {
-        s.push_str("<h3>Data gaps</h3><ul>");
-        for g in &a.data_gaps {
-            let _ = write!(s, "<li class=small>{}</li>", escape_html(g));
+    for (title, gaps) in [
+        ("Data gaps", &a.data_gaps),
+        ("Missing inputs", &a.input_gaps),
+    ] {
+        if !gaps.is_empty() {
+            write!(w, "<h3>{title}</h3><ul>")?;
+            for g in gaps {
+                write!(w, "<li class=small>{}</li>", esc(g))?;
+            }
+            w.write_all(b"</ul>")?;
         }
-        s.push_str("</ul>");
     }
-    s.push_str("</details>");
+    w.write_all(b"</details>")
 }
 
-/// One self-contained HTML page: the fleet chart by tier, summaries by
-/// class, site and owner, a sortable device table, and every device's
-/// explanation and plan. No external resources.
+/// One self-contained HTML page of a report whose assessments are all in
+/// memory, with [`HtmlOptions::new`]: the fleet chart by tier, summaries
+/// by class, site and owner, the worst devices and their explanations. No
+/// script, no external resources.
 #[must_use]
 pub fn html(r: &FleetReport) -> String {
-    let mut s = String::with_capacity(4096 + r.devices.len() * 4096);
-    s.push_str("<!DOCTYPE html><html lang=en><head><meta charset=utf-8>");
-    s.push_str("<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">");
-    s.push_str("<meta name=viewport content='width=device-width,initial-scale=1'>");
-    let _ = write!(
-        s,
+    let rows = r.rows();
+    let opts = HtmlOptions::new();
+    to_string(|w| {
+        html_into(
+            w,
+            &Head::of_report(r),
+            &rows,
+            r.devices.iter().take(opts.details),
+            &opts,
+        )
+    })
+}
+
+/// The HTML page of a [`Fleet`], streamed: only the devices the page shows
+/// in detail ([`HtmlOptions::details`]) are explained again.
+///
+/// # Errors
+///
+/// The writer's error.
+pub fn write_html<W: Write + ?Sized>(
+    mut w: &mut W,
+    fleet: &Fleet<'_>,
+    opts: &HtmlOptions,
+) -> io::Result<()> {
+    html_into(
+        &mut w,
+        &Head::of_fleet(fleet),
+        &fleet.rows,
+        fleet.assessments().take(opts.details),
+        opts,
+    )
+}
+
+fn html_into<A: Borrow<Assessment>>(
+    w: &mut dyn Write,
+    h: &Head<'_>,
+    rows: &[DeviceRow],
+    details: impl Iterator<Item = A>,
+    opts: &HtmlOptions,
+) -> io::Result<()> {
+    let pr = h.provenance;
+    w.write_all(b"<!DOCTYPE html><html lang=en><head><meta charset=utf-8>")?;
+    write!(
+        w,
+        "<meta http-equiv=Content-Security-Policy content=\"default-src 'none'; style-src 'sha256-{CSS_SHA256}'; img-src data:; base-uri 'none'; form-action 'none'\">"
+    )?;
+    w.write_all(b"<meta name=viewport content='width=device-width,initial-scale=1'>")?;
+    write!(
+        w,
         "<title>radguard risk report — {}</title><style>{CSS}</style></head><body>",
-        r.as_of
-    );
-    let _ = write!(
-        s,
+        h.as_of
+    )?;
+    write!(
+        w,
         "<h1>Imaging device risk (MIRS {})</h1><div class=meta>as of {} · KEV {} · EPSS {} · OS lifecycle {} · SSVC {} · weights {}</div>",
-        r.model_version,
-        r.as_of,
-        escape_html(&r.provenance.kev),
-        escape_html(&r.provenance.epss),
-        escape_html(&r.provenance.os_lifecycle),
-        escape_html(r.provenance.ssvc),
-        escape_html(&r.provenance.weights)
+        h.model_version,
+        h.as_of,
+        esc(&pr.kev),
+        esc(&pr.epss),
+        esc(&pr.os_lifecycle),
+        esc(pr.ssvc),
+        esc(&pr.weights)
+    )?;
+    w.write_all(b"<div class=top><div class=card><h2>Fleet by tier</h2>")?;
+    chart(w, h.summary)?;
+    write!(
+        w,
+        "<p class=small>{} devices; {} with gaps in their own data (unknown values, each scored at its midpoint). Scores are 0–100 priorities, not probabilities.</p></div>",
+        h.summary.devices, h.summary.devices_with_gaps
+    )?;
+    w.write_all(b"<div class='card wide'>")?;
+    group_table(w, "class", &h.summary.by_class, usize::MAX)?;
+    group_table(w, "site", &h.summary.by_site, opts.groups)?;
+    group_table(w, "owner", &h.summary.by_owner, opts.groups)?;
+    w.write_all(b"</div></div>")?;
+    let shown = rows.len().min(opts.rows);
+    let n_details = rows.len().min(opts.details);
+    let csv = opts.csv_href.as_deref().map_or_else(
+        || "Every device is in the CSV report.".to_owned(),
+        |href| {
+            format!(
+                "Every device is in the CSV report: <a href='{}' download>{}</a>.",
+                esc(href),
+                esc(href)
+            )
+        },
     );
-    s.push_str("<div class=top><div class=card><h2>Fleet by tier</h2>");
-    chart(&mut s, r);
-    let _ = write!(
-        s,
-        "<p class=small>{} devices; {} with data gaps. Scores are 0–100 priorities, not probabilities.</p></div>",
-        r.summary.devices, r.summary.devices_with_gaps
-    );
-    s.push_str("<div class=card style='flex:1;min-width:320px'>");
-    group_table(&mut s, "class", &r.summary.by_class);
-    group_table(&mut s, "site", &r.summary.by_site);
-    group_table(&mut s, "owner", &r.summary.by_owner);
-    s.push_str("</div></div>");
-    s.push_str("<h2>Devices (click a column to sort)</h2><table id=devices><thead><tr><th>device</th><th>class</th><th>site</th><th data-type=num>score</th><th data-type=num>tier</th><th>SSVC</th><th>decided by</th><th>first action</th></tr></thead><tbody>");
-    for a in &r.devices {
-        let rank = match a.tier {
-            Tier::Critical => 3,
-            Tier::High => 2,
-            Tier::Medium => 1,
-            Tier::Low => 0,
-        };
-        let first = a.plan.first().map_or_else(
+    if shown < rows.len() {
+        write!(
+            w,
+            "<h2>Devices</h2><p class=small>The {shown} highest-scoring of {} devices, worst first. {csv}</p>",
+            rows.len()
+        )?;
+    } else {
+        write!(
+            w,
+            "<h2>Devices</h2><p class=small>All {} devices, worst first. {csv}</p>",
+            rows.len()
+        )?;
+    }
+    w.write_all(b"<table id=devices><thead><tr><th>device</th><th>class</th><th>manufacturer</th><th>model</th><th>OS</th><th>site</th><th>score</th><th>tier</th><th>SSVC</th><th>decided by</th><th>first action</th><th>data gaps</th></tr></thead><tbody>")?;
+    for (i, a) in rows.iter().take(shown).enumerate() {
+        let first = a.first_action.as_ref().map_or_else(
             || "-".to_owned(),
             |p| format!("{} ({} → {})", p.title, p.before, p.after),
         );
-        let _ = write!(
-            s,
-            "<tr><td><a href='#d-{}'>{}</a></td><td>{}</td><td>{}</td><td class=num>{}</td><td data-v={}><span class='tier {}'>{}</span></td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape_html(&a.device_id),
-            escape_html(&a.device_id),
+        let id = esc(&a.device_id);
+        let device = if i < n_details {
+            format!("<a href='#d-{id}'>{id}</a>")
+        } else {
+            id
+        };
+        write!(
+            w,
+            "<tr><td>{device}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=num>{}</td><td><span class='tier {}'>{}</span></td><td>{}</td><td>{}</td><td>{}</td><td class=num>{}</td></tr>",
             a.class.label(),
-            escape_html(a.site.as_deref().unwrap_or("")),
+            esc(a.manufacturer.as_deref().unwrap_or("")),
+            esc(a.model.as_deref().unwrap_or("")),
+            esc(a.os.as_deref().unwrap_or("")),
+            esc(a.site.as_deref().unwrap_or("")),
             a.score,
-            rank,
             tier_class(a.tier),
             a.tier.label(),
-            a.ssvc.device,
+            a.ssvc,
             escape_html(&deciding_text(&a.deciding)),
-            escape_html(&first)
-        );
+            esc(&first),
+            a.data_gaps
+        )?;
     }
-    s.push_str("</tbody></table><h2>Explanations and plans</h2>");
-    for a in &r.devices {
-        device_details(&mut s, a);
+    w.write_all(b"</tbody></table>")?;
+    if n_details < rows.len() {
+        write!(
+            w,
+            "<h2>Explanations and plans</h2><p class=small>The {n_details} highest-scoring devices.</p>"
+        )?;
+    } else {
+        w.write_all(b"<h2>Explanations and plans</h2>")?;
     }
-    let _ = writeln!(s, "<script>{JS}</script></body></html>");
-    s
+    for a in details {
+        device_details(w, a.borrow())?;
+    }
+    w.write_all(b"</body></html>\n")
 }
 
 #[cfg(test)]
@@ -598,5 +940,39 @@ mod tests {
         );
         assert_eq!(csv_field("=cmd()"), "'=cmd()");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
+        for formula in ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"] {
+            assert!(
+                csv_field(formula).trim_start_matches('"').starts_with('\''),
+                "{formula:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_policy_hashes_the_stylesheet() {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(CSS.as_bytes());
+        assert_eq!(base64(&digest), CSS_SHA256);
+    }
+
+    fn base64(bytes: &[u8]) -> String {
+        const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(char::from(A[(n >> (18 - 6 * i)) as usize & 63]));
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
     }
 }

@@ -104,6 +104,40 @@ pub enum ThreatDataError {
         /// What is wrong.
         problem: String,
     },
+    /// A data set the caller must supply (or waive) is missing.
+    #[error("no {file} data supplied: without it {consequence}")]
+    Missing {
+        /// `"KEV"` or `"EPSS"`.
+        file: &'static str,
+        /// What scoring without it would silently assume.
+        consequence: &'static str,
+    },
+    /// The data is dated after the evaluation date: it could not have been
+    /// known then.
+    #[error("{file} data dated {dated} is later than the evaluation date {as_of}")]
+    FromTheFuture {
+        /// `"KEV"` or `"EPSS"`.
+        file: &'static str,
+        /// The data's date.
+        dated: Date,
+        /// The evaluation date.
+        as_of: Date,
+    },
+    /// The evaluation date is not plausible for vulnerability data (before
+    /// the CVE program began in 1999, or after 2200).
+    #[error("evaluation date {as_of} is not plausible (expected 1999 to 2200)")]
+    ImplausibleDate {
+        /// The evaluation date.
+        as_of: Date,
+    },
+    /// The input is larger than its documented bound (see [`crate::limits`]).
+    #[error("the {file} data is larger than {limit} bytes")]
+    TooLarge {
+        /// `"KEV"` or `"EPSS"`.
+        file: &'static str,
+        /// The bound, in bytes.
+        limit: u64,
+    },
     /// Reading the input failed.
     #[error("cannot read the {file} data")]
     Io {
@@ -242,14 +276,47 @@ impl KevCatalog {
     /// # Errors
     ///
     /// [`ThreatDataError`] when the JSON does not follow the catalog
-    /// schema (required fields, `YYYY-MM-DD` dates, CVE identifiers).
+    /// schema (required fields, `YYYY-MM-DD` dates, CVE identifiers), lists
+    /// no vulnerability, lists a CVE twice, has a `count` that does not
+    /// match its entries (a truncated or edited file), or is larger than
+    /// [`MAX_KEV_BYTES`](crate::limits::MAX_KEV_BYTES).
     pub fn from_json(text: &str) -> Result<Self, ThreatDataError> {
+        if text.len() as u64 > crate::limits::MAX_KEV_BYTES {
+            return Err(ThreatDataError::TooLarge {
+                file: "KEV",
+                limit: crate::limits::MAX_KEV_BYTES,
+            });
+        }
         let raw: KevJson = serde_json::from_str(text).map_err(ThreatDataError::KevJson)?;
-        let released = Date::parse_timestamp(&raw.date_released).ok();
+        let bad = |problem: String| ThreatDataError::Invalid {
+            file: "KEV",
+            line: 0,
+            problem,
+        };
+        let released = Date::parse_timestamp(&raw.date_released)
+            .map_err(|e| bad(format!("dateReleased: {e}")))?;
+        if raw.vulnerabilities.is_empty() {
+            return Err(bad("the catalog lists no vulnerability".to_owned()));
+        }
+        if let Some(count) = raw.count
+            && count != raw.vulnerabilities.len() as u64
+        {
+            return Err(bad(format!(
+                "count says {count} entries but the catalog lists {} (truncated or edited?)",
+                raw.vulnerabilities.len()
+            )));
+        }
         let mut entries = CveMap::with_capacity(raw.vulnerabilities.len());
         for (i, v) in raw.vulnerabilities.into_iter().enumerate() {
             let n = i as u64 + 1;
             check_cve_id(&v.cve_id, "KEV", n)?;
+            if entries.get(&v.cve_id).is_some() {
+                return Err(ThreatDataError::Invalid {
+                    file: "KEV",
+                    line: 0,
+                    problem: format!("{} is listed twice (entry {n})", v.cve_id),
+                });
+            }
             let entry = KevEntry {
                 date_added: kev_date(&v.date_added, n)?,
                 due_date: match v.due_date.as_deref() {
@@ -266,7 +333,7 @@ impl KevCatalog {
         }
         Ok(Self {
             version: raw.catalog_version,
-            released,
+            released: Some(released),
             entries,
         })
     }
@@ -278,9 +345,13 @@ impl KevCatalog {
     ///
     /// # Errors
     ///
-    /// [`ThreatDataError`] for a missing column, a bad date or CVE id.
+    /// [`ThreatDataError`] for a missing column, a bad date or CVE id, a CVE
+    /// listed twice, a malformed record (an unbalanced quote that would
+    /// swallow the records after it), no entry at all, or more than
+    /// [`MAX_KEV_BYTES`](crate::limits::MAX_KEV_BYTES).
     pub fn from_csv<R: Read>(reader: R) -> Result<Self, ThreatDataError> {
-        let mut rdr = csv::ReaderBuilder::new().from_reader(reader);
+        let text = read_limited(reader, "KEV", crate::limits::MAX_KEV_BYTES)?;
+        let mut rdr = csv::ReaderBuilder::new().from_reader(text.as_bytes());
         let headers = rdr
             .headers()
             .map_err(|source| ThreatDataError::Csv {
@@ -310,15 +381,33 @@ impl KevCatalog {
         );
         let mut entries = CveMap::default();
         let mut newest: Option<Date> = None;
-        for rec in rdr.records() {
-            let rec = rec.map_err(|source| ThreatDataError::Csv {
-                file: "KEV",
-                line: source.position().map_or(0, csv::Position::line),
-                source,
-            })?;
+        let mut rec = csv::StringRecord::new();
+        while crate::csvcheck::next_record(&mut rdr, text.as_bytes(), &mut rec, true).map_err(
+            |e| match e {
+                crate::csvcheck::RecordError::Csv(source) => ThreatDataError::Csv {
+                    file: "KEV",
+                    line: source.position().map_or(0, csv::Position::line),
+                    source,
+                },
+                crate::csvcheck::RecordError::Malformed { line, problem } => {
+                    ThreatDataError::Invalid {
+                        file: "KEV",
+                        line,
+                        problem,
+                    }
+                }
+            },
+        )? {
             let line = rec.position().map_or(0, csv::Position::line);
             let get = |i: usize| rec.get(i).unwrap_or("");
             check_cve_id(get(c_id), "KEV", line)?;
+            if entries.get(get(c_id)).is_some() {
+                return Err(ThreatDataError::Invalid {
+                    file: "KEV",
+                    line,
+                    problem: format!("{} is listed twice", get(c_id)),
+                });
+            }
             let date_added = kev_date(get(c_added), line)?;
             newest = Some(newest.map_or(date_added, |d| d.max(date_added)));
             let entry = KevEntry {
@@ -335,10 +424,15 @@ impl KevCatalog {
             };
             entries.insert(&entry.cve_id.clone(), entry);
         }
-        let version = newest.map_or_else(
-            || "empty (derived)".to_owned(),
-            |d| format!("{} (derived)", d.to_string().replace('-', ".")),
-        );
+        let Some(newest) = newest else {
+            return Err(ThreatDataError::Invalid {
+                file: "KEV",
+                line: 0,
+                problem: "the catalog lists no vulnerability".to_owned(),
+            });
+        };
+        let version = format!("{} (derived)", newest.to_string().replace('-', "."));
+        let newest = Some(newest);
         Ok(Self {
             version,
             released: newest,
@@ -418,16 +512,12 @@ impl EpssSnapshot {
     ///
     /// # Errors
     ///
-    /// [`ThreatDataError`] when the comment line or header is missing, or a
-    /// row has a bad CVE id or a value outside 0–1.
-    pub fn from_csv<R: Read>(mut reader: R) -> Result<Self, ThreatDataError> {
-        let mut text = String::new();
-        reader
-            .read_to_string(&mut text)
-            .map_err(|source| ThreatDataError::Io {
-                file: "EPSS",
-                source,
-            })?;
+    /// [`ThreatDataError`] when the comment line or header is missing, a
+    /// row has a bad CVE id or a value outside 0–1, a CVE is scored twice,
+    /// no CVE is scored, or the input is larger than
+    /// [`MAX_EPSS_BYTES`](crate::limits::MAX_EPSS_BYTES).
+    pub fn from_csv<R: Read>(reader: R) -> Result<Self, ThreatDataError> {
+        let text = read_limited(reader, "EPSS", crate::limits::MAX_EPSS_BYTES)?;
         Self::from_csv_str(&text)
     }
 
@@ -437,6 +527,12 @@ impl EpssSnapshot {
     ///
     /// As [`EpssSnapshot::from_csv`].
     pub fn from_csv_str(text: &str) -> Result<Self, ThreatDataError> {
+        if text.len() as u64 > crate::limits::MAX_EPSS_BYTES {
+            return Err(ThreatDataError::TooLarge {
+                file: "EPSS",
+                limit: crate::limits::MAX_EPSS_BYTES,
+            });
+        }
         let bad = |line: u64, problem: String| ThreatDataError::Invalid {
             file: "EPSS",
             line,
@@ -475,7 +571,10 @@ impl EpssSnapshot {
                 ));
             }
         }
-        let mut scores = CveMap::with_capacity(text.len() / 30);
+        // Rows are at least 20 bytes; the bound keeps a padded file from
+        // reserving memory it never fills.
+        let mut scores = CveMap::with_capacity((text.len() / 30).min(1 << 20));
+        let mut first_line: CveMap<u64> = CveMap::with_capacity((text.len() / 30).min(1 << 20));
         for (i, row) in lines.enumerate() {
             let line = i as u64 + 3;
             let row = row.trim_end_matches('\r');
@@ -515,7 +614,17 @@ impl EpssSnapshot {
                 epss: parse01(e, "epss")?,
                 percentile: parse01(p, "percentile")?,
             };
+            if let Some(first) = first_line.get(cve) {
+                return Err(bad(
+                    line,
+                    format!("{cve} is scored twice (first on line {first})"),
+                ));
+            }
+            first_line.insert(cve, line);
             scores.insert(cve, score);
+        }
+        if scores.len() == 0 {
+            return Err(bad(2, "the snapshot scores no CVE".to_owned()));
         }
         Ok(Self {
             model_version,
@@ -555,16 +664,43 @@ impl EpssSnapshot {
     }
 }
 
-/// The threat data a scoring run uses. Either part may be absent: the
-/// model then says so in every device's data gaps instead of assuming
-/// "not exploited".
+/// The threat data a scoring run uses.
+///
+/// Scoring without the KEV catalog reads every finding as "not known to be
+/// exploited", and without EPSS as "no exploitation forecast": a Windows 7
+/// CT with BlueKeep and EternalBlue drops from Critical to Medium. So
+/// [`ThreatContext::check`] (which the CLI runs before scoring) fails
+/// closed: a missing part is an error unless the caller waived it with
+/// [`ThreatContext::without_kev`] / [`ThreatContext::without_epss`], and
+/// every device then lists the missing data set in its input gaps.
+///
+/// # Examples
+///
+/// ```
+/// use radguard_risk::{Date, ThreatContext, ThreatDataError};
+///
+/// let as_of = Date::parse("2026-01-15")?;
+/// assert!(matches!(ThreatContext::new().check(as_of), Err(ThreatDataError::Missing { file: "KEV", .. })));
+/// let waived = ThreatContext::new().without_kev().without_epss();
+/// assert!(waived.check(as_of)?.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct ThreatContext {
     /// The KEV catalog.
     pub kev: Option<KevCatalog>,
     /// The EPSS snapshot.
     pub epss: Option<EpssSnapshot>,
+    /// Scoring without a KEV catalog was chosen deliberately.
+    pub kev_waived: bool,
+    /// Scoring without an EPSS snapshot was chosen deliberately.
+    pub epss_waived: bool,
 }
+
+/// Threat data older than this many days before the evaluation date is
+/// reported as stale.
+pub const STALE_AFTER_DAYS: i64 = 30;
 
 impl ThreatContext {
     /// A context with both parts absent.
@@ -586,6 +722,102 @@ impl ThreatContext {
         self.epss = Some(epss);
         self
     }
+
+    /// Scores without a KEV catalog, deliberately: [`ThreatContext::check`]
+    /// accepts its absence and every assessment says it was waived.
+    #[must_use]
+    pub fn without_kev(mut self) -> Self {
+        self.kev = None;
+        self.kev_waived = true;
+        self
+    }
+
+    /// Scores without an EPSS snapshot, deliberately (as
+    /// [`ThreatContext::without_kev`]).
+    #[must_use]
+    pub fn without_epss(mut self) -> Self {
+        self.epss = None;
+        self.epss_waived = true;
+        self
+    }
+
+    /// Checks that the data can be trusted for scoring on `as_of`, as a
+    /// careful analyst would before reading the result.
+    ///
+    /// Returns the warnings a report should show: data more than
+    /// [`STALE_AFTER_DAYS`] days older than `as_of`, a KEV catalog released
+    /// after `as_of` (its later entries are ignored, but entries it dropped
+    /// are not restored).
+    ///
+    /// # Errors
+    ///
+    /// - [`ThreatDataError::Missing`]: KEV or EPSS absent and not waived;
+    /// - [`ThreatDataError::FromTheFuture`]: EPSS scores dated after
+    ///   `as_of` (a forecast made later than the evaluation date);
+    /// - [`ThreatDataError::ImplausibleDate`]: `as_of` before 1999 or after
+    ///   2200.
+    pub fn check(&self, as_of: Date) -> Result<Vec<String>, ThreatDataError> {
+        if as_of.year() < 1999 || as_of.year() > 2200 {
+            return Err(ThreatDataError::ImplausibleDate { as_of });
+        }
+        if self.kev.is_none() && !self.kev_waived {
+            return Err(ThreatDataError::Missing {
+                file: "KEV",
+                consequence: "every finding would be scored as not known to be exploited",
+            });
+        }
+        if self.epss.is_none() && !self.epss_waived {
+            return Err(ThreatDataError::Missing {
+                file: "EPSS",
+                consequence: "every finding would be scored without an exploitation forecast",
+            });
+        }
+        let mut warnings = Vec::new();
+        if let Some(e) = &self.epss {
+            if e.score_date() > as_of {
+                return Err(ThreatDataError::FromTheFuture {
+                    file: "EPSS",
+                    dated: e.score_date(),
+                    as_of,
+                });
+            }
+            let age = as_of.days_since(e.score_date());
+            if age > STALE_AFTER_DAYS {
+                warnings.push(format!(
+                    "EPSS scores dated {} are {age} days older than the evaluation date {as_of}",
+                    e.score_date()
+                ));
+            }
+        }
+        if let Some(released) = self.kev.as_ref().and_then(KevCatalog::released) {
+            let age = as_of.days_since(released);
+            if age > STALE_AFTER_DAYS {
+                warnings.push(format!(
+                    "KEV catalog released {released} is {age} days older than the evaluation date {as_of}"
+                ));
+            } else if age < 0 {
+                warnings.push(format!(
+                    "KEV catalog released {released} is later than the evaluation date {as_of}: entries added after {as_of} are ignored, entries removed since are not restored"
+                ));
+            }
+        }
+        Ok(warnings)
+    }
+}
+
+/// Reads at most `limit` bytes of text for `file`.
+fn read_limited<R: Read>(
+    reader: R,
+    file: &'static str,
+    limit: u64,
+) -> Result<String, ThreatDataError> {
+    crate::limits::read_to_string(reader, limit).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::FileTooLarge {
+            ThreatDataError::TooLarge { file, limit }
+        } else {
+            ThreatDataError::Io { file, source }
+        }
+    })
 }
 
 #[cfg(test)]

@@ -262,3 +262,66 @@ pub mod json {
         })
     }
 }
+
+/// SoftHSM2, the software PKCS#11 token the key-provider tests run
+/// against (`apt-get install softhsm2`), with tokens initialized in a
+/// folder of the test's own (`SOFTHSM2_CONF`).
+pub mod softhsm {
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+
+    /// The SoftHSM2 PKCS#11 module, if SoftHSM2 (module and
+    /// `softhsm2-util`) is installed; `$RADGUARD_PKCS11_MODULE` overrides
+    /// the usual places.
+    #[must_use]
+    pub fn module() -> Option<PathBuf> {
+        Command::new("softhsm2-util")
+            .arg("--version")
+            .output()
+            .ok()?;
+        if let Some(p) = std::env::var_os("RADGUARD_PKCS11_MODULE") {
+            return Some(PathBuf::from(p));
+        }
+        [
+            "/usr/lib/softhsm/libsofthsm2.so",
+            "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+            "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
+            "/usr/local/lib/softhsm/libsofthsm2.so",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+    }
+
+    /// Writes a SoftHSM2 configuration keeping its tokens in
+    /// `dir/tokens`, initializes one token per label with user PIN `pin`,
+    /// and returns the configuration's path (for `SOFTHSM2_CONF`).
+    ///
+    /// # Panics
+    ///
+    /// If the folder cannot be written or `softhsm2-util` fails.
+    #[must_use]
+    pub fn init_tokens(dir: &Path, labels: &[&str], pin: &str) -> PathBuf {
+        let tokens = dir.join("tokens");
+        std::fs::create_dir_all(&tokens).expect("token folder");
+        let conf = dir.join("softhsm2.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+                tokens.display()
+            ),
+        )
+        .expect("SoftHSM2 configuration");
+        for label in labels {
+            let ok = Command::new("softhsm2-util")
+                .args(["--init-token", "--free", "--label", label, "--pin", pin])
+                .args(["--so-pin", "87654321"])
+                .env("SOFTHSM2_CONF", &conf)
+                .output()
+                .is_ok_and(|o| o.status.success());
+            assert!(ok, "softhsm2-util --init-token --label {label}");
+        }
+        conf
+    }
+}

@@ -1,10 +1,12 @@
 //! Deciding, honestly, what level an overwrite reached.
 //!
-//! The rules follow NIST SP 800-88 Rev. 1 (Clear needs every
-//! user-addressable location overwritten *and verified*; overwrite never
-//! reaches Purge on flash) and the measurements in GNU shred's caveats:
-//! overwriting a file in place only works where the filesystem writes in
-//! place.
+//! The rules follow NIST SP 800-88 Rev. 2 (September 2025: a sanitization
+//! program whose records separate verification from validation) and IEEE
+//! 2883-2022, which Rev. 2 defers to for techniques: Clear by overwrite
+//! needs every user-addressable location overwritten *and verified*; an
+//! overwrite never reaches Purge on flash. And the measurements behind
+//! GNU shred's caveats: overwriting a file in place only works where the
+//! file system writes in place.
 
 use crate::method::{Method, Verify};
 use crate::report::{
@@ -27,7 +29,7 @@ pub(crate) fn classify_fs(name: &str, super_options: &str) -> FsClass {
         "ext2" | "ext3" | "ext4" => {
             if super_options.split(',').any(|o| o == "data=journal") {
                 FsClass::NotInPlace(
-                    "ext4 is mounted with data=journal: file data is also written to the journal, where copies survive the overwrite",
+                    "ext4 journals file data (data=journal, as a mount option or as the superblock default set by `tune2fs -o journal_data`): copies of the data are in the journal, where the overwrite does not reach",
                 )
             } else {
                 FsClass::InPlace
@@ -65,6 +67,9 @@ pub(crate) struct Forced {
     pub(crate) what: String,
     pub(crate) degrades: bool,
 }
+
+/// What renaming before unlinking does not reach.
+pub(crate) const NAMES_CAVEAT: &str = "file names: each file was renamed to random names before it was unlinked, which rewrites its directory entry in place, but the original names may remain in directory blocks freed when folders shrank or were removed, and in the file system journal (which holds copies of changed directory blocks until it wraps)";
 
 pub(crate) const REC_CRYPTO_ERASE: &str = "keep such data encrypted at rest and destroy every copy of the key (crypto-erase, e.g. radguard-crypt key destruction): the only file-level route to Purge-grade assurance";
 pub(crate) const REC_DEVICE_SANITIZE: &str = "for Purge, use the device's own sanitize command (nvme sanitize / nvme format --ses, hdparm --sanitize-*, sg_sanitize) or its cryptographic erase, then verify";
@@ -149,6 +154,7 @@ pub(crate) fn assess(f: &Facts<'_>, outcome: Option<(Status, VerificationOutcome
                         caveats.push("a free-space wipe overwrites free data blocks only: directory entries (file names), inode tables, the journal and the slack after each file's end are not covered".to_owned());
                     } else {
                         caveats.push("file-level overwrite reaches the file's current blocks only: earlier copies (applications that saved by writing a new file and renaming it, editor backups, snapshots or backups of the volume) are not covered".to_owned());
+                        caveats.push(NAMES_CAVEAT.to_owned());
                     }
                 }
                 FsClass::Memory => {
@@ -186,7 +192,7 @@ pub(crate) fn assess(f: &Facts<'_>, outcome: Option<(Status, VerificationOutcome
         }
     }
     if f.method.is_legacy() {
-        caveats.push("multi-pass schemes are obsolete (NIST SP 800-88 Rev. 1 §2.4): one verified pass is Clear, more passes add no assurance and wear flash".to_owned());
+        caveats.push("multi-pass schemes are obsolete (NIST SP 800-88 Rev. 1 §2.4; IEEE 2883-2022 defines Clear by one overwrite): one verified pass is Clear, more passes add no assurance and wear flash".to_owned());
     }
     if !in_memory {
         recs.push(REC_DEVICE_SANITIZE.to_owned());
@@ -226,7 +232,7 @@ fn device_caveats(m: &MediaInfo, caveats: &mut Vec<String>) {
         caveats.push("virtual device: the storage below it (host files, snapshots, thin provisioning) may keep copies".to_owned());
     }
     if m.removable == Some(true) {
-        caveats.push("removable flash media: NIST SP 800-88 Rev. 1 recommends destroying USB flash media when Purge is needed".to_owned());
+        caveats.push("removable flash media: overwriting is not Purge on flash (IEEE 2883-2022); NIST SP 800-88 recommended destroying USB flash media when Purge is needed".to_owned());
     }
 }
 
@@ -254,6 +260,13 @@ mod tests {
         let a = ext4_file("rw,data=journal");
         assert_eq!(a.level, AssuranceLevel::NotAssured);
         assert!(a.reasons[0].contains("journal"));
+        // File names: the caveat is there on a Clear.
+        assert!(
+            ext4_file("rw")
+                .reasons
+                .iter()
+                .any(|r| r.contains("file names"))
+        );
     }
 
     #[test]

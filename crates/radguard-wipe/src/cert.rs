@@ -1,5 +1,7 @@
-//! Certificates of sanitization: NIST SP 800-88 Rev. 1 Appendix G fields
-//! as JSON, signed with Ed25519.
+//! Certificates of sanitization, signed with Ed25519: the record NIST SP
+//! 800-88 Rev. 2 (September 2025) asks a sanitization program to keep, with
+//! the fields of the Rev. 1 Appendix G sample certificate (Rev. 1 was
+//! withdrawn by Rev. 2) and the technique names of IEEE 2883-2022.
 //!
 //! The file is one JSON object with two members: `certificate` (the
 //! record) and `signature` (hex Ed25519 signature). The signed message is
@@ -21,6 +23,9 @@ use crate::report::{AssuranceLevel, Status, TargetReport};
 
 /// The format tag of this certificate version.
 pub const FORMAT: &str = "radguard-wipe-certificate/1";
+
+/// What the certificate's fields and levels follow (its `standard` field).
+pub const STANDARD: &str = "NIST SP 800-88 Rev. 2 (September 2025) sanitization record; techniques and levels per IEEE 2883-2022 (Clear, Purge; never Purge for an overwrite); fields of the NIST SP 800-88 Rev. 1 Appendix G sample certificate; verification (technique completed, read back) recorded apart from validation (outcome effective), per Rev. 2";
 
 /// Largest certificate file accepted, in bytes.
 pub const MAX_CERTIFICATE_LEN: usize = 16 << 20;
@@ -298,8 +303,10 @@ pub struct SignerInfo {
     pub key_id: String,
 }
 
-/// A certificate of sanitization (NIST SP 800-88 Rev. 1 Appendix G / §4.8
-/// fields), one item per target.
+/// A certificate of sanitization, one item per target: the record NIST SP
+/// 800-88 Rev. 2 asks for (what was sanitized, how, verified how, by whom,
+/// when), in the fields of the Rev. 1 Appendix G sample certificate, with
+/// IEEE 2883-2022 technique names.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
@@ -392,7 +399,7 @@ impl Certificate {
         Ok(Self {
             format: FORMAT.to_owned(),
             certificate_id: hex(&id),
-            standard: "NIST SP 800-88 Rev. 1 Appendix G record; levels per NIST SP 800-88 (Clear/Purge/Destroy), never Purge for an overwrite; verification per Rev. 1 §4.7".to_owned(),
+            standard: STANDARD.to_owned(),
             tool: Tool::default(),
             operator,
             host: host.into(),
@@ -435,62 +442,81 @@ impl Certificate {
         })
     }
 
-    /// A multi-line rendering for people.
+    /// A multi-line rendering for people. Every field is shown through
+    /// [`radguard_core::printable`]: control characters, terminal escape
+    /// sequences and bidirectional controls in a field (a forged or damaged
+    /// certificate) appear as visible escapes and cannot erase, overwrite
+    /// or reorder lines.
     #[must_use]
     pub fn render_text(&self) -> String {
+        use radguard_core::printable as p;
         let mut s = String::new();
-        let _ = writeln!(s, "Certificate of Sanitization ({})", self.format);
-        let _ = writeln!(s, "  id              {}", self.certificate_id);
+        let _ = writeln!(s, "Certificate of Sanitization ({})", p(&self.format));
+        let _ = writeln!(s, "  id              {}", p(&self.certificate_id));
         let _ = writeln!(s, "  outcome         {}", self.outcome);
         let _ = writeln!(s, "  assurance       {}", self.assurance_level);
         let _ = writeln!(
             s,
             "  tool            {} {}",
-            self.tool.name, self.tool.version
+            p(&self.tool.name),
+            p(&self.tool.version)
         );
         let op = &self.operator;
-        let _ = write!(s, "  operator        {}", op.name);
+        let _ = write!(s, "  operator        {}", p(&op.name));
         for x in [&op.title, &op.organization, &op.location, &op.contact]
             .into_iter()
             .flatten()
         {
-            let _ = write!(s, ", {x}");
+            let _ = write!(s, ", {}", p(x));
         }
         let _ = writeln!(s);
-        let _ = writeln!(s, "  host            {}", self.host);
-        let _ = writeln!(s, "  time            {} .. {}", self.started, self.finished);
+        let _ = writeln!(s, "  host            {}", p(&self.host));
+        let _ = writeln!(
+            s,
+            "  time            {} .. {}",
+            p(&self.started),
+            p(&self.finished)
+        );
         let _ = writeln!(
             s,
             "  signed by       {} ({})",
-            self.signer.key_id, self.signer.algorithm
+            p(&self.signer.key_id),
+            p(self.signer.algorithm.as_str())
         );
         for (i, it) in self.items.iter().enumerate() {
-            let _ = writeln!(s, "  item {}: {} {}", i + 1, it.target.kind, it.target.path);
+            let _ = writeln!(
+                s,
+                "  item {}: {} {}",
+                i + 1,
+                it.target.kind,
+                p(&it.target.path)
+            );
             let m = &it.media;
             if let Some(t) = &m.media_type {
-                let _ = writeln!(s, "    media         {t}");
+                let _ = writeln!(s, "    media         {}", p(t));
             }
-            let ident: Vec<&str> = [&m.manufacturer, &m.model, &m.serial]
+            let ident: Vec<String> = [&m.manufacturer, &m.model, &m.serial]
                 .into_iter()
                 .flatten()
-                .map(String::as_str)
+                .map(|x| p(x).into_owned())
                 .collect();
             if !ident.is_empty() {
                 let _ = writeln!(s, "    make/model/sn {}", ident.join(" / "));
             }
             if let Some(d) = &m.device {
-                let _ = writeln!(s, "    device        {d}");
+                let _ = writeln!(s, "    device        {}", p(d));
             }
             if let Some(fs) = &m.filesystem {
                 let _ = writeln!(
                     s,
-                    "    filesystem    {fs} on {} ({})",
-                    m.mount_point.as_deref().unwrap_or("?"),
-                    m.mount_options.as_deref().unwrap_or("")
+                    "    filesystem    {} on {} ({})",
+                    p(fs),
+                    p(m.mount_point.as_deref().unwrap_or("?")),
+                    p(m.mount_options.as_deref().unwrap_or(""))
                 );
             }
             if let Some(sd) = &m.secure_discard {
-                let _ = writeln!(s, "    secure discard {sd}");
+                let _ = writeln!(s, "    secure discard {}", p(sd));
             }
             let _ = writeln!(
                 s,
@@ -500,7 +526,8 @@ impl Certificate {
             let _ = writeln!(
                 s,
                 "    method        {} ({})",
-                it.method_description, it.technique
+                p(&it.method_description),
+                it.technique
             );
             let _ = writeln!(
                 s,
@@ -516,7 +543,12 @@ impl Certificate {
                 it.passes.len()
             );
             if let Some(c) = &it.crypto_erase {
-                let _ = writeln!(s, "    key           {} ({})", c.key_id, c.key_store);
+                let _ = writeln!(
+                    s,
+                    "    key           {} ({})",
+                    p(&c.key_id),
+                    p(&c.key_store)
+                );
                 let _ = writeln!(
                     s,
                     "    made unreadable {} instance(s), {} segment(s), {} bytes; {} file(s) unreadable to count",
@@ -525,17 +557,17 @@ impl Certificate {
             }
             let _ = writeln!(s, "    status        {}", it.status);
             if let Some(e) = &it.error {
-                let _ = writeln!(s, "    error         {e}");
+                let _ = writeln!(s, "    error         {}", p(e));
             }
-            for p in &it.post_actions {
-                let _ = writeln!(s, "    after         {p}");
+            for x in &it.post_actions {
+                let _ = writeln!(s, "    after         {}", p(x));
             }
             let _ = writeln!(s, "    assurance     {}", it.assurance.level);
             for r in &it.assurance.reasons {
-                let _ = writeln!(s, "      - {r}");
+                let _ = writeln!(s, "      - {}", p(r));
             }
             for r in &it.assurance.recommendations {
-                let _ = writeln!(s, "      > {r}");
+                let _ = writeln!(s, "      > {}", p(r));
             }
         }
         s

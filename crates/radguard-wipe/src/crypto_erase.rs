@@ -4,8 +4,9 @@
 //! radguard-wipe does not destroy keys (that is the key custodian's job,
 //! e.g. `radguard-crypt`'s keyring or an HSM); it records what the
 //! custodian reports in the one certificate format auditors see for every
-//! sanitization (NIST SP 800-88: cryptographic erase is a Purge technique
-//! when the key cannot survive anywhere).
+//! sanitization (NIST SP 800-88 Rev. 2 and IEEE 2883-2022: cryptographic
+//! erase is a Purge technique when every copy of the key, wrapping keys
+//! included, is sanitized).
 
 use serde::{Deserialize, Serialize};
 
@@ -78,6 +79,8 @@ pub struct CryptoErase {
     pub unreadable_files: u64,
     #[serde(skip)]
     store: Option<KeyStore>,
+    #[serde(skip)]
+    store_reasons: Vec<String>,
 }
 
 impl CryptoErase {
@@ -93,7 +96,30 @@ impl CryptoErase {
             encrypted_bytes: 0,
             unreadable_files: 0,
             store: Some(store),
+            store_reasons: Vec::new(),
         }
+    }
+
+    /// Adds a reason why the key store cannot assure that the key is gone
+    /// (the file system copies on write, the storage is flash, a copy of
+    /// the key was found beside it, ...): the result is then "not assured",
+    /// with this reason, whatever the store kind.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use radguard_wipe::{AssuranceLevel, Certificate, CryptoErase, KeyStore};
+    ///
+    /// let r = CryptoErase::new("k1-a", "keyring /srv/ring", KeyStore::FileOverwrittenInPlace)
+    ///     .not_assured("the keyring lives on btrfs, which copies on write")
+    ///     .into_report(Certificate::now(), true, Some(0));
+    /// assert_eq!(r.assurance.level, AssuranceLevel::NotAssured);
+    /// assert!(r.assurance.reasons.iter().any(|x| x.contains("btrfs")));
+    /// ```
+    #[must_use]
+    pub fn not_assured(mut self, reason: impl Into<String>) -> Self {
+        self.store_reasons.push(reason.into());
+        self
     }
 
     /// Sets the number of encrypted instances under the key.
@@ -222,9 +248,11 @@ impl CryptoErase {
                 self.unreadable_files
             ));
         }
+        reasons.extend(self.store_reasons.iter().cloned());
         let assured = key_gone
             && verification == VerificationOutcome::Passed
             && self.unreadable_files == 0
+            && self.store_reasons.is_empty()
             && matches!(
                 self.store,
                 Some(KeyStore::FileOverwrittenInPlace | KeyStore::Hardware)

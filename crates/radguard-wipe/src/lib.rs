@@ -1,5 +1,6 @@
-//! NIST SP 800-88 sanitization of files, folders, free space and Linux
-//! block devices, with honest assurance levels and signed certificates.
+//! Media sanitization of files, folders, free space and Linux block
+//! devices — NIST SP 800-88 Rev. 2 records, IEEE 2883-2022 techniques —
+//! with honest assurance levels and signed certificates.
 //!
 //! Imaging devices and archives get resold and scrapped with patient images
 //! still on them. Overwriting tools exist, but an overwrite silently fails
@@ -15,7 +16,8 @@
 //! | [`Verify`] | none, last pass, all passes, or NIST-style sampling |
 //! | [`Wiper`] | plans (dry run: exactly what would be wiped, what is refused) and runs wipes of [`Target`]s |
 //! | [`wipe_media`] | the same engine over any [`Media`] (your device driver, a test double) |
-//! | [`Certificate`] / [`SignedCertificate`] | the Appendix G record, signed and verified |
+//! | [`Certificate`] / [`SignedCertificate`] | the sanitization record (NIST SP 800-88 Rev. 2; Rev. 1 Appendix G fields), signed and verified |
+//! | [`CryptoErase`], [`in_place_overwrite`] | the record of a key's destruction, and whether the key file's storage lets it be assured |
 //! | [`Observer`] | progress callback that can stop the wipe cleanly |
 //!
 //! # Examples
@@ -42,8 +44,16 @@
 //!
 //! # What each level means
 //!
+//! NIST SP 800-88 Rev. 2 (September 2025) withdrew Rev. 1: it asks for a
+//! sanitization program and its records, separates *verification* (the
+//! technique completed as intended: here, the read-back) from *validation*
+//! (the outcome is effective enough), and defers to IEEE 2883-2022 for the
+//! techniques, except cryptographic erase, which it details itself. The
+//! levels and technique names below are IEEE 2883's; the certificate keeps
+//! the fields of the Rev. 1 Appendix G sample certificate.
+//!
 //! - **Clear (logical)**: every user-addressable location of the target was
-//!   overwritten and read back (NIST SP 800-88 Clear). For a file this is
+//!   overwritten and read back (IEEE 2883 Clear by overwrite). For a file this is
 //!   the file's current blocks on a filesystem that overwrites in place
 //!   (ext4 in its default mode, XFS, FAT); caveats list what it does not
 //!   cover (earlier copies, flash remapping, virtual disks below).
@@ -55,6 +65,9 @@
 //!   or the wipe was not verified, failed or was interrupted. The reasons
 //!   and recommendations (crypto-erase, the device's sanitize command) are
 //!   in the report.
+//! - **Purge (cryptographic erase)**: only for a destroyed key
+//!   ([`CryptoErase`]) whose every copy is known gone; never for an
+//!   overwrite.
 //!
 //! # Security
 //!
@@ -63,9 +76,24 @@
 //!   use file descriptors (`openat` with `O_NOFOLLOW`) so a path swapped
 //!   during the wipe cannot redirect it, and a target that changed since
 //!   planning is not written.
-//! - Mounted block devices, the device holding `/`, files open in other
-//!   processes and files with other hard links are refused unless forced;
-//!   forcing is recorded and (except for hard links) costs assurance.
+//! - A wipe stays in its target: mount points are recognised by mount id
+//!   (`statx` `STATX_MNT_ID`, and `/proc/self/mountinfo`), so bind mounts
+//!   of folders or files from the same file system are refused, in the
+//!   dry run as in the run, and checked again on every descriptor opened.
+//!   A target ending in `..` or `.` is refused.
+//! - Block devices in use are refused unless forced: mounted, used as swap,
+//!   anything stacked on them (device-mapper, md, bcache holders,
+//!   recursively, and loop devices backed by them), held open by any
+//!   process under any device node (matched by device number), or holding
+//!   `/`. Files open in other processes and files with other hard links
+//!   are refused too; forcing is recorded and (except for hard links)
+//!   costs assurance.
+//! - ext4 data journaling (mount option, superblock default, a file's `+j`
+//!   flag) and inline data make a wipe "not assured".
+//! - A free-space wipe as root lowers the ext4 reserved-cluster pool to
+//!   fill it too, and restores it (also on error and interrupt); it records
+//!   its fill folder so that the next plan or run removes the fill of a run
+//!   that died ([`Options::state_dir`]).
 //! - Verification reads use `O_DIRECT`, or sync and drop the cached pages
 //!   where the filesystem does not support it; the certificate says which.
 //! - Random patterns come from ChaCha8 under a fresh OS-random key per
@@ -92,6 +120,8 @@ mod report;
 #[cfg(target_os = "linux")]
 mod fdmedia;
 #[cfg(target_os = "linux")]
+mod inplace;
+#[cfg(target_os = "linux")]
 mod probe;
 #[cfg(target_os = "linux")]
 mod sys;
@@ -99,8 +129,8 @@ mod sys;
 mod wipe;
 
 pub use cert::{
-    Certificate, FORMAT, MAX_CERTIFICATE_LEN, Operator, Outcome, PublicKey, SignatureAlgorithm,
-    SignedCertificate, SignerInfo, SigningKey, Tool,
+    Certificate, FORMAT, MAX_CERTIFICATE_LEN, Operator, Outcome, PublicKey, STANDARD,
+    SignatureAlgorithm, SignedCertificate, SignerInfo, SigningKey, Tool,
 };
 pub use crypto_erase::{CryptoErase, KeyStore};
 pub use engine::{Observer, PassRecord, Phase, Progress, Silent, VerificationRecord, VerifyResult};
@@ -113,6 +143,9 @@ pub use report::{
     Technique, VerificationOutcome, VerifyScope,
 };
 
+#[cfg(target_os = "linux")]
+#[cfg_attr(docsrs, doc(cfg(target_os = "linux")))]
+pub use inplace::{InPlaceOverwrite, in_place_overwrite};
 #[cfg(target_os = "linux")]
 #[cfg_attr(docsrs, doc(cfg(target_os = "linux")))]
 pub use probe::{current_user, host_name};

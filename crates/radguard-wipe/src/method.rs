@@ -130,9 +130,12 @@ impl Method {
     #[must_use]
     pub fn description(&self) -> String {
         match self {
-            Self::Clear => "NIST SP 800-88 Clear: 1 overwrite pass of zeros".to_owned(),
+            Self::Clear => {
+                "Clear by overwrite (IEEE 2883-2022; NIST SP 800-88 Rev. 2): 1 pass of zeros"
+                    .to_owned()
+            }
             Self::ClearRandom => {
-                "NIST SP 800-88 Clear: 1 overwrite pass of a keyed pseudorandom stream (ChaCha8)"
+                "Clear by overwrite (IEEE 2883-2022; NIST SP 800-88 Rev. 2): 1 pass of a keyed pseudorandom stream (ChaCha8)"
                     .to_owned()
             }
             Self::Dod3 => "DoD 5220.22-M (E) 3 passes: zeros, ones, random (legacy, obsolete)"
@@ -148,7 +151,8 @@ impl Method {
                     .to_owned()
             }
             Self::CryptographicErase => {
-                "NIST SP 800-88 cryptographic erase: the encryption key was destroyed".to_owned()
+                "cryptographic erase (IEEE 2883-2022; NIST SP 800-88 Rev. 2): the encryption key was destroyed"
+                    .to_owned()
             }
         }
     }

@@ -21,8 +21,18 @@ pub(crate) struct FsInfo {
     pub(crate) source: Option<String>,
     /// Per-superblock options (`data=journal`, ...).
     pub(crate) super_options: String,
+    /// The options that decide how data is written: the per-superblock
+    /// options, plus `data=journal` when ext4 journals data by a superblock
+    /// default the mount table does not show.
+    pub(crate) effective_options: String,
     /// Device number (major, minor) of the filesystem.
     pub(crate) dev: (u32, u32),
+    /// For ext4: whether the `inline_data` feature is on (small files kept
+    /// inside their inodes), when the superblock could be read.
+    pub(crate) inline_data: Option<bool>,
+    /// For ext4: the sysfs name of its device (`loop0`, `sda1`), which
+    /// names `/proc/fs/ext4/<name>` and `/sys/fs/ext4/<name>`.
+    pub(crate) ext4_name: Option<String>,
 }
 
 /// statfs magic numbers (linux/magic.h) of the filesystems we classify.
@@ -147,12 +157,148 @@ pub(crate) fn fs_info(fd: impl AsFd, path: &Path) -> FsInfo {
             None => "unknown".to_owned(),
         },
     };
-    FsInfo {
+    let super_options = best.map(|m| m.super_options.clone()).unwrap_or_default();
+    let mut info = FsInfo {
+        effective_options: super_options.clone(),
         name,
         mount_point: best.map(|m| m.mount_point.clone()),
         source: best.map(|m| m.source.clone()),
-        super_options: best.map(|m| m.super_options.clone()).unwrap_or_default(),
+        super_options,
         dev,
+        inline_data: None,
+        ext4_name: None,
+    };
+    if matches!(info.name.as_str(), "ext4" | "ext3" | "ext2") {
+        ext4_facts(&mut info);
+    }
+    info
+}
+
+/// What the ext4 driver and the superblock say beyond the mount table:
+/// data journaling set as a superblock default (`tune2fs -o journal_data`)
+/// shows in `/proc/fs/ext4/<dev>/options` only; `inline_data` is a
+/// superblock feature.
+fn ext4_facts(info: &mut FsInfo) {
+    let Some(name) =
+        sysfs_dir(info.dev).and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+    else {
+        return;
+    };
+    let proc_options = read_trim(format!("/proc/fs/ext4/{name}/options"));
+    let sb = info
+        .source
+        .as_deref()
+        .and_then(|s| read_ext4_superblock(s, info.dev));
+    let journal = match (&proc_options, &sb) {
+        (Some(o), _) => o.lines().any(|l| l.trim() == "data=journal"),
+        (None, Some(sb)) => sb.default_data_journal,
+        (None, None) => false,
+    };
+    if journal
+        && !info
+            .effective_options
+            .split(',')
+            .any(|o| o == "data=journal")
+    {
+        info.effective_options.push_str(",data=journal");
+    }
+    info.inline_data = sb.map(|s| s.inline_data);
+    info.ext4_name = Some(name);
+}
+
+/// The parts of an ext4 superblock that matter here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Ext4Superblock {
+    /// `s_default_mount_opts` has `EXT4_DEFM_JMODE_DATA`.
+    pub(crate) default_data_journal: bool,
+    /// `s_feature_incompat` has `EXT4_FEATURE_INCOMPAT_INLINE_DATA`.
+    pub(crate) inline_data: bool,
+}
+
+/// Decodes the superblock, found 1024 bytes into the device.
+pub(crate) fn parse_ext4_superblock(dev_start: &[u8]) -> Option<Ext4Superblock> {
+    let sb = dev_start.get(1024..2048)?;
+    let u16_at = |o: usize| u16::from_le_bytes([sb[o], sb[o + 1]]);
+    let u32_at = |o: usize| u32::from_le_bytes([sb[o], sb[o + 1], sb[o + 2], sb[o + 3]]);
+    if u16_at(0x38) != 0xEF53 {
+        return None;
+    }
+    Some(Ext4Superblock {
+        default_data_journal: u32_at(0x100) & 0x0060 == 0x0020,
+        inline_data: u32_at(0x60) & 0x8000 != 0,
+    })
+}
+
+/// Reads the ext4 superblock of the mounted device `source` (which must
+/// be the block device numbered `dev`); needs read access to the device.
+fn read_ext4_superblock(source: &str, dev: (u32, u32)) -> Option<Ext4Superblock> {
+    use std::io::Read;
+    let meta = fs::metadata(source).ok()?;
+    if !meta.file_type().is_block_device() || split_dev(meta.rdev()) != dev {
+        return None;
+    }
+    let mut buf = vec![0u8; 2048];
+    fs::File::open(source).ok()?.read_exact(&mut buf).ok()?;
+    parse_ext4_superblock(&buf)
+}
+
+/// The ext4 reserved-cluster pool (`/sys/fs/ext4/<dev>/reserved_clusters`):
+/// clusters the file system keeps back from every writer, root included,
+/// for its own allocations.
+pub(crate) fn ext4_reserved_clusters_path(ext4_name: &str) -> PathBuf {
+    PathBuf::from(format!("/sys/fs/ext4/{ext4_name}/reserved_clusters"))
+}
+
+/// Reads a number from a sysfs or procfs file.
+pub(crate) fn read_number(p: &Path) -> Option<u64> {
+    read_u64(p)
+}
+
+/// The mount id of what `name` names in `dir` (`dir` itself when `name`
+/// is empty), not following a final symbolic link; `None` where `statx`
+/// cannot tell (kernels before 5.8).
+pub(crate) fn mount_id_at(dir: impl AsFd, name: &std::ffi::OsStr) -> Option<u64> {
+    use rustix::fs::{AtFlags, StatxFlags};
+    let flags = if name.is_empty() {
+        AtFlags::EMPTY_PATH | AtFlags::SYMLINK_NOFOLLOW
+    } else {
+        AtFlags::SYMLINK_NOFOLLOW | AtFlags::NO_AUTOMOUNT
+    };
+    let st = rustix::fs::statx(dir, name, flags, StatxFlags::MNT_ID).ok()?;
+    (st.stx_mask & StatxFlags::MNT_ID.bits() != 0).then_some(st.stx_mnt_id)
+}
+
+/// The mount id of `path` (not following a final symbolic link).
+pub(crate) fn mount_id_of(path: &Path) -> Option<u64> {
+    mount_id_at(rustix::fs::CWD, path.as_os_str())
+}
+
+/// Mount points strictly inside the folder `dir` (bind mounts included),
+/// from `/proc/self/mountinfo`.
+pub(crate) fn mounts_below(dir: &Path) -> Vec<String> {
+    let Ok(canon) = fs::canonicalize(dir) else {
+        return Vec::new();
+    };
+    mounts()
+        .into_iter()
+        .filter(|m| {
+            let p = Path::new(&m.mount_point);
+            p != canon && p.starts_with(&canon)
+        })
+        .map(|m| m.mount_point)
+        .collect()
+}
+
+/// `true` when the folder `dir` is itself a mount point.
+pub(crate) fn is_mount_point(dir: &Path) -> bool {
+    let Ok(canon) = fs::canonicalize(dir) else {
+        return false;
+    };
+    let here = mount_id_of(&canon);
+    let parent = canon.parent().and_then(mount_id_of);
+    match (here, parent) {
+        (Some(a), Some(b)) => a != b,
+        _ => mounts().iter().any(|m| Path::new(&m.mount_point) == canon),
     }
 }
 
@@ -310,20 +456,29 @@ fn media_type(name: &str, info: &MediaInfo) -> String {
     s
 }
 
-/// `true` when the block device `dev`, its disk or any of its partitions
-/// is mounted or used as swap; the matching mount points are returned.
-pub(crate) fn mounted_uses(dev: (u32, u32)) -> Vec<String> {
-    let Some(dir) = sysfs_dir(dev) else {
-        return Vec::new();
-    };
+/// The device numbers a wipe of `dev` writes: the device and, for a whole
+/// disk, its partitions.
+pub(crate) fn device_set(dev: (u32, u32)) -> HashSet<(u32, u32)> {
     let mut devs: HashSet<(u32, u32)> = HashSet::new();
     devs.insert(dev);
-    // A partition: check itself (already in). A disk: all its partitions.
-    if !dir.join("partition").exists() {
+    if let Some(dir) = sysfs_dir(dev)
+        && !dir.join("partition").exists()
+    {
         devs.extend(disk_and_partitions(&dir));
     }
-    let mut uses: Vec<String> = mounts()
-        .into_iter()
+    devs
+}
+
+/// What uses the block device `dev` (its partitions too, for a disk):
+/// mounts, swap, and anything stacked on it — device-mapper, md RAID and
+/// bcache holders, recursively, and loop devices whose backing file is
+/// one of these devices, with whatever is stacked on or mounted from them.
+/// Empty when nothing does.
+pub(crate) fn mounted_uses(dev: (u32, u32)) -> Vec<String> {
+    let devs = device_set(dev);
+    let all = mounts();
+    let mut uses: Vec<String> = all
+        .iter()
         .filter(|m| devs.contains(&m.dev))
         .map(|m| format!("mounted on {}", m.mount_point))
         .collect();
@@ -338,25 +493,81 @@ pub(crate) fn mounted_uses(dev: (u32, u32)) -> Vec<String> {
             }
         }
     }
-    // Holders: device-mapper, md RAID, bcache stacked on top.
-    let mut dirs = vec![dir.clone()];
-    if !dir.join("partition").exists()
-        && let Ok(rd) = fs::read_dir(&dir)
-    {
-        dirs.extend(
-            rd.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.join("partition").exists()),
-        );
-    }
-    for d in dirs {
-        if let Ok(rd) = fs::read_dir(d.join("holders")) {
+    // Everything stacked on top, transitively.
+    let mut todo: Vec<((u32, u32), String)> = devs.iter().map(|d| (*d, String::new())).collect();
+    let mut seen: HashSet<(u32, u32)> = devs;
+    let loops = loop_backings();
+    while let Some((d, chain)) = todo.pop() {
+        let mut upper: Vec<((u32, u32), String)> = Vec::new();
+        if let Some(dir) = sysfs_dir(d)
+            && let Ok(rd) = fs::read_dir(dir.join("holders"))
+        {
             for e in rd.flatten() {
-                uses.push(format!("held by /dev/{}", e.file_name().to_string_lossy()));
+                let name = e.file_name().to_string_lossy().into_owned();
+                if let Some(n) = read_trim(e.path().join("dev")).and_then(|s| parse_dev(&s)) {
+                    upper.push((n, format!("/dev/{name} (held)")));
+                }
+            }
+        }
+        for l in loops.iter().filter(|l| l.backing == d) {
+            upper.push((l.dev, format!("loop device /dev/{} (backed by it)", l.name)));
+        }
+        for (u, what) in upper {
+            let chain = if chain.is_empty() {
+                what
+            } else {
+                format!("{what} on {chain}")
+            };
+            uses.push(format!("stacked: {chain}"));
+            for m in all.iter().filter(|m| m.dev == u) {
+                uses.push(format!("{chain} is mounted on {}", m.mount_point));
+            }
+            if seen.insert(u) {
+                todo.push((u, chain));
             }
         }
     }
     uses
+}
+
+/// A loop device whose backing file is a block device.
+struct LoopOnDevice {
+    /// The loop device.
+    dev: (u32, u32),
+    /// Its name (`loop3`).
+    name: String,
+    /// The block device it is backed by.
+    backing: (u32, u32),
+}
+
+/// Every loop device whose backing file is a block device.
+fn loop_backings() -> Vec<LoopOnDevice> {
+    let mut v = Vec::new();
+    let Ok(rd) = fs::read_dir("/sys/block") else {
+        return v;
+    };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.starts_with("loop") {
+            continue;
+        }
+        let Some(backing) = read_trim(e.path().join("loop/backing_file")) else {
+            continue;
+        };
+        let Some(me) = read_trim(e.path().join("dev")).and_then(|s| parse_dev(&s)) else {
+            continue;
+        };
+        if let Ok(m) = fs::metadata(backing.trim_end_matches(" (deleted)"))
+            && m.file_type().is_block_device()
+        {
+            v.push(LoopOnDevice {
+                dev: me,
+                name,
+                backing: split_dev(m.rdev()),
+            });
+        }
+    }
+    v
 }
 
 /// Why the storage under `dev` may keep copies no overwrite reaches, as far
@@ -426,11 +637,34 @@ pub(crate) fn holds_root(dev: (u32, u32)) -> bool {
     root_disks.contains(&target)
 }
 
-/// (dev, ino) of every file that some other process has open, from
-/// `/proc/*/fd`. Processes we cannot inspect are skipped (as root: none).
-pub(crate) fn open_files() -> HashSet<(u64, u64)> {
+/// What other processes have open, from `/proc/*/fd`.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct OpenFiles {
+    /// (dev, ino) of every file.
+    inodes: HashSet<(u64, u64)>,
+    /// The device numbers of every block device open, under whatever
+    /// node (`st_rdev`): a holder that opened the device through another
+    /// node (a container's `/dev`, a `mknod` copy) is still seen.
+    devices: HashSet<(u32, u32)>,
+}
+
+impl OpenFiles {
+    /// `true` if the file (dev, ino) is open elsewhere.
+    pub(crate) fn contains(&self, id: &(u64, u64)) -> bool {
+        self.inodes.contains(id)
+    }
+
+    /// `true` if any of these block devices is open elsewhere.
+    pub(crate) fn holds_any(&self, devs: &HashSet<(u32, u32)>) -> bool {
+        devs.iter().any(|d| self.devices.contains(d))
+    }
+}
+
+/// Every file that some other process has open, from `/proc/*/fd`.
+/// Processes we cannot inspect are skipped (as root: none).
+pub(crate) fn open_files() -> OpenFiles {
     let me = std::process::id().to_string();
-    let mut set = HashSet::new();
+    let mut set = OpenFiles::default();
     let Ok(procs) = fs::read_dir("/proc") else {
         return set;
     };
@@ -445,7 +679,10 @@ pub(crate) fn open_files() -> HashSet<(u64, u64)> {
         };
         for fd in fds.flatten() {
             if let Ok(m) = fs::metadata(fd.path()) {
-                set.insert((m.dev(), m.ino()));
+                set.inodes.insert((m.dev(), m.ino()));
+                if m.file_type().is_block_device() {
+                    set.devices.insert(split_dev(m.rdev()));
+                }
             }
         }
     }
@@ -529,6 +766,24 @@ mod tests {
         assert!(r[0].contains("LVM snapshots"));
         assert!(snapshot_reasons_in(dir.path(), &["vg-other".to_owned()]).is_empty());
         assert!(snapshot_reasons_in(dir.path(), &[]).is_empty());
+    }
+
+    #[test]
+    fn reads_ext4_superblock_flags() {
+        let mut dev = vec![0u8; 2048];
+        dev[1024 + 0x38..1024 + 0x3a].copy_from_slice(&0xEF53u16.to_le_bytes());
+        let sb = parse_ext4_superblock(&dev).unwrap();
+        assert!(!sb.default_data_journal && !sb.inline_data);
+        // tune2fs -o journal_data; mkfs.ext4 -O inline_data
+        dev[1024 + 0x100..1024 + 0x104].copy_from_slice(&0x0020u32.to_le_bytes());
+        dev[1024 + 0x60..1024 + 0x64].copy_from_slice(&0x8000u32.to_le_bytes());
+        let sb = parse_ext4_superblock(&dev).unwrap();
+        assert!(sb.default_data_journal && sb.inline_data);
+        // data=writeback (0x0060) is not journal_data.
+        dev[1024 + 0x100..1024 + 0x104].copy_from_slice(&0x0060u32.to_le_bytes());
+        assert!(!parse_ext4_superblock(&dev).unwrap().default_data_journal);
+        dev[1024 + 0x38] = 0;
+        assert!(parse_ext4_superblock(&dev).is_none());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `radguard encrypt` and `radguard decrypt`: pixel data encryption at rest
-//! with keys from a keyring file.
+//! with keys from a keyring file or a PKCS#11 token (HSM); and the key
+//! source arguments every key-using command shares.
 
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
@@ -9,18 +10,22 @@ use radguard_core::{AuditRecord, KeyId, Label, Operation, Reason, Status};
 use radguard_crypt::dicom::{
     DecryptOptions, EncryptOptions, EncryptionInfo, decrypt_file, encrypt_file,
 };
-use radguard_crypt::{Executor, Layout, LocalKeyring};
+use radguard_crypt::pkcs11::Pkcs11Provider;
+use radguard_crypt::{Executor, KeyProvider, KeyStatus, Layout, LocalKeyring};
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::Outcome;
 use crate::audit::{Audit, AuditArg, now_ms};
 use crate::inputs::{self, Job};
-use crate::output::Output;
+use crate::output::{self, Output};
 use crate::progress::{Progress, Unit};
 
 /// Environment variable naming the keyring file when `--keyring` is absent.
 pub(crate) const KEYRING_ENV: &str = "RADGUARD_KEYRING";
+/// Environment variable naming the PKCS#11 PIN file when
+/// `--pkcs11-pin-file` is absent.
+pub(crate) const PIN_ENV: &str = "RADGUARD_PKCS11_PIN_FILE";
 
 /// Arguments shared by every command that reads a keyring.
 #[derive(Debug, clap::Args)]
@@ -39,17 +44,144 @@ impl KeyringArg {
     }
 }
 
+/// Where the key-encryption keys are: a keyring file, or a PKCS#11 token.
+#[derive(Debug, clap::Args)]
+pub(crate) struct KeySourceArg {
+    #[command(flatten)]
+    keyring: KeyringArg,
+    /// Keys in a PKCS#11 token (HSM) instead of a keyring file: the
+    /// token's PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so).
+    #[arg(
+        long,
+        value_name = "PATH",
+        requires = "pkcs11_token",
+        conflicts_with = "keyring"
+    )]
+    pkcs11_module: Option<PathBuf>,
+    /// The label of the PKCS#11 token.
+    #[arg(long, value_name = "LABEL", requires = "pkcs11_module")]
+    pkcs11_token: Option<String>,
+    /// The file holding the token's user PIN (mode 0600). Default: the
+    /// file named by $RADGUARD_PKCS11_PIN_FILE.
+    #[arg(long, value_name = "FILE", requires = "pkcs11_module")]
+    pkcs11_pin_file: Option<PathBuf>,
+}
+
+/// An opened key source.
+pub(crate) enum Keys {
+    /// A keyring file, read-only.
+    Local {
+        /// The keyring file.
+        path: PathBuf,
+        /// Its keys.
+        ring: LocalKeyring,
+    },
+    /// A PKCS#11 token.
+    Pkcs11(Box<Pkcs11Provider>),
+}
+
+impl KeySourceArg {
+    /// Opens the key source (a keyring read-only; a token logged in).
+    pub(crate) fn open(&self) -> anyhow::Result<Keys> {
+        match (&self.pkcs11_module, &self.pkcs11_token) {
+            (Some(module), Some(token)) => {
+                let pin_path =
+                    crate::secrets::secret_path(self.pkcs11_pin_file.as_deref(), PIN_ENV)
+                        .ok_or_else(|| {
+                            anyhow!("no PIN: give --pkcs11-pin-file FILE or set {PIN_ENV}")
+                        })?;
+                let pin = crate::secrets::read_secret_file(&pin_path)?;
+                let p = Pkcs11Provider::open(module, token, &pin).with_context(|| {
+                    format!("cannot use PKCS#11 token {token:?} of {}", module.display())
+                })?;
+                Ok(Keys::Pkcs11(Box::new(p)))
+            }
+            _ => {
+                let path = self.keyring.path()?;
+                let ring = LocalKeyring::open(&path)?;
+                Ok(Keys::Local { path, ring })
+            }
+        }
+    }
+
+    /// `true` for a PKCS#11 token.
+    pub(crate) fn is_pkcs11(&self) -> bool {
+        self.pkcs11_module.is_some()
+    }
+
+    /// Creates a new key-encryption key and makes it the primary key:
+    /// in the keyring file (locked while changed), or in the token. A
+    /// token key needs an id (its label); without one it is
+    /// `kek-<seconds since 1970>`.
+    pub(crate) fn new_primary_key(&self, id: Option<KeyId>) -> anyhow::Result<KeyId> {
+        match self.open()? {
+            Keys::Local { path, .. } => {
+                let mut ring = LocalKeyring::open_for_update(&path)?;
+                let new_id = ring.generate_key(id)?;
+                ring.set_primary(&new_id)?;
+                ring.save()?;
+                Ok(new_id)
+            }
+            Keys::Pkcs11(p) => {
+                let id = match id {
+                    Some(id) => id,
+                    None => {
+                        let secs = std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map_or(0, |d| d.as_secs());
+                        format!("kek-{secs}").parse()?
+                    }
+                };
+                p.generate_key(&id)?;
+                Ok(id)
+            }
+        }
+    }
+}
+
+impl Keys {
+    /// The key provider.
+    pub(crate) fn provider(&self) -> &dyn KeyProvider {
+        match self {
+            Self::Local { ring, .. } => ring,
+            Self::Pkcs11(p) => p.as_ref(),
+        }
+    }
+
+    /// The status of key `id`, `None` if the source does not know it.
+    pub(crate) fn status(&self, id: &KeyId) -> anyhow::Result<Option<KeyStatus>> {
+        Ok(match self {
+            Self::Local { ring, .. } => ring.keys().iter().find(|k| &k.id == id).map(|k| k.status),
+            Self::Pkcs11(p) => p.key_status(id)?,
+        })
+    }
+
+    /// Where the keys are, for messages.
+    pub(crate) fn name(&self) -> String {
+        match self {
+            Self::Local { path, .. } => format!("keyring {}", path.display()),
+            Self::Pkcs11(p) => format!("PKCS#11 token {:?}", p.token_label()),
+        }
+    }
+}
+
 /// Arguments of `radguard encrypt`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct EncryptArgs {
     #[command(flatten)]
-    keyring: KeyringArg,
+    keys: KeySourceArg,
     /// Output folder; inputs are mirrored under it (never overwritten).
     #[arg(short = 'o', long = "output", value_name = "OUTDIR")]
     outdir: PathBuf,
-    /// Wrap data keys under this key instead of the keyring's primary key.
-    #[arg(long, value_name = "ID")]
+    /// Wrap data keys under this key instead of the keyring's primary key;
+    /// with a PKCS#11 token, the label of the token key (required).
+    #[arg(long, value_name = "ID", visible_alias = "key-label")]
     key_id: Option<KeyId>,
+    /// Private OB/OW/OF/OD/OL/OV/UN values of at least this many bytes
+    /// are encrypted too (default 16: any value that can hold a 16-byte
+    /// run; higher values leave shorter private values readable).
+    #[arg(long, value_name = "BYTES", default_value_t = radguard_crypt::dicom::DEFAULT_PRIVATE_THRESHOLD)]
+    private_threshold: u32,
     /// Plaintext bytes per segment within a frame.
     #[arg(long, value_name = "BYTES", default_value_t = Layout::DEFAULT_SEGMENT_SIZE)]
     segment_size: u32,
@@ -66,7 +198,11 @@ pub(crate) struct EncryptArgs {
 #[derive(Debug, clap::Args)]
 pub(crate) struct DecryptArgs {
     #[command(flatten)]
-    keyring: KeyringArg,
+    keys: KeySourceArg,
+    /// Refuse files whose Patient ID changed since encryption (a
+    /// relabelled or transplanted instance) instead of only reporting them.
+    #[arg(long)]
+    strict: bool,
     /// Output folder; inputs are mirrored under it (never overwritten).
     #[arg(short = 'o', long = "output", value_name = "OUTDIR")]
     outdir: PathBuf,
@@ -129,20 +265,35 @@ fn record(
             .with_times(started, now_ms())
     };
     match result {
-        Ok(info) => base(Status::Done)
-            .with_output(&job.output.display().to_string())
-            .with_key_id(info.key_id.clone())
-            .with_count(Label::new("frames"), u64::from(info.frames))
-            .with_count(Label::new("units"), info.units as u64)
-            .with_count(Label::new("segments"), info.segments)
-            .with_count(Label::new("pixel_bytes"), info.plaintext_bytes),
+        Ok(info) => {
+            let rec = base(Status::Done)
+                .with_output(&job.output.display().to_string())
+                .with_key_id(info.key_id.clone())
+                .with_count(Label::new("frames"), u64::from(info.frames))
+                .with_count(Label::new("units"), info.units as u64)
+                .with_count(Label::new("segments"), info.segments)
+                .with_count(Label::new("pixel_bytes"), info.plaintext_bytes)
+                .with_count(
+                    Label::new("protected_elements"),
+                    info.protected.len() as u64,
+                );
+            if info.patient_changed {
+                rec.with_count(Label::new("patient_changed"), 1)
+                    .with_reason(Reason::code("patient_changed"))
+            } else {
+                rec
+            }
+        }
         Err(e) => {
             let reason = e
                 .downcast_ref::<radguard_crypt::Error>()
                 .map_or(Reason::code("failed"), radguard_crypt::Error::reason);
             let status = match e.downcast_ref::<radguard_crypt::Error>() {
                 Some(radguard_crypt::Error::NoPixelData) => Status::Skipped,
-                Some(radguard_crypt::Error::Unsupported { .. }) => Status::Refused,
+                Some(
+                    radguard_crypt::Error::Unsupported { .. }
+                    | radguard_crypt::Error::Unprotectable { .. },
+                ) => Status::Refused,
                 _ => Status::Failed,
             };
             base(status).with_reason(reason)
@@ -180,7 +331,7 @@ fn run_jobs(run: &Run<'_>, out: Output, work: &Work<'_>) -> anyhow::Result<Outco
         audit,
     } = *run;
     let audit = Audit::open(audit)?;
-    let plan = inputs::plan(inputs, outdir);
+    let plan = inputs::plan(inputs, outdir)?;
     let pool = jobs.pool()?;
     let progress = Progress::new(out, total_bytes(&plan.jobs), Unit::Bytes, verb);
     let tick = |n: u64| progress.inc(n);
@@ -200,14 +351,25 @@ fn run_jobs(run: &Run<'_>, out: Output, work: &Work<'_>) -> anyhow::Result<Outco
                 let rec = record(op, job, started, &r);
                 let line = match &r {
                     Ok(info) => format!(
-                        "{verb:<9} {} -> {} (key {}, {} frame{})",
-                        job.input.display(),
-                        job.output.display(),
+                        "{verb:<9} {} -> {} (key {}, {} frame{}, {} protected element{}){}",
+                        output::path(&job.input),
+                        output::path(&job.output),
                         info.key_id,
                         info.frames,
-                        if info.frames == 1 { "" } else { "s" }
+                        if info.frames == 1 { "" } else { "s" },
+                        info.protected.len(),
+                        if info.protected.len() == 1 { "" } else { "s" },
+                        if info.patient_changed {
+                            "; WARNING: the Patient ID changed since encryption"
+                        } else {
+                            ""
+                        }
                     ),
-                    Err(e) => format!("failed    {}: {e:#}", job.input.display()),
+                    Err(e) => format!(
+                        "failed    {}: {}",
+                        output::path(&job.input),
+                        output::esc(format_args!("{e:#}"))
+                    ),
                 };
                 (rec, line)
             })
@@ -220,12 +382,26 @@ fn run_jobs(run: &Run<'_>, out: Output, work: &Work<'_>) -> anyhow::Result<Outco
         if rec.status() != Status::Done {
             failed += 1;
         }
+        if rec.status() == Status::Done
+            && rec
+                .reason()
+                .is_some_and(|r| r.code.as_str() == "patient_changed")
+        {
+            out.warn(format_args!(
+                "{}: the Patient ID differs from the one at encryption (relabelled, or pixels transplanted from another patient?); --strict refuses such files",
+                rec.input().map_or("", |p| p.as_str())
+            ));
+        }
         out.line(line);
         records.push(rec);
     }
     for (path, e) in &plan.problems {
         failed += 1;
-        out.line(format_args!("failed    {}: {e:#}", path.display()));
+        out.line(format_args!(
+            "failed    {}: {}",
+            output::path(path),
+            output::esc(format_args!("{e:#}"))
+        ));
         records.push(
             AuditRecord::new(op, Status::Failed)
                 .with_input(&path.display().to_string())
@@ -250,24 +426,22 @@ fn run_jobs(run: &Run<'_>, out: Output, work: &Work<'_>) -> anyhow::Result<Outco
 
 /// `radguard encrypt`.
 pub(crate) fn encrypt(args: &EncryptArgs, out: Output) -> anyhow::Result<Outcome> {
-    let path = args.keyring.path()?;
-    let ring = LocalKeyring::open(&path)?;
+    let keys = args.keys.open()?;
     // Fail early (exit 2) when no key can be used at all.
     let kek = match &args.key_id {
         Some(k) => {
-            let live = ring
-                .keys()
-                .iter()
-                .any(|i| &i.id == k && i.status != radguard_crypt::KeyStatus::Destroyed);
+            let live = keys.status(k)?.is_some_and(|s| s != KeyStatus::Destroyed);
             if !live {
-                return Err(anyhow!(
-                    "key {k} is not a live key of keyring {}",
-                    path.display()
-                ));
+                return Err(anyhow!("key {k} is not a live key of {}", keys.name()));
             }
             k.clone()
         }
-        None => radguard_crypt::KeyProvider::primary_key_id(&ring)?,
+        None if args.keys.is_pkcs11() => {
+            return Err(anyhow!(
+                "give --key-label LABEL: the token key to wrap data keys under"
+            ));
+        }
+        None => keys.provider().primary_key_id()?,
     };
     if !(Layout::MIN_SEGMENT_SIZE..=Layout::MAX_SEGMENT_SIZE).contains(&args.segment_size) {
         return Err(anyhow!(
@@ -283,20 +457,25 @@ pub(crate) fn encrypt(args: &EncryptArgs, out: Output) -> anyhow::Result<Outcome
         jobs: &args.jobs,
         audit: &args.audit,
     };
+    let provider = keys.provider();
     run_jobs(&run, out, &|job, tick| {
         let opts = EncryptOptions::new()
             .kek(&kek)
             .segment_size(args.segment_size)
+            .private_threshold(args.private_threshold)
             .executor(&exec)
+            // Half as many readers (and writers) as cipher threads: on two
+            // cores one of each overlaps best with the cipher (measured with
+            // benches/crypt_e2e.py); more only add contention there.
+            .io_threads((rayon::current_num_threads() / 2).max(1))
             .progress(tick);
-        Ok(encrypt_file(&job.input, &job.output, &ring, &opts)?)
+        Ok(encrypt_file(&job.input, &job.output, provider, &opts)?)
     })
 }
 
 /// `radguard decrypt`.
 pub(crate) fn decrypt(args: &DecryptArgs, out: Output) -> anyhow::Result<Outcome> {
-    let path = args.keyring.path()?;
-    let ring = LocalKeyring::open(&path)?;
+    let keys = args.keys.open()?;
     let exec = RayonExecutor;
     let run = Run {
         op: Operation::Decrypt,
@@ -306,8 +485,12 @@ pub(crate) fn decrypt(args: &DecryptArgs, out: Output) -> anyhow::Result<Outcome
         jobs: &args.jobs,
         audit: &args.audit,
     };
+    let provider = keys.provider();
     run_jobs(&run, out, &|job, tick| {
-        let opts = DecryptOptions::new().executor(&exec).progress(tick);
-        Ok(decrypt_file(&job.input, &job.output, &ring, &opts)?)
+        let opts = DecryptOptions::new()
+            .strict(args.strict)
+            .executor(&exec)
+            .progress(tick);
+        Ok(decrypt_file(&job.input, &job.output, provider, &opts)?)
     })
 }

@@ -236,7 +236,7 @@ pub(crate) fn run(args: &Args, out: Output) -> anyhow::Result<Outcome> {
         results: Vec::new(),
         stopped: None,
     };
-    let mut plan = inputs::plan(&args.inputs, outdir);
+    let mut plan = inputs::plan(&args.inputs, outdir)?;
     if let Some(shard) = &args.shard {
         shard.retain(&mut plan.jobs, outdir);
     }
@@ -355,16 +355,9 @@ fn resolved(path: &Path) -> Option<PathBuf> {
 /// that lies inside one and already holds files the walk would skip; a
 /// mapping folder inside the output folder.
 fn check_folders(inputs: &[PathBuf], outdir: &Path, mapping: Option<&Path>) -> anyhow::Result<()> {
-    let out_id = FileId::of(outdir);
+    inputs::refuse_output_in_inputs(inputs, outdir)?;
     let out_abs = resolved(outdir);
     for input in inputs.iter().filter(|i| i.is_dir()) {
-        if out_id.is_some() && FileId::of(input) == out_id {
-            bail!(
-                "the output folder {} is the input folder {}: nothing would be de-identified",
-                outdir.display(),
-                input.display()
-            );
-        }
         let (Some(o), Some(i)) = (&out_abs, resolved(input)) else {
             continue;
         };

@@ -2,21 +2,23 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{anyhow, bail};
 use radguard_core::{AuditRecord, KeyId, Label, Operation, Reason, Status};
 use radguard_crypt::dicom::{
     DecryptOptions, EncryptedFile, EncryptionInfo, Rewrap, encryption_info, rewrap_file,
 };
+use radguard_crypt::pkcs11::Pkcs11Provider;
 use radguard_crypt::{KeyInfo, KeyProvider, KeyStatus, LocalKeyring};
-use radguard_wipe::{Certificate, CryptoErase, KeyStore};
+use radguard_wipe::{CryptoErase, KeyStore};
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::Outcome;
 use crate::audit::{Audit, AuditArg, now_ms};
-use crate::cmd::crypt::{JobsArg, KeyringArg};
+use crate::cmd::crypt::{JobsArg, KeySourceArg, KeyringArg, Keys};
 use crate::evidence::CertArgs;
-use crate::output::{Output, chain};
+use crate::inputs;
+use crate::output::{self, Output, chain, esc};
 use crate::progress::{Progress, Unit};
 
 /// Arguments of `radguard keys`.
@@ -50,7 +52,7 @@ enum KeysCommand {
     /// keys stay for decryption until destroyed.
     Rotate {
         #[command(flatten)]
-        keyring: KeyringArg,
+        keyring: KeySourceArg,
         /// The new key's id (default: derived from the key).
         #[arg(long, value_name = "ID")]
         id: Option<KeyId>,
@@ -66,7 +68,7 @@ enum KeysCommand {
     /// becomes unrecoverable. Counts the instances affected under PATH.
     Destroy {
         #[command(flatten)]
-        keyring: KeyringArg,
+        keyring: KeySourceArg,
         /// The key to destroy.
         #[arg(long, value_name = "ID")]
         id: KeyId,
@@ -101,7 +103,7 @@ pub(crate) fn run(args: &Args, out: Output) -> anyhow::Result<Outcome> {
             jobs,
             audit,
             paths,
-        } => rotate(&keyring.path()?, id.clone(), jobs, audit, paths, out),
+        } => rotate(keyring, id.clone(), jobs, audit, paths, out),
         KeysCommand::Destroy {
             keyring,
             id,
@@ -112,7 +114,7 @@ pub(crate) fn run(args: &Args, out: Output) -> anyhow::Result<Outcome> {
             paths,
         } => {
             let req = DestroyRequest {
-                keyring: keyring.path()?,
+                keyring,
                 id,
                 yes: *yes,
                 jobs,
@@ -174,11 +176,29 @@ fn row(k: &KeyInfo) -> KeyRow {
     }
 }
 
-fn new(path: &PathBuf, id: Option<KeyId>, primary: bool, out: Output) -> anyhow::Result<Outcome> {
-    let (mut ring, created) = if path.exists() {
-        (LocalKeyring::open_for_update(path)?, false)
+/// Opens the keyring for changes, holding its lock for the whole command;
+/// waits (saying so) while another process holds it.
+fn lock_keyring(path: &Path, out: Output) -> anyhow::Result<LocalKeyring> {
+    Ok(LocalKeyring::open_for_update_waiting(path, &mut || {
+        out.warn(format_args!(
+            "keyring {} is being changed by another radguard process; waiting for it to finish",
+            output::path(path)
+        ));
+    })?)
+}
+
+fn new(path: &Path, id: Option<KeyId>, primary: bool, out: Output) -> anyhow::Result<Outcome> {
+    let (mut ring, created) = if path.symlink_metadata().is_ok() {
+        (lock_keyring(path, out)?, false)
     } else {
-        (LocalKeyring::create(path)?, true)
+        match LocalKeyring::create(path) {
+            Ok(r) => (r, true),
+            // Another process created it meanwhile: use it.
+            Err(radguard_crypt::Error::Keyring { .. }) if path.symlink_metadata().is_ok() => {
+                (lock_keyring(path, out)?, false)
+            }
+            Err(e) => return Err(e.into()),
+        }
     };
     let id = ring.generate_key(id)?;
     if primary {
@@ -189,7 +209,7 @@ fn new(path: &PathBuf, id: Option<KeyId>, primary: bool, out: Output) -> anyhow:
     if created {
         out.line(format_args!(
             "created keyring {} (mode 0600)",
-            path.display()
+            output::path(path)
         ));
     }
     out.line(format_args!(
@@ -212,7 +232,7 @@ fn new(path: &PathBuf, id: Option<KeyId>, primary: bool, out: Output) -> anyhow:
     Ok(Outcome::AllDone)
 }
 
-fn list(path: &PathBuf, out: Output) -> anyhow::Result<Outcome> {
+fn list(path: &Path, out: Output) -> anyhow::Result<Outcome> {
     let ring = LocalKeyring::open(path)?;
     let rows: Vec<KeyRow> = ring.keys().iter().map(row).collect();
     if rows.is_empty() {
@@ -236,29 +256,91 @@ fn list(path: &PathBuf, out: Output) -> anyhow::Result<Outcome> {
     Ok(Outcome::AllDone)
 }
 
-/// Every regular file under `paths` (symbolic links are not followed).
-fn files_under(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
+/// A file an archive walk reached.
+#[derive(Debug, Clone)]
+struct Found {
+    /// The file itself (for one reached through a symbolic link, where the
+    /// link leads).
+    file: PathBuf,
+    /// The symbolic link it was reached through, if any.
+    via: Option<PathBuf>,
+    /// Other hard links of the file.
+    other_links: u64,
+}
+
+/// What a walk of the archives found.
+#[derive(Debug, Default)]
+struct Walked {
+    files: Vec<Found>,
+    /// Entries that could not be followed or read (dangling links, loops,
+    /// unreadable folders).
+    unreachable: Vec<Failure>,
+    /// Temporary files of runs that died, removed.
+    swept: usize,
+}
+
+/// Every regular file under `paths`, each once (by device and inode):
+/// symbolic links are followed (and named), radguard's temporary files
+/// skipped, and those that runs which died left removed.
+fn files_under(paths: &[PathBuf]) -> anyhow::Result<Walked> {
+    use std::os::unix::fs::MetadataExt;
+    let mut w = Walked::default();
+    let mut seen = std::collections::HashSet::new();
     for p in paths {
-        let meta =
-            std::fs::symlink_metadata(p).with_context(|| format!("cannot read {}", p.display()))?;
-        if meta.is_file() {
-            files.push(p.clone());
-        } else if meta.is_dir() {
-            for e in walkdir::WalkDir::new(p)
-                .follow_links(false)
-                .sort_by_file_name()
-            {
-                let e = e.with_context(|| format!("cannot walk {}", p.display()))?;
-                if e.file_type().is_file() {
-                    files.push(e.into_path());
+        if std::fs::symlink_metadata(p).is_err() {
+            bail!("cannot read {}", output::path(p));
+        }
+        let walk = walkdir::WalkDir::new(p)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| !inputs::is_temp(e));
+        for e in walk {
+            let e = match e {
+                Ok(e) => e,
+                Err(err) => {
+                    let at = err.path().map_or_else(|| p.clone(), Path::to_path_buf);
+                    w.unreachable.push(Failure {
+                        file: at.display().to_string(),
+                        reason: "unreachable",
+                        error: err.to_string(),
+                    });
+                    continue;
                 }
+            };
+            if e.file_type().is_dir() {
+                w.swept += inputs::sweep(e.path());
+                continue;
             }
-        } else {
-            bail!("{} is not a regular file or folder", p.display());
+            if !e.file_type().is_file() {
+                continue;
+            }
+            let Ok(meta) = e.metadata() else {
+                w.unreachable.push(Failure {
+                    file: e.path().display().to_string(),
+                    reason: "unreachable",
+                    error: "cannot read its metadata".to_owned(),
+                });
+                continue;
+            };
+            if !seen.insert((meta.dev(), meta.ino())) {
+                continue;
+            }
+            let real = std::fs::canonicalize(e.path()).unwrap_or_else(|_| e.path().to_path_buf());
+            let abs = std::path::absolute(e.path()).unwrap_or_else(|_| e.path().to_path_buf());
+            let via = (e.path_is_symlink() || real != abs).then(|| e.path().to_path_buf());
+            w.files.push(Found {
+                file: if via.is_some() {
+                    real
+                } else {
+                    e.path().to_path_buf()
+                },
+                via,
+                other_links: meta.nlink().saturating_sub(1),
+            });
         }
     }
-    Ok(files)
+    Ok(w)
 }
 
 #[derive(Serialize)]
@@ -267,10 +349,20 @@ struct RotateReport {
     rewrapped: usize,
     already_current: usize,
     not_encrypted: usize,
+    /// Files reached through symbolic links (re-wrapped where they are).
+    via_symlinks: Vec<Linked>,
+    /// Leftovers of runs that died, removed.
+    temporary_files_removed: usize,
     failed: Vec<Failure>,
 }
 
 #[derive(Serialize)]
+struct Linked {
+    link: String,
+    file: String,
+}
+
+#[derive(Debug, Serialize)]
 struct Failure {
     file: String,
     reason: &'static str,
@@ -285,8 +377,19 @@ fn failure(file: &Path, e: &radguard_crypt::Error) -> Failure {
     }
 }
 
+fn hard_link_failure(f: &Found) -> Failure {
+    Failure {
+        file: f.file.display().to_string(),
+        reason: "hard_links",
+        error: format!(
+            "has {} other hard link(s): not re-wrapped, since replacing one name would split them (the others would keep the old key); give each file one name",
+            f.other_links
+        ),
+    }
+}
+
 fn rotate(
-    path: &PathBuf,
+    keys: &KeySourceArg,
     id: Option<KeyId>,
     jobs: &JobsArg,
     audit: &AuditArg,
@@ -295,32 +398,37 @@ fn rotate(
 ) -> anyhow::Result<Outcome> {
     let audit = Audit::open(audit)?;
     let started = now_ms();
-    let files = files_under(paths)?;
-    let new_id = {
-        let mut ring = LocalKeyring::open_for_update(path)?;
-        let new_id = ring.generate_key(id)?;
-        ring.set_primary(&new_id)?;
-        ring.save()?;
-        new_id
-    };
+    // The key source is held for the whole rotation: a keyring file is
+    // locked (two rotations never overlap).
+    let mut held = hold(keys, out)?;
+    let walked = files_under(paths)?;
+    // Durable before any file is re-wrapped under it.
+    let new_id = held.new_primary_key(id, keys, out)?;
     out.line(format_args!("created key {new_id} (primary)"));
-    let ring = LocalKeyring::open(path)?;
     let pool = jobs.pool()?;
-    let progress = Progress::new(out, files.len() as u64, Unit::Files, "re-wrap");
-    let opts = DecryptOptions::new().overwrite(true);
-    // Ok(Some(true)) re-wrapped, Ok(Some(false)) already current, Ok(None) not encrypted.
-    let results: Vec<(PathBuf, Result<Option<bool>, radguard_crypt::Error>)> = pool.install(|| {
-        files
+    let progress = Progress::new(out, walked.files.len() as u64, Unit::Files, "re-wrap");
+    // Owner, group, mode, times, ACLs and xattrs of each file are kept;
+    // files with other hard links are refused (never split).
+    let opts = DecryptOptions::new().overwrite(true).keep_metadata(true);
+    let ring = held.provider();
+    // Ok(Some(true)) re-wrapped, Ok(Some(false)) already current, Ok(None)
+    // not encrypted.
+    type Done = Result<Option<bool>, Failure>;
+    let results: Vec<(&Found, Done)> = pool.install(|| {
+        walked
+            .files
             .par_iter()
             .map(|f| {
-                let r = match encryption_info(f) {
+                let r = match encryption_info(&f.file) {
                     Ok(None) | Err(radguard_crypt::Error::Dicom(_)) => Ok(None),
-                    Ok(Some(_)) => rewrap_file(f, f, &ring, Some(&new_id), &opts)
-                        .map(|r| Some(matches!(r, Rewrap::Rewrapped { .. }))),
-                    Err(e) => Err(e),
+                    Ok(Some(_)) if f.other_links > 0 => Err(hard_link_failure(f)),
+                    Ok(Some(_)) => rewrap_file(&f.file, &f.file, ring, Some(&new_id), &opts)
+                        .map(|r| Some(matches!(r, Rewrap::Rewrapped { .. })))
+                        .map_err(|e| failure(&f.file, &e)),
+                    Err(e) => Err(failure(&f.file, &e)),
                 };
                 progress.inc(1);
-                (f.clone(), r)
+                (f, r)
             })
             .collect()
     });
@@ -330,18 +438,39 @@ fn rotate(
         rewrapped: 0,
         already_current: 0,
         not_encrypted: 0,
-        failed: Vec::new(),
+        via_symlinks: Vec::new(),
+        temporary_files_removed: walked.swept,
+        failed: walked.unreachable,
     };
+    for f in &report.failed {
+        out.line(format_args!(
+            "failed    {}: {}",
+            esc(&f.file),
+            esc(&f.error)
+        ));
+    }
     let mut records = Vec::with_capacity(results.len());
-    for (f, r) in &results {
+    for (f, r) in results {
+        let name = f.file.display().to_string();
         let rec = AuditRecord::new(Operation::Rewrap, Status::Done)
-            .with_input(&f.display().to_string())
+            .with_input(&name)
             .with_key_id(new_id.clone())
             .with_times(started, now_ms());
+        if let (Some(link), Ok(Some(_))) = (&f.via, &r) {
+            out.line(format_args!(
+                "via link  {} -> {}",
+                output::path(link),
+                output::path(&f.file)
+            ));
+            report.via_symlinks.push(Linked {
+                link: link.display().to_string(),
+                file: name.clone(),
+            });
+        }
         records.push(match r {
             Ok(Some(true)) => {
                 report.rewrapped += 1;
-                rec.with_output(&f.display().to_string())
+                rec.with_output(&name)
             }
             Ok(Some(false)) => {
                 report.already_current += 1;
@@ -352,20 +481,31 @@ fn rotate(
                 skipped(rec, "not_encrypted")
             }
             Err(e) => {
-                out.line(format_args!("failed    {}: {}", f.display(), chain(e)));
-                report.failed.push(failure(f, e));
-                let mut rec = rec.with_reason(e.reason());
+                out.line(format_args!(
+                    "failed    {}: {}",
+                    esc(&e.file),
+                    esc(&e.error)
+                ));
+                let mut rec = rec.with_reason(Reason::code(e.reason));
                 rec.set_status(Status::Failed);
+                report.failed.push(e);
                 rec
             }
         });
     }
     audit.record_all(&records)?;
     audit.finish()?;
+    if report.temporary_files_removed > 0 {
+        out.line(format_args!(
+            "removed {} temporary file(s) left by interrupted runs",
+            report.temporary_files_removed
+        ));
+    }
     if !paths.is_empty() {
         out.line(format_args!(
-            "re-wrapped {} instance(s) under {new_id}; {} already under it, {} file(s) not encrypted, {} failed",
+            "re-wrapped {} instance(s) under {new_id} ({} reached through symbolic links); {} already under it, {} file(s) not encrypted, {} failed",
             report.rewrapped,
+            report.via_symlinks.len(),
             report.already_current,
             report.not_encrypted,
             report.failed.len()
@@ -384,14 +524,29 @@ fn rotate(
 struct DestroyReport {
     key_id: String,
     destroyed: bool,
+    /// Destroyed and no copy of the key found: the erasure is claimed.
+    erased: bool,
     /// Encrypted instances under the key found under the paths given.
     affected_instances: Option<usize>,
+    /// Of those, the ones reached through symbolic links.
+    via_symlinks: Vec<Linked>,
+    /// Files still holding the key's material.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    copies_of_the_key: Vec<String>,
     unreadable: Vec<Failure>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    assurance_level: Option<radguard_wipe::AssuranceLevel>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certificate_file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certificate_saved: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signed_certificate: Option<serde_json::Value>,
 }
 
 /// What `keys destroy` was asked to do.
 struct DestroyRequest<'a> {
-    keyring: PathBuf,
+    keyring: &'a KeySourceArg,
     id: &'a KeyId,
     yes: bool,
     jobs: &'a JobsArg,
@@ -407,7 +562,7 @@ fn skipped(mut rec: AuditRecord, why: &'static str) -> AuditRecord {
 
 fn destroy(req: &DestroyRequest<'_>, out: Output) -> anyhow::Result<Outcome> {
     let DestroyRequest {
-        keyring: ref path,
+        keyring: keys,
         id,
         yes,
         jobs,
@@ -417,102 +572,229 @@ fn destroy(req: &DestroyRequest<'_>, out: Output) -> anyhow::Result<Outcome> {
     } = *req;
     let audit = Audit::open(audit)?;
     let started = now_ms();
-    // Check the key exists and is live before scanning anything.
-    {
-        let ring = LocalKeyring::open(path)?;
-        match ring.keys().iter().find(|k| &k.id == id) {
-            None => bail!("key {id} is not in keyring {}", path.display()),
-            Some(k) if k.status == KeyStatus::Destroyed => {
-                bail!("key {id} was already destroyed")
-            }
-            Some(_) => {}
+    // The key source is held for the whole destruction (count, destroy,
+    // verify): a keyring file is locked.
+    let mut held = hold(keys, out)?;
+    match held.status(id)? {
+        None => bail!("key {id} is not in {}", held.name()),
+        Some(KeyStatus::Destroyed) => {
+            bail!("key {id} was already destroyed")
         }
+        Some(_) => {}
     }
-    let (under_key, unreadable) = if paths.is_empty() {
-        (Vec::new(), Vec::new())
+    let was_primary = held.provider().primary_key_id().ok().as_ref() == Some(id);
+    let found = if paths.is_empty() {
+        Instances::default()
     } else {
         instances_under(id, paths, jobs, out)?
     };
-    let affected = (!paths.is_empty()).then_some(under_key.len());
+    let affected = (!paths.is_empty()).then_some(found.under_key.len());
+    let via_symlinks: Vec<Linked> = found
+        .under_key
+        .iter()
+        .filter_map(|(f, _)| {
+            f.via.as_ref().map(|l| Linked {
+                link: l.display().to_string(),
+                file: f.file.display().to_string(),
+            })
+        })
+        .collect();
+    for l in &via_symlinks {
+        out.line(format_args!(
+            "via link  {} -> {}",
+            esc(&l.link),
+            esc(&l.file)
+        ));
+    }
     let what = match affected {
-        Some(n) => format!("{n} encrypted instance(s) under the given path(s)"),
+        Some(n) => format!(
+            "{n} encrypted instance(s) under the given path(s) ({} reached through symbolic links)",
+            via_symlinks.len()
+        ),
         None => {
             "every instance encrypted under it (no archive path given to count them)".to_owned()
         }
+    };
+    let mut report = DestroyReport {
+        key_id: id.to_string(),
+        destroyed: false,
+        erased: false,
+        affected_instances: affected,
+        via_symlinks,
+        copies_of_the_key: Vec::new(),
+        unreadable: found.unreadable,
+        assurance_level: None,
+        certificate_file: None,
+        certificate_saved: None,
+        signed_certificate: None,
     };
     if !yes {
         out.line(format_args!(
             "would destroy key {id}: {what} would become unrecoverable"
         ));
-        out.json(&DestroyReport {
-            key_id: id.to_string(),
-            destroyed: false,
-            affected_instances: affected,
-            unreadable,
-        })?;
+        out.json(&report)?;
         return Err(anyhow!(
             "not destroyed: crypto-erase cannot be undone; re-run with --yes"
         ));
     }
-    // The certificate's key and path are checked before the key goes.
+    // The certificate's key is loaded and its file opened before the key
+    // goes.
     let pending = cert.prepare("crypto-erase-certificate", out)?;
-    let mut ring = LocalKeyring::open_for_update(path)?;
-    let was_primary = ring.primary_key_id().ok().as_ref() == Some(id);
-    ring.destroy_key(id)?;
-    ring.save()?;
-    drop(ring);
-    let certificate = crypto_erase_certificate(
-        CryptoErase::new(
-            id.as_str(),
-            format!("radguard keyring {}", path.display()),
-            KeyStore::FileReplaced,
-        )
-        .instances(under_key.len() as u64)
-        .segments(under_key.iter().map(|(_, i)| i.segments).sum())
-        .encrypted_bytes(under_key.iter().map(|(_, i)| i.plaintext_bytes).sum())
-        .unreadable_files(unreadable.len() as u64),
-        path,
-        id,
-        &under_key,
-        (pending, cert),
-    )?;
+    let mut erase;
+    let key_gone;
+    let mut copies: Vec<PathBuf> = Vec::new();
+    let checked;
+    let store_name;
+    match &mut held {
+        Held::Local { path, ring } => {
+            let erasure = ring.destroy_and_erase(id)?;
+            report.destroyed = true;
+            // Whether the in-place overwrite reached the storage.
+            let storage = radguard_wipe::in_place_overwrite(path);
+            store_name = path.display().to_string();
+            erase = CryptoErase::new(
+                id.as_str(),
+                format!(
+                    "radguard keyring {} (format 2, overwritten in place)",
+                    pending.recorded(&store_name)
+                ),
+                KeyStore::FileOverwrittenInPlace,
+            );
+            for c in &erasure.copies {
+                erase = erase.not_assured(format!(
+                    "a copy of the key remains in {}",
+                    pending.recorded(&c.display().to_string())
+                ));
+            }
+            for u in &erasure.unsearched {
+                erase = erase.not_assured(format!(
+                    "{} beside the keyring could not be searched for copies of the key",
+                    pending.recorded(&u.display().to_string())
+                ));
+            }
+            for c in &erasure.caveats {
+                erase = erase.not_assured(c.clone());
+            }
+            for r in &storage.reasons {
+                erase = erase.not_assured(format!("the keyring's storage: {r}"));
+            }
+            // Verification: the keyring as on disk holds no material for
+            // the key, and no instance found under it opens any more.
+            let on_disk = LocalKeyring::open(path.as_path())?;
+            key_gone = on_disk
+                .keys()
+                .iter()
+                .any(|k| &k.id == id && k.status == KeyStatus::Destroyed)
+                && !erasure.copies.iter().any(|c| c == path.as_path());
+            checked = destroyed_instances(&found.under_key, &on_disk);
+            copies = erasure.copies;
+        }
+        Held::Token(p) => {
+            p.destroy_key(id)?;
+            report.destroyed = true;
+            store_name = format!("PKCS#11 token {:?}", p.token_label());
+            erase = CryptoErase::new(id.as_str(), store_name.clone(), KeyStore::Hardware);
+            // Verification: the token marks the key destroyed, and no
+            // instance found under it opens any more.
+            key_gone = p.key_status(id)? == Some(KeyStatus::Destroyed);
+            checked = destroyed_instances(&found.under_key, p.as_ref());
+        }
+    }
+    for c in &copies {
+        report.copies_of_the_key.push(c.display().to_string());
+    }
+    let erase = erase
+        .instances(found.under_key.len() as u64)
+        .segments(found.under_key.iter().map(|(_, i)| i.segments).sum())
+        .encrypted_bytes(found.under_key.iter().map(|(_, i)| i.plaintext_bytes).sum())
+        .unreadable_files(report.unreadable.len() as u64);
+    let item = erase.into_report(pending.started().to_owned(), key_gone, Some(checked));
+    let mut names = vec![store_name];
+    names.extend(paths.iter().map(|p| p.display().to_string()));
+    let cert_path = pending.path.clone();
+    let written = pending.write(vec![item], &names, cert, out)?;
+    let is_token = matches!(held, Held::Token(_));
+    drop(held);
+    let level = written.cert.assurance_level;
+    report.assurance_level = Some(level);
+    report.erased = copies.is_empty() && key_gone;
+    report.certificate_file = Some(cert_path.display().to_string());
+    report.certificate_saved = Some(written.saved);
+    if !written.saved {
+        report.signed_certificate = serde_json::from_str(&written.signed_json).ok();
+    }
     let mut rec = AuditRecord::new(Operation::DestroyKey, Status::Done)
-        .with_input(&path.display().to_string())
+        .with_input(
+            &written
+                .cert
+                .items
+                .first()
+                .map_or_else(String::new, |i| i.target.path.clone()),
+        )
         .with_key_id(id.clone())
         .with_times(started, now_ms());
     if let Some(n) = affected {
         rec = rec
             .with_count(Label::new("affected_instances"), n as u64)
-            .with_count(Label::new("unreadable_files"), unreadable.len() as u64);
+            .with_count(
+                Label::new("unreadable_files"),
+                report.unreadable.len() as u64,
+            );
+    }
+    if !report.erased {
+        rec.set_status(Status::Failed);
+        rec = rec.with_reason(Reason::code("key_copy_remains"));
     }
     audit.record(&rec)?;
     audit.finish()?;
-    out.line(format_args!(
-        "destroyed key {id}: {what} are now unrecoverable"
-    ));
-    let item = certificate.cert.items.first();
+    if report.erased {
+        out.line(format_args!(
+            "destroyed key {id}: {what} are now unrecoverable"
+        ));
+    } else {
+        out.line(format_args!(
+            "key {id} was destroyed in the keyring, but it is NOT erased: a copy of it remains in {}; remove every copy (then sanitize the free space of its file system) — the certificate says so",
+            copies
+                .iter()
+                .map(|c| output::path(c))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let item = written.cert.items.first();
     out.line(format_args!(
         "certificate: {} (crypto-erase, {}; verification {})",
-        certificate.path.display(),
-        certificate.cert.assurance_level,
+        if written.saved {
+            output::path(&cert_path)
+        } else {
+            "NOT SAVED (printed above; save it)".to_owned()
+        },
+        level,
         item.map_or("not performed".to_owned(), |i| i
             .verification_result
             .to_string())
     ));
+    if level != radguard_wipe::AssuranceLevel::PurgeCryptographicErase
+        && let Some(i) = item
+    {
+        for r in &i.assurance.reasons {
+            out.warn(format_args!("not assured: {r}"));
+        }
+    }
     if was_primary {
         out.warn("the keyring has no primary key now; create one with `radguard keys new`");
     }
-    out.warn(
-        "copies of the keyring (backups, snapshots, earlier file versions) still hold the key; destroy them too",
-    );
-    out.json(&DestroyReport {
-        key_id: id.to_string(),
-        destroyed: true,
-        affected_instances: affected,
-        unreadable,
-    })?;
+    if !is_token {
+        out.warn(
+            "backups and snapshots of the keyring taken before now still hold the key; destroy them too",
+        );
+    }
+    out.json(&report)?;
     Ok(
-        if certificate.cert.outcome == radguard_wipe::Outcome::Completed {
+        if report.erased
+            && written.saved
+            && written.cert.outcome == radguard_wipe::Outcome::Completed
+        {
             Outcome::AllDone
         } else {
             Outcome::SomeFailed
@@ -520,84 +802,151 @@ fn destroy(req: &DestroyRequest<'_>, out: Output) -> anyhow::Result<Outcome> {
     )
 }
 
-/// The encrypted instances under key `id` found under `paths`, and the
-/// files that could not be read to tell.
-#[allow(clippy::type_complexity)]
+/// The encrypted instances under a key found in the archives.
+#[derive(Default)]
+struct Instances {
+    under_key: Vec<(Found, EncryptionInfo)>,
+    /// Files that could not be read to tell (counted against assurance).
+    unreadable: Vec<Failure>,
+}
+
+/// The encrypted instances under key `id` found under `paths` (each once,
+/// symbolic links followed), and the files that could not be read to tell.
 fn instances_under(
     id: &KeyId,
     paths: &[PathBuf],
     jobs: &JobsArg,
     out: Output,
-) -> anyhow::Result<(Vec<(PathBuf, EncryptionInfo)>, Vec<Failure>)> {
-    let files = files_under(paths)?;
+) -> anyhow::Result<Instances> {
+    let walked = files_under(paths)?;
     let pool = jobs.pool()?;
-    let progress = Progress::new(out, files.len() as u64, Unit::Files, "scan");
-    type Found = Result<Option<EncryptionInfo>, radguard_crypt::Error>;
-    let results: Vec<(PathBuf, Found)> = pool.install(|| {
-        files
-            .par_iter()
+    let progress = Progress::new(out, walked.files.len() as u64, Unit::Files, "scan");
+    type Seen = Result<Option<EncryptionInfo>, radguard_crypt::Error>;
+    let results: Vec<(Found, Seen)> = pool.install(|| {
+        walked
+            .files
+            .into_par_iter()
             .map(|f| {
-                let r = match encryption_info(f) {
+                let r = match encryption_info(&f.file) {
                     Ok(Some(info)) if &info.key_id == id => Ok(Some(info)),
                     Ok(_) | Err(radguard_crypt::Error::Dicom(_)) => Ok(None),
                     Err(e) => Err(e),
                 };
                 progress.inc(1);
-                (f.clone(), r)
+                (f, r)
             })
             .collect()
     });
     progress.finish();
-    let mut under_key = Vec::new();
-    let mut unreadable = Vec::new();
+    let mut found = Instances {
+        under_key: Vec::new(),
+        unreadable: walked.unreachable,
+    };
+    for u in &found.unreadable {
+        out.warn(format_args!("{}: {}", esc(&u.file), esc(&u.error)));
+    }
     for (f, r) in results {
         match r {
-            Ok(Some(info)) => under_key.push((f, info)),
+            Ok(Some(info)) => found.under_key.push((f, info)),
             Ok(None) => {}
             Err(e) => {
-                out.warn(format_args!("{}: {}", f.display(), chain(&e)));
-                unreadable.push(failure(&f, &e));
+                out.warn(format_args!(
+                    "{}: {}",
+                    output::path(&f.file),
+                    esc(chain(&e))
+                ));
+                found.unreadable.push(failure(&f.file, &e));
             }
         }
     }
-    Ok((under_key, unreadable))
+    Ok(found)
 }
 
-/// A written certificate and where it is.
-struct WrittenCertificate {
-    cert: Certificate,
-    path: PathBuf,
-}
-
-/// Verifies the erase (the keyring re-read holds no material for the key,
-/// and no instance found under it opens any more) and writes the signed
-/// certificate.
-fn crypto_erase_certificate(
-    erase: CryptoErase,
-    keyring: &Path,
-    id: &KeyId,
-    under_key: &[(PathBuf, EncryptionInfo)],
-    (pending, args): (crate::evidence::PendingCertificate, &CertArgs),
-) -> anyhow::Result<WrittenCertificate> {
-    let ring = LocalKeyring::open(keyring)?;
-    let key_gone = ring
-        .keys()
-        .iter()
-        .any(|k| &k.id == id && k.status == KeyStatus::Destroyed);
-    let checked = under_key
+/// How many of the instances found under a key no longer open (the key
+/// provider reports the key destroyed).
+fn destroyed_instances(under_key: &[(Found, EncryptionInfo)], keys: &dyn KeyProvider) -> u64 {
+    under_key
         .iter()
         .filter(|(f, _)| {
             matches!(
-                EncryptedFile::open(f, &ring),
+                EncryptedFile::open(&f.file, keys),
                 Err(radguard_crypt::Error::KeyDestroyed { .. })
             )
         })
-        .count() as u64;
-    let started = pending.started().to_owned();
-    let path = pending.path.clone();
-    let report = erase.into_report(started, key_gone, Some(checked));
-    let cert = pending.write(vec![report], args)?;
-    Ok(WrittenCertificate { cert, path })
+        .count() as u64
+}
+
+/// The key source held for a whole key operation: a keyring file locked
+/// (two operations never overlap), or a logged-in PKCS#11 token.
+enum Held {
+    /// A keyring file, locked for update.
+    Local {
+        /// The keyring file.
+        path: PathBuf,
+        /// Its keys, writable.
+        ring: LocalKeyring,
+    },
+    /// A PKCS#11 token.
+    Token(Box<Pkcs11Provider>),
+}
+
+/// Opens the key source for a key operation (a keyring locked, waiting
+/// for another radguard process that holds it).
+fn hold(keys: &KeySourceArg, out: Output) -> anyhow::Result<Held> {
+    Ok(match keys.open()? {
+        Keys::Local { path, .. } => {
+            let ring = lock_keyring(&path, out)?;
+            Held::Local { path, ring }
+        }
+        Keys::Pkcs11(p) => Held::Token(p),
+    })
+}
+
+impl Held {
+    fn provider(&self) -> &dyn KeyProvider {
+        match self {
+            Self::Local { ring, .. } => ring,
+            Self::Token(p) => p.as_ref(),
+        }
+    }
+
+    fn status(&self, id: &KeyId) -> anyhow::Result<Option<KeyStatus>> {
+        Ok(match self {
+            Self::Local { ring, .. } => ring.keys().iter().find(|k| &k.id == id).map(|k| k.status),
+            Self::Token(p) => p.key_status(id)?,
+        })
+    }
+
+    fn name(&self) -> String {
+        match self {
+            Self::Local { path, .. } => format!("keyring {}", output::path(path)),
+            Self::Token(p) => format!("PKCS#11 token {}", esc(p.token_label())),
+        }
+    }
+
+    /// Creates a new primary key, durable before it is returned: saved in
+    /// the keyring file, or generated in the token (which is then opened
+    /// again, so that the new key is its primary).
+    fn new_primary_key(
+        &mut self,
+        id: Option<KeyId>,
+        keys: &KeySourceArg,
+        out: Output,
+    ) -> anyhow::Result<KeyId> {
+        match self {
+            Self::Local { ring, .. } => {
+                let new_id = ring.generate_key(id)?;
+                ring.set_primary(&new_id)?;
+                ring.save()?;
+                Ok(new_id)
+            }
+            Self::Token(_) => {
+                let new_id = keys.new_primary_key(id)?;
+                *self = hold(keys, out)?;
+                Ok(new_id)
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! `radguard wipe`: NIST SP 800-88 sanitization of files, folders, free
-//! space and block devices, with a signed certificate.
+//! `radguard wipe`: sanitization of files, folders, free space and block
+//! devices (IEEE 2883-2022 Clear by overwrite; NIST SP 800-88 Rev. 2
+//! record), with a signed certificate.
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -15,8 +16,8 @@ use serde::Serialize;
 
 use crate::Outcome;
 use crate::audit::{Audit, AuditArg};
-use crate::evidence::CertArgs;
-use crate::output::Output;
+use crate::evidence::{CertArgs, state_dir};
+use crate::output::{self, Output, esc};
 use crate::progress::{Progress, Unit};
 
 /// Arguments of `radguard wipe`.
@@ -24,8 +25,9 @@ use crate::progress::{Progress, Unit};
 #[command(
     after_help = "Exit status: 0 every target completed and verified as asked (read the \
 assurance level: \"not assured\" is reported on stderr too); 1 a target failed, did not verify or \
-was interrupted (the certificate says so); 2 nothing was wiped (refused target, bad option, \
-unusable key or certificate path)."
+was interrupted (the certificate says so), or the certificate could not be saved (it is then \
+printed on standard output); 2 nothing was wiped (refused target, bad option, unusable key or \
+certificate path); 130/143 interrupted twice (SIGINT/SIGTERM; the first one stops cleanly)."
 )]
 pub(crate) struct Args {
     /// Files, folders or block devices to sanitize (folders with
@@ -100,6 +102,11 @@ struct PlanItemJson<'a> {
 #[derive(Serialize)]
 struct DoneJson<'a> {
     certificate_file: String,
+    /// `false` when the certificate could not be saved: it is in
+    /// `signed_certificate` instead.
+    certificate_saved: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signed_certificate: Option<serde_json::Value>,
     certificate: &'a Certificate,
 }
 
@@ -108,10 +115,13 @@ pub(crate) fn run(
     out: Output,
     interrupted: &Arc<AtomicBool>,
 ) -> anyhow::Result<Outcome> {
-    let options = Options::new()
+    let mut options = Options::new()
         .method(args.method.clone())
         .verify(args.verify)
         .force(args.force);
+    if let Some(d) = state_dir() {
+        options = options.state_dir(d);
+    }
     let wiper = Wiper::new(options);
     let targets: Vec<Target> = args
         .targets
@@ -139,17 +149,18 @@ pub(crate) fn run(
     }
     for item in plan.items() {
         for w in &item.warnings {
-            out.warn(format_args!("{}: {w}", item.path.display()));
+            out.warn(format_args!("{}: {w}", output::path(&item.path)));
         }
     }
     // Everything that can fail before writing does so now: the key, the
-    // certificate path and the audit file.
+    // certificate file (opened now) and the audit file.
     let audit = Audit::open(&args.audit)?;
-    let cert_out = args.cert.prepare("wipe-certificate", out)?;
-    let cert_path = cert_out.path.clone();
     // The certificate must survive the wipe.
-    let cert_dir = cert_path
-        .parent()
+    let cert_dir = args
+        .cert
+        .path
+        .as_deref()
+        .and_then(Path::parent)
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
         .canonicalize()?;
@@ -159,12 +170,13 @@ pub(crate) fn run(
             && cert_dir.starts_with(&t)
         {
             bail!(
-                "the certificate {} would be written inside {}, which is being wiped",
-                cert_path.display(),
-                item.path.display()
+                "the certificate would be written inside {}, which is being wiped",
+                output::path(&item.path)
             );
         }
     }
+    let cert_out = args.cert.prepare("wipe-certificate", out)?;
+    let cert_path = cert_out.path.clone();
 
     let progress = Progress::new(out, plan.work_bytes(), Unit::Bytes, "wipe");
     let flag = Arc::clone(interrupted);
@@ -179,39 +191,54 @@ pub(crate) fn run(
     let reports = wiper.execute(&plan, &mut observer);
     progress.finish();
 
-    let cert = cert_out.write(reports, &args.cert)?;
-    audit.record_all(&audit_records(&cert))?;
+    let names: Vec<String> = args
+        .targets
+        .iter()
+        .map(|t| t.display().to_string())
+        .collect();
+    let written = cert_out.write(reports, &names, &args.cert, out)?;
+    let cert = &written.cert;
+    audit.record_all(&audit_records(cert))?;
     audit.finish()?;
 
     if out.is_json() {
         out.json(&DoneJson {
             certificate_file: cert_path.display().to_string(),
-            certificate: &cert,
+            certificate_saved: written.saved,
+            signed_certificate: (!written.saved)
+                .then(|| serde_json::from_str(&written.signed_json).ok())
+                .flatten(),
+            certificate: cert,
         })?;
     } else {
         for it in &cert.items {
             out.line(format_args!(
                 "{:<12} {}  [{}; {}]",
                 it.status.to_string(),
-                it.target.path,
+                esc(&it.target.path),
                 it.target.kind,
                 it.assurance.level
             ));
             if let Some(e) = &it.error {
-                out.line(format_args!("             error: {e}"));
+                out.line(format_args!("             error: {}", esc(e)));
             }
         }
         out.line(format_args!(
             "outcome: {}, assurance: {}",
             cert.outcome, cert.assurance_level
         ));
-        out.line(format_args!(
-            "certificate: {} (signed by {})",
-            cert_path.display(),
-            cert.signer.key_id
-        ));
+        if written.saved {
+            out.line(format_args!(
+                "certificate: {} (signed by {})",
+                output::path(&cert_path),
+                esc(&cert.signer.key_id)
+            ));
+        } else {
+            out.line("certificate: NOT SAVED (printed above; save it)");
+        }
     }
-    let ok = cert.outcome == radguard_wipe::Outcome::Completed
+    let ok = written.saved
+        && cert.outcome == radguard_wipe::Outcome::Completed
         && cert.items.iter().all(|i| i.status == Status::Completed);
     for it in &cert.items {
         if it.status == Status::Completed
@@ -219,8 +246,8 @@ pub(crate) fn run(
         {
             out.warn(format_args!(
                 "{}: not assured: {}",
-                it.target.path,
-                it.assurance.reasons.first().map_or("", String::as_str)
+                esc(&it.target.path),
+                esc(it.assurance.reasons.first().map_or("", String::as_str))
             ));
         }
     }
@@ -332,27 +359,27 @@ fn print_plan(plan: &Plan, args: &Args, out: Output, dry_run: bool) -> anyhow::R
         };
         out.line(format_args!(
             "{verdict}: {} ({kind}, {} bytes{contents})",
-            i.path.display(),
+            output::path(&i.path),
             i.bytes
         ));
         for r in refusals(i) {
-            out.line(format_args!("  refused: {r}"));
+            out.line(format_args!("  refused: {}", esc(r)));
         }
         for w in &i.warnings {
-            out.line(format_args!("  warning: {w}"));
+            out.line(format_args!("  warning: {}", esc(w)));
         }
         if dry_run && i.kind != Some(radguard_wipe::TargetKind::File) {
             for f in &i.files {
-                out.line(format_args!("  file: {}", f.display()));
+                out.line(format_args!("  file: {}", output::path(f)));
             }
         }
         if let Some(t) = &i.media.media_type {
-            out.line(format_args!("  media: {t}"));
+            out.line(format_args!("  media: {}", esc(t)));
         }
         if i.is_allowed() {
             out.line(format_args!("  expected assurance: {}", i.expected.level));
             for r in &i.expected.reasons {
-                out.line(format_args!("    - {r}"));
+                out.line(format_args!("    - {}", esc(r)));
             }
         }
     }

@@ -1,9 +1,46 @@
-//! Encrypting and decrypting the pixel data of DICOM files.
+//! Encrypting and decrypting the pixel data of DICOM files, and every
+//! other place in them where an image or identifying bulk data can hide.
 //!
-//! The pixel data element is replaced by a private block that holds the
+//! The protected elements are replaced by a private block that holds the
 //! envelope and the ciphertext; every other element stays as it was, so
 //! the file is still a DICOM file that archives index by its header. The
 //! layout is specified in [`crate::format`].
+//!
+//! # What is protected (format v2)
+//!
+//! Everywhere in the data set, nested sequences included:
+//!
+//! - Pixel Data (7FE0,0010), Float Pixel Data (7FE0,0008) and Double
+//!   Float Pixel Data (7FE0,0009), at the top level and nested (icon
+//!   images of the Icon Image Sequence (0088,0200), images in private
+//!   sequences);
+//! - Overlay Data (60xx,3000), Curve Data (50xx,3000) and Audio Sample
+//!   Data (50xx,200C) of the retired curve groups;
+//! - Encapsulated Document (0042,0011), Waveform Data (5400,1010) and
+//!   Spectroscopy Data (5600,0020);
+//! - every private data element (odd group, element number 1000 or more)
+//!   with VR OB, OW, OF, OD, OL, OV or UN whose value has at least
+//!   [`EncryptOptions::private_threshold`] bytes (default 16: every value
+//!   that holds a 16-byte run). A private sequence that arrives as UN (in
+//!   Implicit VR, or written as UN) is such a value: it is encrypted whole,
+//!   images nested in it included;
+//! - a public sequence that arrived as UN and could not be read as one.
+//!
+//! Each is encrypted in the same stream as the pixel data, under the same
+//! data key, and put back bit for bit by [`decrypt_file`]. A value that
+//! cannot be taken out and restored exactly is refused
+//! ([`Error::Unprotectable`], naming it) rather than left readable.
+//! Private values of other VRs (text) are not bulk data and stay readable.
+//!
+//! # What is bound (format v2)
+//!
+//! The attributes that interpret the pixels, wherever they occur, and the
+//! instance's identity are stored in the envelope and compared with the
+//! file on decryption: a change is refused, naming the attribute
+//! ([`Error::HeaderChanged`]). The Patient ID is kept as a keyed digest: a
+//! changed patient is reported ([`EncryptionInfo::patient_changed`]) and,
+//! with [`DecryptOptions::strict`], refused. [`crate::format`] §5.3 lists
+//! every bound attribute.
 //!
 //! | function | what it does |
 //! |---|---|
@@ -13,27 +50,31 @@
 //! | [`encryption_info`] | reads an encrypted file's envelope without any key (key id, layout) |
 //! | [`EncryptedFile`] | random access: decrypt one frame without reading the others |
 
+mod bound;
 mod descriptor;
+mod policy;
 
 use std::io::{self, Write};
 use std::path::Path;
 
-use radguard_core::{AttrTag, KeyId};
+use radguard_core::{AttrPath, AttrTag, KeyId, SecretKey};
 use radguard_dicom::dicom::core::header::Header;
 use radguard_dicom::dicom::core::{DataElement, PrimitiveValue, Tag, VR};
 use radguard_dicom::dicom::object::InMemDicomObject;
-use radguard_dicom::tags::{self, NUMBER_OF_FRAMES, SOP_INSTANCE_UID, is_pixel_data};
+use radguard_dicom::tags::{self, NUMBER_OF_FRAMES, SOP_INSTANCE_UID, is_pixel_data, to_attr};
 use radguard_dicom::text::{trim_value, trim_value_bytes};
 use radguard_dicom::{DicomFile, DicomWriter, PixelLayout, ReadOptions, SplitFile, WriteOptions};
 
-use self::descriptor::{Kind, PixelDescriptor, allowed_vr};
+pub use self::policy::DEFAULT_PRIVATE_THRESHOLD;
+
+use self::descriptor::{Descriptor, ExtraDescriptor, Kind, PixelDescriptor, allowed_vr};
 use crate::cipher::{SegmentCipher, compact};
-use crate::envelope::Envelope;
+use crate::envelope::{Envelope, VERSION_2};
 use crate::error::{Error, Result};
 use crate::exec::{Executor, Sequential};
 use crate::layout::Layout;
 use crate::provider::KeyProvider;
-use crate::stream::{Batching, DEFAULT_BATCH, open_range, seal_range};
+use crate::stream::{Batching, DEFAULT_BATCH, PositionedIo, open_range, seal_range, seal_range_at};
 
 /// The private group of the radguard-crypt block.
 pub const PRIVATE_GROUP: u16 = 0x7FE1;
@@ -46,6 +87,8 @@ pub const ENVELOPE_TAG: Tag = Tag(PRIVATE_GROUP, 0x5201);
 /// The element holding the ciphertext of every segment, in order (OB).
 pub const CIPHERTEXT_TAG: Tag = Tag(PRIVATE_GROUP, 0x5202);
 const CONTEXT_LABEL: &[u8] = b"radguard-crypt dicom v1\0";
+/// The context of format v2 (every bound value is in the envelope).
+const CONTEXT_V2: &[u8] = b"radguard-crypt dicom v2\0";
 /// Largest ciphertext element (one DICOM value, even length).
 const MAX_VALUE: u64 = 0xFFFF_FFFE;
 
@@ -71,18 +114,21 @@ fn in_block(tag: Tag) -> bool {
 pub struct EncryptOptions<'a> {
     kek: Option<&'a KeyId>,
     segment_size: u32,
+    private_threshold: u32,
     run: RunOptions<'a>,
 }
 
 /// Options for [`decrypt_file`] and [`rewrap_file`].
 #[derive(Clone, Copy, Default)]
 pub struct DecryptOptions<'a> {
+    strict: bool,
     run: RunOptions<'a>,
 }
 
 #[derive(Clone, Copy)]
 struct RunOptions<'a> {
     exec: &'a dyn Executor,
+    io_threads: usize,
     batch_bytes: usize,
     progress: Option<&'a (dyn Fn(u64) + Sync)>,
     write: WriteOptions,
@@ -92,6 +138,7 @@ impl Default for RunOptions<'_> {
     fn default() -> Self {
         Self {
             exec: &Sequential,
+            io_threads: 1,
             batch_bytes: DEFAULT_BATCH,
             progress: None,
             write: WriteOptions::new(),
@@ -114,6 +161,7 @@ impl core::fmt::Debug for EncryptOptions<'_> {
         f.debug_struct("EncryptOptions")
             .field("kek", &self.kek)
             .field("segment_size", &self.segment_size)
+            .field("private_threshold", &self.private_threshold)
             .field("batch_bytes", &self.run.batch_bytes)
             .field("write", &self.run.write)
             .finish_non_exhaustive()
@@ -123,6 +171,7 @@ impl core::fmt::Debug for EncryptOptions<'_> {
 impl core::fmt::Debug for DecryptOptions<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("DecryptOptions")
+            .field("strict", &self.strict)
             .field("batch_bytes", &self.run.batch_bytes)
             .field("write", &self.run.write)
             .finish_non_exhaustive()
@@ -134,6 +183,7 @@ impl Default for EncryptOptions<'_> {
         Self {
             kek: None,
             segment_size: Layout::DEFAULT_SEGMENT_SIZE,
+            private_threshold: DEFAULT_PRIVATE_THRESHOLD,
             run: RunOptions::default(),
         }
     }
@@ -148,8 +198,19 @@ macro_rules! run_setters {
             self
         }
 
-        /// Bytes of ciphertext held in memory per batch (default 16 MiB,
-        /// at least one segment). Peak memory is about this plus the header.
+        /// Threads that read, and threads that write, each batch while
+        /// encrypting (default 1; the CLI uses `--jobs`; decryption ignores
+        /// it): on memory-backed storage copying bytes in and out of the
+        /// page cache costs as much CPU as the cipher.
+        #[must_use]
+        pub fn io_threads(mut self, n: usize) -> Self {
+            self.run.io_threads = n.max(1);
+            self
+        }
+
+        /// Bytes of ciphertext held in memory per batch (default 8 MiB, at
+        /// least one segment). Peak memory is about four batches (encrypting
+        /// reads, seals and writes batches at the same time) plus the header.
         #[must_use]
         pub fn batch_bytes(mut self, bytes: usize) -> Self {
             self.run.batch_bytes = bytes;
@@ -166,7 +227,17 @@ macro_rules! run_setters {
         /// Allows replacing an existing output file (default: refuse).
         #[must_use]
         pub fn overwrite(mut self, yes: bool) -> Self {
-            self.run.write = WriteOptions::new().overwrite(yes);
+            self.run.write = self.run.write.overwrite(yes);
+            self
+        }
+
+        /// When an existing output file is replaced (in-place rotation),
+        /// gives the new file its owner, group, mode, times, ACLs and
+        /// extended attributes, and refuses to replace a file with other
+        /// hard links (see [`radguard_dicom::WriteOptions::keep_metadata`]).
+        #[must_use]
+        pub fn keep_metadata(mut self, yes: bool) -> Self {
+            self.run.write = self.run.write.keep_metadata(yes);
             self
         }
     };
@@ -174,7 +245,7 @@ macro_rules! run_setters {
 
 impl<'a> EncryptOptions<'a> {
     /// Default options: the provider's primary key, 256 KiB segments,
-    /// sequential, 16 MiB batches, never overwrite.
+    /// sequential, 8 MiB batches, never overwrite.
     #[must_use]
     pub fn new() -> Self {
         Self::default()
@@ -195,14 +266,38 @@ impl<'a> EncryptOptions<'a> {
         self
     }
 
+    /// Private OB, OW, OF, OD, OL, OV and UN values of at least this many
+    /// bytes are protected (default [`DEFAULT_PRIVATE_THRESHOLD`], 16; 0
+    /// counts as 1: every non-empty value).
+    ///
+    /// # Security
+    ///
+    /// Above 16, private values shorter than the threshold stay readable,
+    /// and a 16-byte run of such a value can appear in the output.
+    #[must_use]
+    pub fn private_threshold(mut self, bytes: u32) -> Self {
+        self.private_threshold = bytes;
+        self
+    }
+
     run_setters!();
 }
 
 impl<'a> DecryptOptions<'a> {
-    /// Default options: sequential, 16 MiB batches, never overwrite.
+    /// Default options: sequential, 8 MiB batches, never overwrite, a
+    /// changed Patient ID reported but not refused.
     #[must_use]
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Refuses ([`Error::PatientChanged`]) a format v2 file whose Patient
+    /// ID differs from the one at encryption, instead of only reporting it
+    /// in [`EncryptionInfo::patient_changed`].
+    #[must_use]
+    pub fn strict(mut self, yes: bool) -> Self {
+        self.strict = yes;
+        self
     }
 
     run_setters!();
@@ -215,18 +310,29 @@ impl<'a> DecryptOptions<'a> {
 pub struct EncryptionInfo {
     /// The key-encryption key the data key is wrapped under.
     pub key_id: KeyId,
-    /// The original element: Pixel Data, Float or Double Float Pixel Data.
-    pub pixel_tag: AttrTag,
+    /// The format version (1 or 2).
+    pub version: u8,
+    /// The top-level pixel data element (Pixel Data, Float or Double Float
+    /// Pixel Data), if the file had one.
+    pub pixel_tag: Option<AttrTag>,
+    /// Every protected element, top-level pixel data first.
+    pub protected: Vec<AttrPath>,
     /// `true` for encapsulated (compressed) pixel data.
     pub encapsulated: bool,
-    /// Number of Frames at encryption (1 if absent).
+    /// Number of Frames at encryption (1 if absent; 0 without top-level
+    /// pixel data).
     pub frames: u32,
     /// Units (frames or fragments) in the segment table.
     pub units: usize,
     /// Segments.
     pub segments: u64,
-    /// Bytes of pixel data (fragments only, for encapsulated data).
+    /// Bytes encrypted (pixel data fragments only, for encapsulated data;
+    /// other protected elements included).
     pub plaintext_bytes: u64,
+    /// Format v2, after decryption: the Patient ID differs from the one at
+    /// encryption (the keyed digest in the envelope does not match). Always
+    /// `false` from [`encryption_info`] and [`encrypt_file`].
+    pub patient_changed: bool,
 }
 
 /// What [`rewrap_file`] did.
@@ -245,15 +351,24 @@ pub enum Rewrap {
     Unchanged,
 }
 
-fn info_of(env: &Envelope, desc: &PixelDescriptor) -> EncryptionInfo {
+fn info_of(env: &Envelope, desc: &Descriptor) -> EncryptionInfo {
+    let pixel = desc.pixel.as_ref();
+    let mut protected: Vec<AttrPath> = pixel
+        .map(|p| AttrPath::root().child(to_attr(p.tag)))
+        .into_iter()
+        .collect();
+    protected.extend(desc.extras.iter().map(|e| e.path.clone()));
     EncryptionInfo {
         key_id: env.kek_id().clone(),
-        pixel_tag: tags::to_attr(desc.tag),
-        encapsulated: matches!(desc.kind, Kind::Encapsulated { .. }),
-        frames: desc.frames,
+        version: desc.version,
+        pixel_tag: pixel.map(|p| to_attr(p.tag)),
+        protected,
+        encapsulated: pixel.is_some_and(|p| matches!(p.kind, Kind::Encapsulated { .. })),
+        frames: pixel.map_or(0, |p| p.frames),
         units: env.layout().unit_count(),
         segments: env.layout().segment_count(),
         plaintext_bytes: env.layout().plaintext_len(),
+        patient_changed: false,
     }
 }
 
@@ -287,14 +402,6 @@ pub fn context_bytes(sop_instance_uid: &[u8], transfer_syntax: &[u8]) -> Vec<u8>
         v.extend_from_slice(s);
     }
     v
-}
-
-fn has_nested_pixel_data(ds: &InMemDicomObject, nested: bool) -> bool {
-    ds.iter().any(|e| {
-        (nested && is_pixel_data(e.tag()))
-            || e.items()
-                .is_some_and(|items| items.iter().any(|i| has_nested_pixel_data(i, true)))
-    })
 }
 
 /// How native pixel data is cut into units: one per frame when the Image
@@ -333,6 +440,12 @@ fn native_units(ds: &InMemDicomObject, len: u32, frames: u32) -> (Vec<u64>, u32)
     (units, frames)
 }
 
+/// The Patient ID digest (known-answer tests).
+#[cfg(test)]
+pub(crate) fn patient_digest_for_kat(key: &[u8; 32], ds: &InMemDicomObject) -> [u8; 32] {
+    bound::patient_digest(key, ds)
+}
+
 fn frames_of(ds: &InMemDicomObject) -> u32 {
     ds.get(NUMBER_OF_FRAMES)
         .and_then(|e| e.to_int::<u32>().ok())
@@ -363,15 +476,19 @@ fn io_write(out: &mut dyn Write, bytes: &[u8]) -> Result<()> {
     })
 }
 
-/// Encrypts the pixel data of the DICOM file `input` into `output`.
+/// Encrypts the pixel data of the DICOM file `input` into `output`, with
+/// every other protected element (see the [module documentation](self)).
 ///
 /// The top-level Pixel Data (7FE0,0010) — or Float / Double Float Pixel
-/// Data — is removed and replaced by the private block of
-/// [`crate::format`]: a fresh random data key is wrapped by `provider`
-/// (under its primary key or [`EncryptOptions::kek`]); native pixel data is
-/// cut into one unit per frame, encapsulated pixel data into one unit per
-/// fragment, and units into segments. Every other element is kept. The
-/// pixel data is streamed: memory stays around [`EncryptOptions::batch_bytes`]
+/// Data — and the protected elements found in the header are removed and
+/// replaced by the private block of [`crate::format`] (format v2): a fresh
+/// random data key is wrapped by `provider` (under its primary key or
+/// [`EncryptOptions::kek`]); native pixel data is cut into one unit per
+/// frame, encapsulated pixel data into one unit per fragment, each other
+/// protected element is one unit (one per fragment if encapsulated), and
+/// units are cut into segments. The bound attributes and the Patient ID
+/// digest go into the envelope. Every other element is kept. The pixel
+/// data is streamed: memory stays around [`EncryptOptions::batch_bytes`]
 /// plus the header, whatever the file size.
 ///
 /// The output is written atomically ([`DicomWriter`]): on any error no file
@@ -379,11 +496,12 @@ fn io_write(out: &mut dyn Write, bytes: &[u8]) -> Result<()> {
 ///
 /// # Errors
 ///
-/// [`Error::NoPixelData`]; [`Error::AlreadyEncrypted`];
+/// [`Error::NoPixelData`] when nothing is to be protected;
+/// [`Error::AlreadyEncrypted`]; [`Error::Unprotectable`] naming an element
+/// the policy covers but that cannot be restored exactly;
 /// [`Error::Unsupported`] for files that cannot be encrypted safely as
-/// they are (pixel data nested in a sequence, such as an icon image,
-/// would stay readable; no SOP Instance UID to bind to; a foreign private
-/// creator in slot (7FE1,0052); more than 4 GiB of ciphertext);
+/// they are (no SOP Instance UID to bind to; a foreign private creator in
+/// slot (7FE1,0052); more than 4 GiB of ciphertext);
 /// [`Error::Dicom`] for unreadable input or write failures; the provider's
 /// errors.
 ///
@@ -405,7 +523,7 @@ pub fn encrypt_file(
     provider: &dyn KeyProvider,
     opts: &EncryptOptions<'_>,
 ) -> Result<EncryptionInfo> {
-    let mut split = ReadOptions::new().open_split(input.as_ref())?;
+    let split = ReadOptions::new().open_split(input.as_ref())?;
     let ds = split.header().dataset();
     if ds
         .get(CREATOR_TAG)
@@ -418,22 +536,167 @@ pub fn encrypt_file(
             what: "private block (7FE1,0052) is used by another creator",
         });
     }
-    let px = split.pixel_data().cloned().ok_or(Error::NoPixelData)?;
-    if !allowed_vr(px.vr()) {
+    let px = split.pixel_data().cloned();
+    if px.as_ref().is_some_and(|p| !allowed_vr(p.vr())) {
         return Err(Error::Unsupported {
             what: "pixel data with a VR other than OB, OW, OF, OD or UN",
         });
     }
-    if has_nested_pixel_data(ds, false) {
-        return Err(Error::Unsupported {
-            what: "pixel data nested in a sequence (an icon image?) would stay readable; remove it first",
-        });
+    let extras = policy::find(ds, opts.private_threshold)?;
+    if px.is_none() && extras.is_empty() {
+        return Err(Error::NoPixelData);
     }
     if sop_instance_uid(ds).is_empty() {
         return Err(Error::Unsupported {
             what: "no SOP Instance UID to bind the ciphertext to",
         });
     }
+    let (pixel, mut unit_lens) = match &px {
+        None => (None, Vec::new()),
+        Some(px) => {
+            let (units, desc) = pixel_units(ds, px)?;
+            (Some(desc), units)
+        }
+    };
+    let pixel_units = unit_lens.len();
+    for x in &extras {
+        unit_lens.extend(x.units.iter().map(|u| u.len() as u64));
+    }
+    let layout = Layout::new(opts.segment_size, unit_lens)?;
+    let ct_len = layout.ciphertext_len();
+    if ct_len + ct_len % 2 > MAX_VALUE {
+        return Err(Error::Unsupported {
+            what: "more than 4 GiB of ciphertext (the format limit for one instance)",
+        });
+    }
+    let ts = trim_value(&split.header().meta().transfer_syntax).to_owned();
+    let data_key = SecretKey::generate().map_err(|_| Error::Random)?;
+    let mut salt = [0u8; 32];
+    crate::kdf::random(&mut salt)?;
+    let desc = Descriptor {
+        version: 2,
+        pixel,
+        pixel_units,
+        extras: extras
+            .iter()
+            .map(|x| ExtraDescriptor {
+                path: x.path.clone(),
+                vr: x.vr,
+                value_type: x.value_type,
+                units: u32::try_from(x.units.len()).unwrap_or(u32::MAX),
+                offset_table: x.offset_table.clone(),
+            })
+            .collect(),
+        bound: bound::collect(ds, &ts),
+        patient_digest: bound::patient_digest(&crate::kdf::patient_key(&data_key, &salt), ds),
+    };
+    let (mut envelope, cipher) = Envelope::create_with(
+        provider,
+        opts.kek,
+        layout,
+        &desc.encode_v2(),
+        CONTEXT_V2,
+        &data_key,
+        salt,
+    )?;
+    drop(data_key);
+    envelope.version = VERSION_2;
+    let info = info_of(&envelope, &desc);
+
+    let mut header = ds.clone();
+    for x in &extras {
+        policy::remove_at(&mut header, &x.path);
+    }
+    header.put(DataElement::new(
+        CREATOR_TAG,
+        VR::LO,
+        PrimitiveValue::from(PRIVATE_CREATOR),
+    ));
+    header.put(DataElement::new(
+        ENVELOPE_TAG,
+        VR::OB,
+        PrimitiveValue::U8(envelope.to_bytes().into()),
+    ));
+    // The extra units, in stream order.
+    let extra_units: Vec<&[u8]> = extras
+        .iter()
+        .flat_map(|x| x.units.iter().map(Vec::as_slice))
+        .collect();
+    let meta = split.header().meta().clone();
+    let mut w = DicomWriter::create(output.as_ref(), &meta, &opts.run.write)?;
+    w.write_elements(header.iter().filter(|e| e.tag() < CIPHERTEXT_TAG))?;
+    let encapsulated = px.as_ref().is_some_and(|p| p.is_encapsulated());
+    let batching = opts.run.batching();
+    let mut failure = None;
+    let ct_len = u32::try_from(ct_len).map_err(|_| Error::Unsupported {
+        what: "more than 4 GiB of ciphertext (the format limit for one instance)",
+    })?;
+    let split = split.pixel_reader();
+    let read = |seg: &crate::layout::Segment, buf: &mut [u8]| -> Result<()> {
+        if seg.unit >= pixel_units {
+            let unit = extra_units
+                .get(seg.unit - pixel_units)
+                .ok_or(Error::InvalidInput {
+                    what: "unit out of range",
+                })?;
+            let from = usize::try_from(seg.offset_in_unit).unwrap_or(usize::MAX);
+            let src = unit
+                .get(from..from + buf.len())
+                .ok_or(Error::InvalidInput {
+                    what: "unit out of range",
+                })?;
+            buf.copy_from_slice(src);
+            return Ok(());
+        }
+        if encapsulated {
+            split.read_fragment_at(seg.unit, seg.offset_in_unit, buf)
+        } else {
+            split.read_native_at(seg.plaintext_offset, buf)
+        }
+        .map_err(Error::from)
+    };
+    let segments = 0..cipher.layout().segment_count();
+    let r = if w.supports_positional() {
+        w.write_native_pixel_at(CIPHERTEXT_TAG, VR::OB, ct_len, |value| {
+            let write_at = |at: u64, bytes: &[u8]| -> Result<()> {
+                value.write_at(at, bytes).map_err(|source| Error::Io {
+                    op: "writing the output",
+                    source,
+                })
+            };
+            let io = PositionedIo {
+                read: &read,
+                write_at: &write_at,
+                threads: opts.run.io_threads,
+            };
+            with_failure(
+                &mut failure,
+                seal_range_at(&cipher, segments, &batching, &io),
+            )
+        })
+    } else {
+        w.write_native_pixel_with(CIPHERTEXT_TAG, VR::OB, ct_len, |out| {
+            let r = seal_range(
+                &cipher,
+                segments,
+                &batching,
+                &mut |s, b| read(s, b),
+                &mut |ct| io_write(out, ct),
+            );
+            with_failure(&mut failure, r)
+        })
+    };
+    finish(failure, r)?;
+    w.write_elements(header.iter().filter(|e| e.tag() > CIPHERTEXT_TAG))?;
+    w.commit()?;
+    Ok(info)
+}
+
+/// The units of the top-level pixel data and its descriptor.
+fn pixel_units(
+    ds: &InMemDicomObject,
+    px: &radguard_dicom::PixelData,
+) -> Result<(Vec<u64>, PixelDescriptor)> {
     let frames = frames_of(ds);
     let (units, kind) = match px.layout() {
         PixelLayout::Native { len } => {
@@ -468,65 +731,15 @@ pub fn encrypt_file(
             });
         }
     };
-    let desc = PixelDescriptor {
-        tag: px.tag(),
-        vr: px.vr(),
-        frames,
-        kind,
-    };
-    let layout = Layout::new(opts.segment_size, units)?;
-    let ct_len = layout.ciphertext_len();
-    if ct_len + ct_len % 2 > MAX_VALUE {
-        return Err(Error::Unsupported {
-            what: "more than 4 GiB of ciphertext (the format v1 limit for one instance)",
-        });
-    }
-    let context = context_of(split.header());
-    let (envelope, cipher) =
-        Envelope::create(provider, opts.kek, layout, &desc.encode(), &context)?;
-    let info = info_of(&envelope, &desc);
-
-    let mut header = ds.clone();
-    header.put(DataElement::new(
-        CREATOR_TAG,
-        VR::LO,
-        PrimitiveValue::from(PRIVATE_CREATOR),
-    ));
-    header.put(DataElement::new(
-        ENVELOPE_TAG,
-        VR::OB,
-        PrimitiveValue::U8(envelope.to_bytes().into()),
-    ));
-    let meta = split.header().meta().clone();
-    let mut w = DicomWriter::create(output.as_ref(), &meta, &opts.run.write)?;
-    w.write_elements(header.iter().filter(|e| e.tag() < CIPHERTEXT_TAG))?;
-    let encapsulated = px.is_encapsulated();
-    let batching = opts.run.batching();
-    let mut failure = None;
-    let ct_len = u32::try_from(ct_len).map_err(|_| Error::Unsupported {
-        what: "more than 4 GiB of ciphertext (the format v1 limit for one instance)",
-    })?;
-    let r = w.write_native_pixel_with(CIPHERTEXT_TAG, VR::OB, ct_len, |out| {
-        let r = seal_range(
-            &cipher,
-            0..cipher.layout().segment_count(),
-            &batching,
-            &mut |seg, buf| {
-                if encapsulated {
-                    split.read_fragment_at(seg.unit, seg.offset_in_unit, buf)
-                } else {
-                    split.read_native_at(seg.plaintext_offset, buf)
-                }
-                .map_err(Error::from)
-            },
-            &mut |ct| io_write(out, ct),
-        );
-        with_failure(&mut failure, r)
-    });
-    finish(failure, r)?;
-    w.write_elements(header.iter().filter(|e| e.tag() > CIPHERTEXT_TAG))?;
-    w.commit()?;
-    Ok(info)
+    Ok((
+        units,
+        PixelDescriptor {
+            tag: px.tag(),
+            vr: px.vr(),
+            frames,
+            kind,
+        },
+    ))
 }
 
 fn is_our_creator(v: &radguard_dicom::dicom::core::value::Value<InMemDicomObject>) -> bool {
@@ -540,7 +753,80 @@ fn is_our_creator(v: &radguard_dicom::dicom::core::value::Value<InMemDicomObject
 struct Opened {
     split: SplitFile,
     envelope: Envelope,
-    desc: PixelDescriptor,
+    desc: Descriptor,
+}
+
+/// A file whose envelope opened and whose bound attributes match.
+struct Verified {
+    cipher: SegmentCipher,
+    patient_changed: bool,
+}
+
+impl Opened {
+    /// Unwraps the data key and checks the key commitment; for format v2,
+    /// also verifies segment 0 (which authenticates the descriptor), then
+    /// compares the bound attributes with the file and checks the Patient
+    /// ID digest.
+    fn verify(&mut self, provider: &dyn KeyProvider, strict: bool) -> Result<Verified> {
+        if self.desc.version == 1 {
+            let cipher = self
+                .envelope
+                .open(provider, &context_of(self.split.header()))?;
+            return Ok(Verified {
+                cipher,
+                patient_changed: false,
+            });
+        }
+        let (cipher, patient_key) = self.envelope.open_with_patient_key(provider, CONTEXT_V2)?;
+        let first = cipher.layout().segment(0);
+        let mut buf = vec![0u8; first.ciphertext_len()];
+        self.split.read_native_at(0, &mut buf)?;
+        cipher.open_segment(0, &mut buf)?;
+        drop(buf);
+        // The descriptor is authentic from here on.
+        let header = self.split.header();
+        let ts = trim_value(&header.meta().transfer_syntax).to_owned();
+        bound::compare(&self.desc.bound, &bound::collect(header.dataset(), &ts))?;
+        let digest = bound::patient_digest(&patient_key, header.dataset());
+        let patient_changed = !crate::kdf::ct_eq(&digest, &self.desc.patient_digest);
+        if patient_changed && strict {
+            return Err(Error::PatientChanged);
+        }
+        Ok(Verified {
+            cipher,
+            patient_changed,
+        })
+    }
+
+    /// Decrypts the protected elements held in memory and puts them back
+    /// into `header` at their paths.
+    fn restore_extras(
+        &mut self,
+        cipher: &SegmentCipher,
+        header: &mut InMemDicomObject,
+        exec: &dyn Executor,
+    ) -> Result<()> {
+        let layout = cipher.layout();
+        let mut unit = self.desc.pixel_units;
+        for x in &self.desc.extras {
+            let n = x.units as usize;
+            let mut units = Vec::with_capacity(n);
+            for u in unit..unit + n {
+                let r = layout.unit_ciphertext_range(u);
+                let len = usize::try_from(r.end - r.start).map_err(|_| Error::Decrypt)?;
+                let mut buf = vec![0u8; len];
+                self.split.read_native_at(r.start, &mut buf)?;
+                let first = layout.unit_segments(u).start;
+                cipher.open_segments(first, &mut buf, exec)?;
+                units.push(compact(&mut buf, layout, first));
+            }
+            unit += n;
+            let element =
+                policy::rebuild(&x.path, x.vr, x.value_type, units, x.offset_table.clone())?;
+            policy::insert_at(header, &x.path, element)?;
+        }
+        Ok(())
+    }
 }
 
 fn open_encrypted(path: &Path) -> Result<Opened> {
@@ -581,7 +867,7 @@ fn open_encrypted(path: &Path) -> Result<Opened> {
     if !(rest.is_empty() || (rest == [0] && used % 2 == 1)) {
         return Err(Error::Decrypt);
     }
-    let desc = PixelDescriptor::parse(envelope.metadata(), envelope.layout())?;
+    let desc = Descriptor::parse(envelope.version(), envelope.metadata(), envelope.layout())?;
     let px = split.pixel_data().ok_or(Error::Decrypt)?;
     let PixelLayout::Native { len } = px.layout() else {
         return Err(Error::Decrypt);
@@ -631,19 +917,25 @@ pub fn encryption_info(path: impl AsRef<Path>) -> Result<Option<EncryptionInfo>>
 }
 
 /// Decrypts the file `input` encrypted by [`encrypt_file`] into `output`,
-/// restoring the original pixel data element bit for bit and removing the
-/// private block.
+/// restoring the original pixel data element and every other protected
+/// element bit for bit and removing the private block.
 ///
-/// Segments are verified batch by batch before their plaintext is written
-/// to the output's temporary file; only when every segment has verified is
-/// the file moved to `output`. On any failure the temporary file is
-/// removed and nothing appears at `output`.
+/// Format v2: before anything is written, the first segment is verified
+/// (which authenticates the envelope's descriptor) and the bound
+/// attributes are compared with the file. Then the segments are verified
+/// batch by batch before their plaintext is written to the output's
+/// temporary file; only when every segment has verified is the file moved
+/// to `output`. On any failure the temporary file is removed and nothing
+/// appears at `output`. Format v1 files decrypt as before.
 ///
 /// # Errors
 ///
 /// [`Error::Decrypt`] (opaque) for a wrong key, any modified, truncated,
-/// reordered or moved byte of the envelope or the ciphertext, or a changed
-/// SOP Instance UID or transfer syntax; [`Error::NotEncrypted`];
+/// reordered or moved byte of the envelope or the ciphertext (and, for
+/// format v1, a changed SOP Instance UID or transfer syntax);
+/// [`Error::HeaderChanged`] naming a bound attribute that changed
+/// (format v2); [`Error::PatientChanged`] with
+/// [`DecryptOptions::strict`]; [`Error::NotEncrypted`];
 /// [`Error::UnknownKey`], [`Error::KeyDestroyed`] and other provider
 /// errors; [`Error::Dicom`] for unreadable input or write failures.
 pub fn decrypt_file(
@@ -652,41 +944,47 @@ pub fn decrypt_file(
     provider: &dyn KeyProvider,
     opts: &DecryptOptions<'_>,
 ) -> Result<EncryptionInfo> {
-    let Opened {
-        mut split,
-        envelope,
-        desc,
-    } = open_encrypted(input.as_ref())?;
-    let cipher = envelope.open(provider, &context_of(split.header()))?;
-    let info = info_of(&envelope, &desc);
-    let mut header = split.header().dataset().clone();
+    let mut opened = open_encrypted(input.as_ref())?;
+    let Verified {
+        cipher,
+        patient_changed,
+    } = opened.verify(provider, opts.strict)?;
+    let mut info = info_of(&opened.envelope, &opened.desc);
+    info.patient_changed = patient_changed;
+    let mut header = opened.split.header().dataset().clone();
     header.remove_element(CREATOR_TAG);
     header.remove_element(ENVELOPE_TAG);
+    opened.restore_extras(&cipher, &mut header, opts.run.exec)?;
+    let Opened {
+        mut split, desc, ..
+    } = opened;
     let meta = split.header().meta().clone();
     let mut w = DicomWriter::create(output.as_ref(), &meta, &opts.run.write)?;
-    w.write_elements(header.iter().filter(|e| e.tag() < desc.tag))?;
+    let Some(pixel) = &desc.pixel else {
+        w.write_elements(header.iter())?;
+        w.commit()?;
+        return Ok(info);
+    };
+    w.write_elements(header.iter().filter(|e| e.tag() < pixel.tag))?;
     let batching = opts.run.batching();
     let layout = cipher.layout().clone();
     let mut read_ct =
         |off: u64, buf: &mut [u8]| split.read_native_at(off, buf).map_err(Error::from);
-    match &desc.kind {
+    match &pixel.kind {
         Kind::Native { value_len, .. } => {
             let mut failure = None;
-            let r = w.write_native_pixel_with(desc.tag, desc.vr, *value_len, |out| {
-                let r = open_range(
-                    &cipher,
-                    0..layout.segment_count(),
-                    &batching,
-                    &mut read_ct,
-                    &mut |pt| io_write(out, pt),
-                );
+            let segments = 0..layout.unit_segments(desc.pixel_units.saturating_sub(1)).end;
+            let r = w.write_native_pixel_with(pixel.tag, pixel.vr, *value_len, |out| {
+                let r = open_range(&cipher, segments, &batching, &mut read_ct, &mut |pt| {
+                    io_write(out, pt)
+                });
                 with_failure(&mut failure, r)
             });
             finish(failure, r)?;
         }
         Kind::Encapsulated { offset_table } => {
             w.begin_encapsulated(offset_table)?;
-            for (u, len) in layout.unit_lens().iter().enumerate() {
+            for (u, len) in layout.unit_lens()[..desc.pixel_units].iter().enumerate() {
                 let mut failure = None;
                 // Fragment lengths were checked to fit in u32 when parsing.
                 let len = u32::try_from(*len).map_err(|_| Error::Decrypt)?;
@@ -705,7 +1003,7 @@ pub fn decrypt_file(
             w.end_encapsulated()?;
         }
     }
-    w.write_elements(header.iter().filter(|e| e.tag() > desc.tag))?;
+    w.write_elements(header.iter().filter(|e| e.tag() > pixel.tag))?;
     w.commit()?;
     Ok(info)
 }
@@ -782,6 +1080,7 @@ pub fn rewrap_file(
 pub struct EncryptedFile {
     opened: Opened,
     cipher: SegmentCipher,
+    patient_changed: bool,
 }
 
 impl core::fmt::Debug for EncryptedFile {
@@ -793,18 +1092,26 @@ impl core::fmt::Debug for EncryptedFile {
 }
 
 impl EncryptedFile {
-    /// Opens `path`, reading its header and envelope (not its ciphertext)
-    /// and unwrapping its data key through `provider`.
+    /// Opens `path`, reading its header and envelope and unwrapping its
+    /// data key through `provider`; for format v2, also verifying the first
+    /// segment and comparing the bound attributes with the header (a
+    /// changed Patient ID is reported by [`EncryptedFile::info`], not
+    /// refused).
     ///
     /// # Errors
     ///
     /// As [`decrypt_file`] (a tampered segment is only detected when read).
     pub fn open(path: impl AsRef<Path>, provider: &dyn KeyProvider) -> Result<Self> {
-        let opened = open_encrypted(path.as_ref())?;
-        let cipher = opened
-            .envelope
-            .open(provider, &context_of(opened.split.header()))?;
-        Ok(Self { opened, cipher })
+        let mut opened = open_encrypted(path.as_ref())?;
+        let Verified {
+            cipher,
+            patient_changed,
+        } = opened.verify(provider, false)?;
+        Ok(Self {
+            opened,
+            cipher,
+            patient_changed,
+        })
     }
 
     /// The readable header (every element but the private block's
@@ -817,11 +1124,14 @@ impl EncryptedFile {
     /// What the file holds.
     #[must_use]
     pub fn info(&self) -> EncryptionInfo {
-        info_of(&self.opened.envelope, &self.opened.desc)
+        let mut info = info_of(&self.opened.envelope, &self.opened.desc);
+        info.patient_changed = self.patient_changed;
+        info
     }
 
     /// Reads and decrypts unit `unit` (a frame of native pixel data, a
-    /// fragment of encapsulated pixel data).
+    /// fragment of encapsulated pixel data, then the other protected
+    /// elements).
     ///
     /// # Errors
     ///
@@ -856,13 +1166,17 @@ impl EncryptedFile {
     /// that are not whole bytes, encapsulated data with several fragments
     /// per frame and no offset table); as [`EncryptedFile::read_unit`].
     pub fn read_frame(&mut self, index: u32) -> Result<Vec<u8>> {
-        let desc = &self.opened.desc;
+        let Some(desc) = &self.opened.desc.pixel else {
+            return Err(Error::InvalidInput {
+                what: "no top-level pixel data",
+            });
+        };
         if index >= desc.frames {
             return Err(Error::InvalidInput {
                 what: "frame index out of range",
             });
         }
-        let units = self.cipher.layout().unit_count();
+        let units = self.opened.desc.pixel_units;
         let i = index as usize;
         let range: std::ops::Range<usize> = match &desc.kind {
             Kind::Native { frame_units, .. } => {
@@ -882,7 +1196,7 @@ impl EncryptedFile {
                 } else if units == desc.frames as usize {
                     i..i + 1
                 } else if offset_table.len() == desc.frames as usize {
-                    fragments_of_frame(self.cipher.layout(), offset_table, i)?
+                    fragments_of_frame(&self.cipher.layout().unit_lens()[..units], offset_table, i)?
                 } else {
                     return Err(Error::Unsupported {
                         what: "cannot locate frames: several fragments per frame and no offset table",
@@ -902,13 +1216,13 @@ impl EncryptedFile {
 /// at the fragment item whose offset from the first fragment item is
 /// `offset_table[k]` (items are 8 bytes of header + the even-padded value).
 fn fragments_of_frame(
-    layout: &Layout,
+    fragment_lens: &[u64],
     offset_table: &[u32],
     i: usize,
 ) -> Result<std::ops::Range<usize>> {
-    let mut starts = Vec::with_capacity(layout.unit_count());
+    let mut starts = Vec::with_capacity(fragment_lens.len());
     let mut off = 0u64;
-    for len in layout.unit_lens() {
+    for len in fragment_lens {
         starts.push(off);
         off += 8 + len + len % 2;
     }

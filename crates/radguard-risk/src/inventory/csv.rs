@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use super::InventoryError;
 use super::model::{Device, Finding, Flow, Inventory, OsInfo, Tri};
+use crate::csvcheck::{RecordError, next_record};
 use crate::cvss::Cvss;
 use crate::date::Date;
 
@@ -59,19 +60,42 @@ fn parse_finding(spec: &str) -> Result<Finding, String> {
 }
 
 pub(crate) fn parse<R: Read>(reader: R) -> Result<Inventory, InventoryError> {
+    let limit = crate::limits::MAX_INVENTORY_BYTES;
+    let text = crate::limits::read_to_string(reader, limit).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::FileTooLarge {
+            InventoryError::TooLarge { limit }
+        } else {
+            InventoryError::Invalid {
+                location: "CSV".to_owned(),
+                problem: format!("cannot be read: {e}"),
+            }
+        }
+    })?;
     let mut rdr = csv::ReaderBuilder::new()
         .trim(csv::Trim::Headers)
-        .from_reader(reader);
+        .from_reader(text.as_bytes());
     let headers = rdr
         .headers()
         .map_err(|source| InventoryError::Csv { line: 1, source })?;
     let cols = columns(headers)?;
     let mut devices = Vec::new();
-    for rec in rdr.records() {
-        let rec = rec.map_err(|source| InventoryError::Csv {
+    let mut rec = csv::StringRecord::new();
+    while next_record(&mut rdr, text.as_bytes(), &mut rec, false).map_err(|e| match e {
+        RecordError::Csv(source) => InventoryError::Csv {
             line: source.position().map_or(0, csv::Position::line),
             source,
-        })?;
+        },
+        RecordError::Malformed { line, problem } => InventoryError::Invalid {
+            location: format!("CSV line {line}"),
+            problem,
+        },
+    })? {
+        if devices.len() >= super::MAX_DEVICES {
+            return Err(InventoryError::Invalid {
+                location: "devices".to_owned(),
+                problem: format!("more than {} devices", super::MAX_DEVICES),
+            });
+        }
         devices.push(device(&cols, &rec)?);
     }
     Ok(Inventory::new(devices))

@@ -77,6 +77,23 @@ pub enum InventoryError {
         #[source]
         source: ::csv::Error,
     },
+    /// The input is larger than
+    /// [`MAX_INVENTORY_BYTES`](crate::limits::MAX_INVENTORY_BYTES).
+    #[error("inventory larger than {limit} bytes")]
+    TooLarge {
+        /// The bound, in bytes.
+        limit: u64,
+    },
+    /// YAML collections nest deeper than
+    /// [`MAX_YAML_DEPTH`](crate::limits::MAX_YAML_DEPTH) (checked before
+    /// the YAML parser, whose time grows with the square of the depth).
+    #[error("inventory YAML nests {depth} levels deep (at most {limit})")]
+    TooDeep {
+        /// The depth found (an upper bound).
+        depth: usize,
+        /// The bound.
+        limit: usize,
+    },
     /// A value is present but not acceptable.
     #[error("inventory, {location}: {problem}")]
     Invalid {
@@ -85,6 +102,14 @@ pub enum InventoryError {
         /// What is wrong.
         problem: String,
     },
+}
+
+fn check_size(text: &str) -> Result<(), InventoryError> {
+    let limit = crate::limits::MAX_INVENTORY_BYTES;
+    if text.len() as u64 > limit {
+        return Err(InventoryError::TooLarge { limit });
+    }
+    Ok(())
 }
 
 fn clip(s: &str, n: usize) -> String {
@@ -137,9 +162,13 @@ impl Inventory {
     /// # Errors
     ///
     /// [`InventoryError`] for a syntax error, an unknown field, a value the
-    /// field does not allow, a malformed CVSS vector, date or address, or a
-    /// duplicate device id.
+    /// field does not allow, a malformed CVSS vector, date or address, a
+    /// duplicate device id (ids differing only by case or surrounding
+    /// spaces are duplicates), a text or list field over its bound (see
+    /// [`crate::limits`]), or input larger than
+    /// [`MAX_INVENTORY_BYTES`](crate::limits::MAX_INVENTORY_BYTES).
     pub fn from_json(text: &str) -> Result<Self, InventoryError> {
+        check_size(text)?;
         let inv: Self = serde_json::from_str(text).map_err(InventoryError::Json)?;
         inv.validated()
     }
@@ -148,8 +177,18 @@ impl Inventory {
     ///
     /// # Errors
     ///
-    /// As [`Inventory::from_json`].
+    /// As [`Inventory::from_json`], and [`InventoryError::TooDeep`] when
+    /// collections nest deeper than
+    /// [`MAX_YAML_DEPTH`](crate::limits::MAX_YAML_DEPTH).
     pub fn from_yaml(text: &str) -> Result<Self, InventoryError> {
+        check_size(text)?;
+        let depth = crate::limits::yaml_depth(text);
+        if depth > crate::limits::MAX_YAML_DEPTH {
+            return Err(InventoryError::TooDeep {
+                depth,
+                limit: crate::limits::MAX_YAML_DEPTH,
+            });
+        }
         let inv: Self = serde_norway::from_str(text).map_err(InventoryError::Yaml)?;
         inv.validated()
     }
@@ -164,7 +203,10 @@ impl Inventory {
     /// # Errors
     ///
     /// [`InventoryError`] for an unknown column (naming it), a bad value
-    /// (naming line and column), or a duplicate device id.
+    /// (naming line and column), a malformed record (naming its line: an
+    /// unbalanced quote, a row with too many or too few cells, a value
+    /// spanning lines — never a record silently swallowed), a duplicate
+    /// device id, or as [`Inventory::from_json`].
     pub fn from_csv<R: Read>(reader: R) -> Result<Self, InventoryError> {
         csv::parse(reader)?.validated()
     }

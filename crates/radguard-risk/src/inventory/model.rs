@@ -662,7 +662,7 @@ pub struct Device {
     pub mds2: BTreeMap<String, Mds2Answer>,
     /// CycloneDX SBOM with VEX (`vulnerabilities[].analysis`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sbom: Option<Bom>,
+    pub sbom: Option<Box<Bom>>,
 }
 
 impl Device {

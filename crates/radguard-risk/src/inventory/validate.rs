@@ -1,11 +1,12 @@
 //! Checks a parsed inventory must pass: sizes, unique ids, consistent
 //! values; and MDS2 question ids.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use super::model::{Inventory, Tri};
+use super::model::{Device, Inventory, Tri};
 use super::{InventoryError, clip};
 use crate::cvss::Cvss;
+use crate::limits::MAX_LIST;
 
 /// Limits on inventory size, so that a hostile file cannot make scoring
 /// quadratic or exhaust memory.
@@ -76,7 +77,13 @@ impl Inventory {
                 format!("{} devices (at most {MAX_DEVICES})", self.devices.len()),
             ));
         }
-        let mut ids = HashSet::with_capacity(self.devices.len());
+        if self.site.as_deref().is_some_and(|t| t.len() > MAX_TEXT) {
+            return Err(invalid("site", format!("longer than {MAX_TEXT} bytes")));
+        }
+        // Ids are unique after trimming and case folding: "CT-01", "ct-01"
+        // and "CT-01 " are one device to a reader, and a report keyed by id
+        // must not show two of them.
+        let mut ids: HashMap<String, &str> = HashMap::with_capacity(self.devices.len());
         for d in &self.devices {
             let loc = |field: &str| format!("device {:?}, {field}", clip(&d.id, 64));
             if d.id.trim().is_empty() || d.id.len() > MAX_TEXT {
@@ -88,23 +95,23 @@ impl Inventory {
                     ),
                 ));
             }
-            if !ids.insert(d.id.as_str()) {
-                return Err(invalid(loc("id"), "duplicate device id"));
+            if d.id.chars().any(char::is_control) {
+                return Err(invalid(loc("id"), "the id holds a control character"));
             }
-            let texts = [
-                d.site.as_deref(),
-                d.manufacturer.as_deref(),
-                d.model.as_deref(),
-                d.serial.as_deref(),
-                d.software_version.as_deref(),
-                d.governance.owner.as_deref(),
-            ];
-            if texts.iter().flatten().any(|t| t.len() > MAX_TEXT) {
+            if let Some(first) = ids.insert(id_key(&d.id), d.id.as_str()) {
                 return Err(invalid(
-                    loc("text"),
-                    format!("a field exceeds {MAX_TEXT} bytes"),
+                    loc("id"),
+                    if first == d.id {
+                        "duplicate device id".to_owned()
+                    } else {
+                        format!(
+                            "duplicate device id: {:?} differs only by case or surrounding spaces",
+                            clip(first, 64)
+                        )
+                    },
                 ));
             }
+            check_texts(d).map_err(|(field, problem)| invalid(loc(field), problem))?;
             if d.findings.len() > MAX_FINDINGS_PER_DEVICE {
                 return Err(invalid(
                     loc("findings"),
@@ -117,6 +124,15 @@ impl Inventory {
                     return Err(invalid(
                         loc("findings"),
                         "finding id must be 1 to 128 bytes",
+                    ));
+                }
+                if f.vex_justification
+                    .as_deref()
+                    .is_some_and(|t| t.len() > MAX_TEXT)
+                {
+                    return Err(invalid(
+                        loc("findings"),
+                        format!("a VEX justification is longer than {MAX_TEXT} bytes"),
                     ));
                 }
                 if !fids.insert(f.id.as_str()) {
@@ -150,4 +166,75 @@ impl Inventory {
         }
         Ok(self)
     }
+}
+
+/// The identity of a device id: trimmed and case-folded.
+fn id_key(id: &str) -> String {
+    id.trim().to_lowercase()
+}
+
+/// Every text and list field of a device is within its bound
+/// ([`MAX_TEXT`], [`MAX_LIST`]); the error names the field.
+fn check_texts(d: &Device) -> Result<(), (&'static str, String)> {
+    let long = |field: &'static str| (field, format!("longer than {MAX_TEXT} bytes"));
+    let many = |field: &'static str| (field, format!("more than {MAX_LIST} items"));
+    let fields: [(&'static str, Option<&str>); 8] = [
+        ("site", d.site.as_deref()),
+        ("manufacturer", d.manufacturer.as_deref()),
+        ("model", d.model.as_deref()),
+        ("serial", d.serial.as_deref()),
+        ("software_version", d.software_version.as_deref()),
+        ("governance.owner", d.governance.owner.as_deref()),
+        ("os.product", d.os.as_ref().map(|o| o.product.as_str())),
+        ("os.version", d.os.as_ref().map(|o| o.version.as_str())),
+    ];
+    for (field, text) in fields {
+        if text.is_some_and(|t| t.len() > MAX_TEXT) {
+            return Err(long(field));
+        }
+    }
+    let e = &d.exposure;
+    if let Some(v) = &e.legacy_services {
+        if v.len() > MAX_LIST {
+            return Err(many("exposure.legacy_services"));
+        }
+        if v.iter().any(|t| t.len() > MAX_TEXT) {
+            return Err(long("exposure.legacy_services"));
+        }
+    }
+    if e.expected_peers
+        .as_ref()
+        .is_some_and(|v| v.len() > MAX_LIST)
+    {
+        return Err(many("exposure.expected_peers"));
+    }
+    if let Some(flows) = &e.observed_flows {
+        if flows.len() > MAX_LIST {
+            return Err(many("exposure.observed_flows"));
+        }
+        let texts = flows
+            .iter()
+            .flat_map(|f| [f.protocol.as_deref(), f.country.as_deref()]);
+        if texts.flatten().any(|t| t.len() > MAX_TEXT) {
+            return Err(long("exposure.observed_flows"));
+        }
+    }
+    if d.software.len() > MAX_LIST {
+        return Err(many("software"));
+    }
+    let software = d.software.iter().flat_map(|s| {
+        [
+            Some(s.name.as_str()),
+            s.version.as_deref(),
+            s.purl.as_deref(),
+            s.cpe.as_deref(),
+        ]
+    });
+    if software.flatten().any(|t| t.len() > MAX_TEXT) {
+        return Err(long("software"));
+    }
+    if d.mds2.len() > MAX_LIST {
+        return Err(many("mds2"));
+    }
+    Ok(())
 }

@@ -1,6 +1,5 @@
 //! A Linux block device: its safety rules, and the wipe.
 
-use std::collections::HashSet;
 use std::fs::File;
 use std::io;
 use std::path::Path;
@@ -12,14 +11,14 @@ use crate::engine::{self, End, Observer};
 use crate::error::Error;
 use crate::fdmedia::FdMedia;
 use crate::method::Method;
-use crate::probe;
+use crate::probe::{self, OpenFiles};
 
 impl Wiper {
     pub(super) fn plan_block(
         &self,
         item: &mut PlanItem,
         rdev: u64,
-        open: &HashSet<(u64, u64)>,
+        open: &OpenFiles,
         node_dev: u64,
         node_ino: u64,
     ) {
@@ -54,10 +53,11 @@ impl Wiper {
                 true,
             );
         }
-        if open.contains(&(node_dev, node_ino)) {
+        if open.contains(&(node_dev, node_ino)) || open.holds_any(&probe::device_set(dev)) {
             item.overridable(
                 force,
-                "another process has the device open".to_owned(),
+                "another process has the device open (under this or another device node)"
+                    .to_owned(),
                 true,
             );
         }
@@ -90,6 +90,25 @@ impl Wiper {
         observer: &mut dyn Observer,
     ) -> Result<Run, Error> {
         let path = &item.path;
+        // What the plan saw may have changed: anything stacked on the
+        // device or holding it open now stops the wipe too (a loop device
+        // on top does not make the exclusive open below fail).
+        if !self.options.force {
+            let dev = probe::split_dev(item.identity.0);
+            let uses = probe::mounted_uses(dev);
+            if !uses.is_empty() {
+                return Err(Error::refused(
+                    path,
+                    format!("the device is in use: {}", uses.join(", ")),
+                ));
+            }
+            if probe::open_files().holds_any(&probe::device_set(dev)) {
+                return Err(Error::refused(
+                    path,
+                    "another process has the device open (under this or another device node)",
+                ));
+            }
+        }
         let base = OFlags::RDWR | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::DIRECT;
         let fd = match rustix::fs::open(path, base | OFlags::EXCL, Mode::empty()) {
             Ok(fd) => fd,

@@ -1,7 +1,6 @@
 //! One regular file: its safety rules, the bytes a pass writes, and the
 //! wipe itself (overwrite, truncate, rename, unlink).
 
-use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io;
@@ -16,6 +15,7 @@ use super::{PlanItem, Run, Wiper};
 use crate::engine::{self, End, Observer, Outcome};
 use crate::error::Error;
 use crate::fdmedia::{FILE_ALIGN, FdMedia};
+use crate::probe::OpenFiles;
 use crate::report::IoMode;
 
 impl Wiper {
@@ -24,27 +24,60 @@ impl Wiper {
         item: &mut PlanItem,
         path: &Path,
         meta: &std::fs::Metadata,
-        open: &HashSet<(u64, u64)>,
+        open: &OpenFiles,
     ) {
         item.files.push(path.to_path_buf());
         file_rules(item, path, meta, open, self.options.force);
     }
 }
 
-/// Bytes one pass will write to a file: its allocated extents, rounded to
-/// whole blocks (what [`FdMedia::file`] will list as regions).
-pub(super) fn data_bytes(path: &Path, len: u64) -> u64 {
+/// `FS_JOURNAL_DATA_FL`: the file's data goes through the journal.
+const JOURNAL_DATA_FL: u32 = 0x0000_4000;
+/// `EXT4_INLINE_DATA_FL`: the file's data is stored inside its inode.
+const INLINE_DATA_FL: u32 = 0x1000_0000;
+
+/// Examines a regular file for planning: the bytes one pass will write
+/// (its allocated extents, rounded to whole blocks, as [`FdMedia::file`]
+/// will list them) and its storage flags, counted into `item`.
+pub(super) fn examine_file(item: &mut PlanItem, path: &Path, len: u64) {
     use std::os::unix::fs::OpenOptionsExt;
     let nofollow = (OFlags::NOFOLLOW | OFlags::NONBLOCK).bits();
-    File::options()
+    let f = File::options()
         .read(true)
         .custom_flags(i32::try_from(nofollow).unwrap_or(0))
         .open(path)
-        .ok()
-        .and_then(|f| crate::fdmedia::data_regions(&f, len, FILE_ALIGN as u64).ok())
+        .ok();
+    item.pass_bytes += f
+        .as_ref()
+        .and_then(|f| crate::fdmedia::data_regions(f, len, FILE_ALIGN as u64).ok())
         .map_or(len.div_ceil(FILE_ALIGN as u64) * FILE_ALIGN as u64, |r| {
             r.iter().map(|x| x.end - x.start).sum()
-        })
+        });
+    if let Some(flags) = f.and_then(|f| rustix::fs::ioctl_getflags(&f).ok()) {
+        let bits = flags.bits();
+        if bits & JOURNAL_DATA_FL != 0 {
+            item.journaled_files += 1;
+        }
+        if bits & INLINE_DATA_FL != 0 {
+            item.inline_files += 1;
+        }
+    }
+}
+
+/// The reasons storage flags counted by [`examine_file`] cost assurance.
+pub(super) fn flag_blockers(item: &mut PlanItem) {
+    if item.journaled_files > 0 {
+        item.blockers.push(format!(
+            "{} file(s) have data journaling set (`chattr +j`): their data was also written to the journal, where copies survive the overwrite",
+            item.journaled_files
+        ));
+    }
+    if item.inline_files > 0 {
+        item.blockers.push(format!(
+            "{} file(s) are stored inside their inodes (ext4 inline_data): the overwrite rewrites the inode, whose earlier versions are kept in the journal as metadata",
+            item.inline_files
+        ));
+    }
 }
 
 /// Safety rules for one regular file.
@@ -52,7 +85,7 @@ pub(super) fn file_rules(
     item: &mut PlanItem,
     path: &Path,
     meta: &std::fs::Metadata,
-    open: &HashSet<(u64, u64)>,
+    open: &OpenFiles,
     force: bool,
 ) {
     if meta.nlink() > 1 {
@@ -97,7 +130,7 @@ impl Wiper {
         &self,
         dir: &OwnedFd,
         (name, label): (&OsStr, &Path),
-        expect: Option<(u64, u64)>,
+        (expect, mount): (Option<(u64, u64)>, Option<u64>),
         index: usize,
         observer: &mut dyn Observer,
         post: &mut Vec<String>,
@@ -112,6 +145,16 @@ impl Wiper {
             && id != (meta.dev(), meta.ino())
         {
             return Err(Error::Changed(disp));
+        }
+        // The file opened must be on the target's mount: a bind mount of a
+        // file from elsewhere is never written.
+        if let (Some(want), Some(got)) = (mount, crate::probe::mount_id_at(&file, OsStr::new("")))
+            && want != got
+        {
+            return Err(Error::refused(
+                &disp,
+                "is a mount point (a bind mount of a file from elsewhere); not written",
+            ));
         }
         let mut media = FdMedia::file(file, meta.len(), direct).map_err(|e| Error::io(&disp, e))?;
         let passes = self.options.method.passes();
@@ -140,7 +183,7 @@ impl Wiper {
         item: &PlanItem,
         index: usize,
         observer: &mut dyn Observer,
-        open: &HashSet<(u64, u64)>,
+        open: &OpenFiles,
     ) -> Result<Run, Error> {
         let (dir, name) = open_parent(&item.path)?;
         let meta = rustix::fs::statat(&dir, &name, AtFlags::SYMLINK_NOFOLLOW)
@@ -158,7 +201,10 @@ impl Wiper {
         let (outcome, direct) = self.wipe_file_at(
             &dir,
             (&name, &item.path),
-            Some(item.identity),
+            (
+                Some(item.identity),
+                crate::probe::mount_id_at(&dir, OsStr::new("")),
+            ),
             index,
             observer,
             &mut post,

@@ -14,8 +14,6 @@ mod names;
 mod plan;
 mod tree;
 
-use std::collections::HashSet;
-
 use crate::assurance::assess;
 use crate::engine::{Observer, Outcome, PassRecord};
 use crate::error::{Error, chain_text};
@@ -102,7 +100,7 @@ impl Wiper {
         item: &PlanItem,
         index: usize,
         observer: &mut dyn Observer,
-        open: &HashSet<(u64, u64)>,
+        open: &probe::OpenFiles,
     ) -> TargetReport {
         let started = now();
         let res = match item.kind {

@@ -76,17 +76,34 @@ pub(super) fn random_name(len: usize) -> io::Result<OsString> {
 
 /// Renames `name` in `dir` to random names `n` times (never replacing an
 /// existing entry), syncing the folder after each, and returns the final
-/// name.
+/// name. An error says which (random) name the entry was left under.
 pub(super) fn scramble_name(dir: impl AsFd, name: &OsStr, n: u32) -> io::Result<OsString> {
     let mut current = name.to_os_string();
-    let len = name.len().clamp(8, 255);
+    scramble(&dir, &mut current, n).map_err(|e| {
+        if current.as_os_str() == name {
+            e
+        } else {
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "{e} (the entry was left under the random name {})",
+                    current.to_string_lossy()
+                ),
+            )
+        }
+    })?;
+    Ok(current)
+}
+
+fn scramble(dir: impl AsFd, current: &mut OsString, n: u32) -> io::Result<()> {
+    let len = current.len().clamp(8, 255);
     for _ in 0..n {
         let mut tries = 0;
         loop {
             let next = random_name(len)?;
-            match rustix::fs::renameat_with(&dir, &current, &dir, &next, RenameFlags::NOREPLACE) {
+            match rustix::fs::renameat_with(&dir, &*current, &dir, &next, RenameFlags::NOREPLACE) {
                 Ok(()) => {
-                    current = next;
+                    *current = next;
                     break;
                 }
                 Err(rustix::io::Errno::EXIST) if tries < 8 => tries += 1,
@@ -96,8 +113,8 @@ pub(super) fn scramble_name(dir: impl AsFd, name: &OsStr, n: u32) -> io::Result<
                         tries += 1;
                         continue;
                     }
-                    rustix::fs::renameat(&dir, &current, &dir, &next)?;
-                    current = next;
+                    rustix::fs::renameat(&dir, &*current, &dir, &next)?;
+                    *current = next;
                     break;
                 }
                 Err(e) => return Err(e.into()),
@@ -105,5 +122,5 @@ pub(super) fn scramble_name(dir: impl AsFd, name: &OsStr, n: u32) -> io::Result<
         }
         rustix::fs::fsync(&dir)?;
     }
-    Ok(current)
+    Ok(())
 }

@@ -1,17 +1,16 @@
 //! What to wipe and how, and examining a target without writing.
 
-use std::collections::HashSet;
 use std::fs::File;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use super::Wiper;
-use super::file::data_bytes;
+use super::file::{examine_file, flag_blockers};
 use super::tree::walk_plan;
 use crate::assurance::{Facts, Forced, assess};
 use crate::engine;
 use crate::method::{Method, Verify};
-use crate::probe::{self, FsInfo};
+use crate::probe::{self, FsInfo, OpenFiles};
 use crate::report::{Assurance, MediaInfo, TargetKind};
 
 /// How to wipe.
@@ -30,6 +29,7 @@ pub struct Options {
     pub(super) verify: Verify,
     pub(super) force: bool,
     pub(super) renames: u32,
+    pub(super) state_dir: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -47,6 +47,7 @@ impl Options {
             verify: Verify::Last,
             force: false,
             renames: 3,
+            state_dir: None,
         }
     }
 
@@ -83,6 +84,19 @@ impl Options {
     #[must_use]
     pub fn renames(mut self, n: u32) -> Self {
         self.renames = n.min(32);
+        self
+    }
+
+    /// A folder where free-space wipes record their fill folders while
+    /// they run (one small JSON file each, locked by the running process),
+    /// so that a later run or plan on the same file system finds the fill
+    /// of a run that died anywhere on it, removes it, restores what it
+    /// changed (the ext4 reserved-cluster pool) and says so. Without one,
+    /// only fill folders inside the target folder are found. The folder is
+    /// created (mode `0700`) when needed.
+    #[must_use]
+    pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.state_dir = Some(dir.into());
         self
     }
 
@@ -154,6 +168,14 @@ pub struct PlanItem {
     pub(super) blockers: Vec<String>,
     pub(super) notes: Vec<String>,
     pub(super) backing_fs: Option<(String, String)>,
+    /// The folder is a mount point: its content is wiped, the folder stays.
+    pub(super) keep_root: bool,
+    /// Files with data journaling set (`chattr +j`).
+    pub(super) journaled_files: u64,
+    /// Files stored inside their inodes (ext4 inline data).
+    pub(super) inline_files: u64,
+    /// Mount id of the folder target, when `statx` tells it.
+    pub(super) mount_id: Option<u64>,
     /// The refusals that [`Options::force`] overrides.
     overridable: Vec<String>,
 }
@@ -183,6 +205,10 @@ impl PlanItem {
             blockers: Vec::new(),
             notes: Vec::new(),
             backing_fs: None,
+            keep_root: false,
+            journaled_files: 0,
+            inline_files: 0,
+            mount_id: None,
             overridable: Vec::new(),
         }
     }
@@ -238,7 +264,7 @@ impl PlanItem {
             fs: self
                 .fs
                 .as_ref()
-                .map(|f| (f.name.as_str(), f.super_options.as_str())),
+                .map(|f| (f.name.as_str(), f.effective_options.as_str())),
             media: &self.media,
             method: &o.method,
             verify: o.verify,
@@ -280,13 +306,27 @@ impl Plan {
 }
 
 impl Wiper {
-    pub(super) fn plan_one(&self, target: &Target, open: &HashSet<(u64, u64)>) -> PlanItem {
+    pub(super) fn plan_one(&self, target: &Target, open: &OpenFiles) -> PlanItem {
         let path = target.path();
         let mut item = PlanItem::new(path);
         let o = &self.options;
         if o.method == Method::CryptographicErase {
             item.refusals.push(
                 "crypto-erase destroys a key (radguard keys destroy); it overwrites nothing"
+                    .to_owned(),
+            );
+            return item;
+        }
+        // `dir/..` names the parent of `dir`, and `dir/.` names `dir`
+        // under a name a wipe cannot rename or remove: the dry run and the
+        // run would not agree on what is wiped.
+        if matches!(
+            path.components().next_back(),
+            Some(std::path::Component::ParentDir | std::path::Component::CurDir) | None
+        ) || path.file_name().is_none()
+        {
+            item.refusals.push(
+                "the target ends in `..` or `.` (or is `/`): name the file, folder or device itself"
                     .to_owned(),
             );
             return item;
@@ -325,17 +365,45 @@ impl Wiper {
                 item.identity = (meta.dev(), meta.ino());
                 item.refuse_block_only(&o.method);
                 self.plan_file_entry(&mut item, path, &meta, open);
+                let parent = path
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                if let (Some(a), Some(b)) = (probe::mount_id_of(path), probe::mount_id_of(parent))
+                    && a != b
+                {
+                    item.refusals.push(
+                        "the file is a mount point (a bind mount of a file from elsewhere); unmount it first"
+                            .to_owned(),
+                    );
+                }
                 item.bytes = meta.len();
-                item.pass_bytes = data_bytes(path, meta.len());
+                examine_file(&mut item, path, meta.len());
                 fs_of(&mut item, path);
             }
             Target::Path(_) if ft.is_dir() => {
                 item.kind = Some(TargetKind::Folder);
                 item.identity = (meta.dev(), meta.ino());
                 item.refuse_block_only(&o.method);
-                let root_dev = meta.dev();
-                walk_plan(path, root_dev, &mut item, open, o.force);
+                item.mount_id = probe::mount_id_of(path);
+                // Anything mounted inside (bind mounts of folders or files
+                // from elsewhere on the same file system included) is
+                // outside the target: the whole wipe is refused.
+                for m in probe::mounts_below(path) {
+                    item.refusals.push(format!(
+                        "{m} is a mount point inside the target (possibly a bind mount of data from elsewhere); unmount it first"
+                    ));
+                }
+                let root = (meta.dev(), item.mount_id);
+                walk_plan(path, root, &mut item, open, o.force);
                 item.folders += 1;
+                if probe::is_mount_point(path) {
+                    item.keep_root = true;
+                    item.warnings.push(
+                        "the folder is a mount point: its content is wiped, the folder itself stays"
+                            .to_owned(),
+                    );
+                }
                 fs_of(&mut item, path);
             }
             Target::Path(_) => {
@@ -360,6 +428,15 @@ impl Wiper {
                 fs.mount_point.as_deref().unwrap_or("?")
             ));
         }
+        flag_blockers(&mut item);
+        if let Some(fs) = &item.fs
+            && fs.effective_options != fs.super_options
+        {
+            item.notes.push(format!(
+                "the file system's effective options ({}) differ from its mount options",
+                fs.effective_options
+            ));
+        }
         if let Some(fs) = &item.fs {
             item.media.filesystem = Some(fs.name.clone());
             item.media.mount_point.clone_from(&fs.mount_point);
@@ -377,8 +454,13 @@ impl Wiper {
             }
         }
         item.work_bytes = engine::work_bytes(item.pass_bytes, &o.method.passes(), o.verify);
-        if item.kind == Some(TargetKind::FreeSpace) {
-            // Claiming the space writes it once more.
+        let zeros_only = o.method.passes()
+            == [crate::method::PassKind::Write(
+                crate::pattern::Pattern::Byte(0),
+            )];
+        if item.kind == Some(TargetKind::FreeSpace) && !zeros_only {
+            // Claiming the space writes it once more (with zeros, that
+            // claim is the pass itself).
             item.work_bytes += item.pass_bytes;
         }
         item.expected = assess(&item.facts(o), None);

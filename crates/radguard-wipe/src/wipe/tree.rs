@@ -1,7 +1,6 @@
 //! A folder tree: planned without following links or crossing mounts,
 //! wiped through folder descriptors.
 
-use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::io;
 use std::os::fd::OwnedFd;
@@ -10,21 +9,26 @@ use std::path::Path;
 
 use rustix::fs::{AtFlags, FileType};
 
-use super::file::{data_bytes, file_rules};
+use super::file::{examine_file, file_rules};
 use super::names::{list_names, open_dir_at, open_parent, scramble_name};
 use super::{PlanItem, Run, Wiper};
 use crate::engine::{End, Observer, Outcome, PassRecord, VerifyResult};
 use crate::error::{Error, chain_text};
+use crate::probe::{self, OpenFiles};
 use crate::report::IoMode;
 
-/// Plans a folder tree without following links or crossing mounts.
+/// Plans a folder tree without following links or crossing mounts:
+/// `root` is the folder's device and mount id (a bind mount of a folder
+/// or file from the same file system has the same device, another mount
+/// id).
 pub(super) fn walk_plan(
     dir: &Path,
-    root_dev: u64,
+    root: (u64, Option<u64>),
     item: &mut PlanItem,
-    open: &HashSet<(u64, u64)>,
+    open: &OpenFiles,
     force: bool,
 ) {
+    let (root_dev, root_mnt) = root;
     let rd = match std::fs::read_dir(dir) {
         Ok(r) => r,
         Err(e) => {
@@ -46,19 +50,25 @@ pub(super) fn walk_plan(
             }
         };
         let ft = meta.file_type();
+        let mnt = if ft.is_symlink() {
+            None
+        } else {
+            probe::mount_id_of(&p)
+        };
         if ft.is_symlink() {
             item.symlinks += 1;
-        } else if meta.dev() != root_dev {
+        } else if meta.dev() != root_dev || matches!((mnt, root_mnt), (Some(a), Some(b)) if a != b)
+        {
             item.refusals.push(format!(
-                "{} is on another filesystem (a mount point); it is not crossed",
+                "{} is a mount point (another file system, or a bind mount of data from elsewhere); it is not crossed: unmount it first",
                 p.display()
             ));
         } else if ft.is_dir() {
             item.folders += 1;
-            walk_plan(&p, root_dev, item, open, force);
+            walk_plan(&p, root, item, open, force);
         } else if ft.is_file() {
             item.bytes += meta.len();
-            item.pass_bytes += data_bytes(&p, meta.len());
+            examine_file(item, &p, meta.len());
             item.files.push(p.clone());
             file_rules(item, &p, &meta, open, force);
         } else {
@@ -76,7 +86,7 @@ impl Wiper {
         item: &PlanItem,
         index: usize,
         observer: &mut dyn Observer,
-        open: &HashSet<(u64, u64)>,
+        open: &OpenFiles,
     ) -> Result<Run, Error> {
         let (pdir, name) = open_parent(&item.path)?;
         let root = open_dir_at(&pdir, &name).map_err(|e| Error::io(&item.path, e))?;
@@ -84,9 +94,14 @@ impl Wiper {
         if (st.st_dev, st.st_ino) != item.identity {
             return Err(Error::Changed(item.path.clone()));
         }
+        let root_mnt = probe::mount_id_at(&root, OsStr::new(""));
+        if item.mount_id.is_some() && root_mnt != item.mount_id {
+            return Err(Error::Changed(item.path.clone()));
+        }
         let mut walk = Walk {
             wiper: self,
             root_dev: st.st_dev,
+            root_mnt,
             index,
             observer,
             open,
@@ -117,15 +132,40 @@ impl Wiper {
         let mut run = Run::new(outcome);
         if !stop && acc.first_error.is_none() && !acc.verify_failed {
             drop(root);
-            let step = |e: io::Error| Error::io(&item.path, e);
-            let last = scramble_name(&pdir, &name, self.options.renames).map_err(step)?;
-            rustix::fs::unlinkat(&pdir, &last, AtFlags::REMOVEDIR).map_err(|e| step(e.into()))?;
-            rustix::fs::fsync(&pdir).map_err(|e| step(e.into()))?;
-            acc.folders += 1;
-            run.post.push(format!(
-                "{} files truncated, renamed {} times and unlinked; {} symbolic links unlinked (not followed); {} folders renamed and removed; every folder synced",
-                acc.files, self.options.renames, acc.symlinks, acc.folders
-            ));
+            if item.keep_root {
+                run.post.push(format!(
+                    "{} files truncated, renamed {} times and unlinked; {} symbolic links unlinked (not followed); {} folders renamed and removed; the target folder is a mount point and was kept, empty",
+                    acc.files, self.options.renames, acc.symlinks, acc.folders
+                ));
+            } else {
+                let parent = item
+                    .path
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                let left = |e: io::Error, under: &OsStr| {
+                    Error::io(
+                        parent.join(under),
+                        io::Error::new(
+                            e.kind(),
+                            format!(
+                                "the wiped, empty folder could not be removed and was left behind as {}: {e}",
+                                parent.join(under).display()
+                            ),
+                        ),
+                    )
+                };
+                let last = scramble_name(&pdir, &name, self.options.renames)
+                    .map_err(|e| left(e, &name))?;
+                rustix::fs::unlinkat(&pdir, &last, AtFlags::REMOVEDIR)
+                    .map_err(|e| left(e.into(), &last))?;
+                rustix::fs::fsync(&pdir).map_err(|e| Error::io(&item.path, e.into()))?;
+                acc.folders += 1;
+                run.post.push(format!(
+                    "{} files truncated, renamed {} times and unlinked; {} symbolic links unlinked (not followed); {} folders renamed and removed; every folder synced",
+                    acc.files, self.options.renames, acc.symlinks, acc.folders
+                ));
+            }
         } else {
             run.post.push(format!(
                 "{} files wiped and removed before stopping; the rest of the folder was left in place",
@@ -144,10 +184,12 @@ struct Walk<'a> {
     wiper: &'a Wiper,
     /// The device of the folder: mounts below it are not crossed.
     root_dev: u64,
+    /// Its mount id: bind mounts below it are not crossed either.
+    root_mnt: Option<u64>,
     /// The target's index in the plan, for progress.
     index: usize,
     observer: &'a mut dyn Observer,
-    open: &'a HashSet<(u64, u64)>,
+    open: &'a OpenFiles,
     acc: FolderAcc,
 }
 
@@ -189,7 +231,7 @@ impl Walk<'_> {
             self.link(dir, name, label);
             return false;
         }
-        if st.st_dev != self.root_dev {
+        if st.st_dev != self.root_dev || !self.same_mount(probe::mount_id_at(dir, name)) {
             self.acc
                 .fail(format!("{} is a mount point; not crossed", label));
             return false;
@@ -211,6 +253,14 @@ impl Walk<'_> {
             return false;
         }
         self.file(dir, name, (st.st_dev, st.st_ino), label)
+    }
+
+    /// `true` unless `mnt` is known and differs from the folder's.
+    fn same_mount(&self, mnt: Option<u64>) -> bool {
+        match (mnt, self.root_mnt) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        }
     }
 
     /// Unlinks a symbolic link (after one random rename), never following it.
@@ -236,6 +286,12 @@ impl Walk<'_> {
                 return false;
             }
         };
+        // What was opened, not what the name led to a moment before.
+        if !self.same_mount(probe::mount_id_at(&sub, OsStr::new(""))) {
+            self.acc
+                .fail(format!("{} is a mount point; not crossed", label));
+            return false;
+        }
         if self.tree(&sub) {
             return true;
         }
@@ -260,7 +316,7 @@ impl Walk<'_> {
         match self.wiper.wipe_file_at(
             dir,
             (name, Path::new(label)),
-            Some(identity),
+            (Some(identity), self.root_mnt),
             self.index,
             &mut *self.observer,
             &mut post,

@@ -239,7 +239,19 @@ impl Mounted {
 impl Drop for Mounted {
     fn drop(&mut self) {
         if self.mounted {
-            let _ = Command::new("umount").arg(&self.dir).status();
+            // A process forked by a parallel test may hold a descriptor for
+            // a moment (between fork and exec): retry, then detach lazily.
+            for _ in 0..20 {
+                if Command::new("umount")
+                    .arg(&self.dir)
+                    .status()
+                    .is_ok_and(|s| s.success())
+                {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            let _ = Command::new("umount").arg("-l").arg(&self.dir).status();
         }
     }
 }
