@@ -106,6 +106,10 @@ fn files(dirs: &[PathBuf]) -> Vec<PathBuf> {
 fn leftovers(dirs: &[&Path]) -> Vec<PathBuf> {
     let mut v = Vec::new();
     for d in dirs {
+        // A run stopped before it created its output folder left nothing.
+        if !d.exists() {
+            continue;
+        }
         for e in walkdir::WalkDir::new(d) {
             let e = e.unwrap();
             let n = e.file_name().to_string_lossy();

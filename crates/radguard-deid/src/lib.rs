@@ -81,8 +81,13 @@
 //! - Keyed derivations follow PS3.15 E.1.1's warning against unkeyed
 //!   hashes; the construction is documented in [`DeidKey`] so other
 //!   implementations can reproduce it.
-//! - Limits: radguard does not clean pixel data, does not detect faces in
-//!   volumes, and cleans free text (C) by removing the identifying values
+//! - Burned-in text: with [`DeidOption::CleanPixelData`] files that may
+//!   carry it are cleaned in [`Deidentifier::deidentify_file`] (device
+//!   rules, ultrasound regions, text detection with the `ocr` feature) and
+//!   every frame is re-checked by OCR; what cannot be assured clean is
+//!   refused with [`Error::PixelsNotCleaned`]. See [`PixelCleaning`].
+//! - Limits: radguard does not detect faces in volumes, text detection
+//!   lowers the risk of burned-in text without removing it, and it cleans free text (C) by removing the identifying values
 //!   found in the same file (names in any script, IDs, the patient's dates
 //!   in common written forms) and anything shaped like a date, an e-mail
 //!   address, a phone, social security or record number, a long number or

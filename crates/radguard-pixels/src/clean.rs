@@ -103,7 +103,7 @@ pub struct PixelReport {
     pub frames: u64,
     /// Frames in which at least one pixel was blanked.
     pub frames_blanked: u64,
-    /// Pixels blanked, summed over rectangles and frames.
+    /// Pixels blanked (each once per frame), summed over frames.
     pub pixels_blanked: u64,
     /// Frames decoded and re-encoded (blanked or not).
     pub frames_reencoded: u64,

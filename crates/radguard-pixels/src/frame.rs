@@ -684,9 +684,41 @@ fn mask_stored(d: &FrameDesc) -> u64 {
 pub struct BlankReport {
     /// Rectangles that covered at least one pixel after clipping.
     pub rects: u32,
-    /// Pixels set to the blank value (pixels covered by several
-    /// rectangles are counted once per rectangle).
+    /// Pixels set to the blank value, each counted once however many
+    /// rectangles cover it.
     pub pixels: u64,
+}
+
+/// The number of pixels covered by at least one of `rects`: the covered
+/// intervals of each row, merged.
+fn union_area(rects: &[Rect]) -> u64 {
+    let (Some(top), Some(bottom)) = (
+        rects.iter().map(|r| r.y).min(),
+        rects.iter().map(Rect::bottom).max(),
+    ) else {
+        return 0;
+    };
+    let mut total = 0u64;
+    let mut spans: Vec<(u32, u32)> = Vec::with_capacity(rects.len());
+    for y in top..bottom {
+        spans.clear();
+        spans.extend(
+            rects
+                .iter()
+                .filter(|r| r.y <= y && y < r.bottom())
+                .map(|r| (r.x, r.right())),
+        );
+        spans.sort_unstable();
+        let mut end = 0u32;
+        for &(a, b) in &spans {
+            let a = a.max(end);
+            if b > a {
+                total += u64::from(b - a);
+                end = b;
+            }
+        }
+    }
+    total
 }
 
 /// One decoded frame: its description and its samples.
@@ -834,9 +866,9 @@ impl FrameBuf {
         let cols = d.columns as usize;
         let plane = d.pixels_usize() * bps;
         let sample_bytes: Vec<[u8; 4]> = value.iter().map(|v| d.encode_sample(*v)).collect();
+        report.pixels = union_area(&rects);
         for r in &rects {
             report.rects += 1;
-            report.pixels += r.area();
             let (x0, x1) = (r.x as usize, r.right() as usize);
             for y in r.y as usize..r.bottom() as usize {
                 let row = y * cols;
