@@ -152,7 +152,8 @@ pub struct PixelReport {
 /// (set, with its method (0028,2114) and ratio (0028,2112), if the input
 /// did not say so). The Photometric Interpretation and Planar Configuration
 /// follow what is written (a YBR_FULL_422 JPEG becomes RGB, pixel by
-/// pixel). When no frame has a pixel to blank, the pixel data is copied
+/// pixel), except that an RLE output keeps the input's Planar Configuration
+/// (RLE segments are per sample whatever it says). When no frame has a pixel to blank, the pixel data is copied
 /// as radguard-dicom's metadata-stripping copy does, and nothing changes.
 #[derive(Debug, Clone)]
 pub struct CleanPlan {
@@ -253,7 +254,10 @@ impl CleanPlan {
                     out_desc.photometric().as_str(),
                 ));
             }
-            if out_desc.samples_per_pixel() > 1 {
+            // RLE stores each sample in its own segments whatever Planar
+            // Configuration says (PS3.5 G.2), so an RLE output keeps the
+            // input's value (IODs constrain it: US YBR_FULL requires 1).
+            if out_desc.samples_per_pixel() > 1 && out_ts != RLE_LOSSLESS {
                 changes.push(HeaderChange::Set {
                     tag: tags::PLANAR_CONFIGURATION,
                     vr: VR::US,

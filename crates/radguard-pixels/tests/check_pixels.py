@@ -31,6 +31,9 @@ LOSSLESS_OUT = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.1
                 "1.2.840.10008.1.2.5", "1.2.840.10008.1.2.4.80"}
 
 
+RLE = "1.2.840.10008.1.2.5"
+
+
 def values(arr, bits_stored, high_bit, signed):
     """Sample values as the standard reads them (Bits Stored ending at High Bit)."""
     a = arr.astype(np.int64)
@@ -110,6 +113,12 @@ def main(manifest):
             continue
         if ts_out not in LOSSLESS_OUT:
             failures.append(f"{name}: output transfer syntax {ts_out} is not lossless")
+        if ts_out == RLE and ts_in == RLE:
+            # RLE segments are per sample whatever Planar Configuration
+            # says: the input's value stays (US YBR_FULL requires 1).
+            pin = pydicom.dcmread(inp, stop_before_pixels=True).get("PlanarConfiguration")
+            if pin is not None and dso.get("PlanarConfiguration") != pin:
+                failures.append(f"{name}: RLE output changed Planar Configuration {pin} -> {dso.get('PlanarConfiguration')}")
         if lossy == "1" and str(dso.get("LossyImageCompression", "")).strip() != "01":
             failures.append(f"{name}: lossy input lost its Lossy Image Compression 01")
         rows, cols = int(dso.Rows), int(dso.Columns)
