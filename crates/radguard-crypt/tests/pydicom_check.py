@@ -57,9 +57,35 @@ def hkdf_expand(prk, info, n):
     return HKDFExpand(algorithm=hashes.SHA256(), length=n, info=info).derive(prk)
 
 
+def keyring_text(raw):
+    """The keyring's text: a format-1 file is text; a format-2 file holds
+    two slots ("RADGUARD-KEYRING", version 2, generation, capacity, payload
+    length, SHA-256 of the 48-byte header and the payload, then the
+    payload), of which the intact one with the highest generation counts
+    (the format on radguard_crypt::LocalKeyring)."""
+    if not raw.startswith(b"RADGUARD-KEYRING"):
+        return raw.decode("ascii")
+    best = None
+    cap0 = struct.unpack_from("<Q", raw, 32)[0] if len(raw) >= 40 else 0
+    for off in sorted({0, cap0}):
+        head = raw[off:off + 80]
+        if len(head) < 80 or head[:16] != b"RADGUARD-KEYRING" or struct.unpack_from("<I", head, 16)[0] != 2:
+            continue
+        gen, cap, n = struct.unpack_from("<QQQ", head, 24)
+        payload = raw[off + 80:off + 80 + n]
+        if len(payload) != n or hashlib.sha256(head[:48] + payload).digest() != head[48:80]:
+            continue
+        if best is None or gen > best[0]:
+            best = (gen, payload)
+    assert best is not None, "no intact keyring slot"
+    return best[1].decode("ascii")
+
+
 def read_keyring(path):
     keys = {}
-    for line in open(path, encoding="ascii"):
+    with open(path, "rb") as f:
+        text = keyring_text(f.read())
+    for line in text.splitlines():
         parts = line.split()
         if len(parts) >= 2 and parts[0] == "key":
             fields = dict(p.split("=", 1) for p in parts[2:])
