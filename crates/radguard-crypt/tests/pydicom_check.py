@@ -66,12 +66,13 @@ def keyring_text(raw):
     if not raw.startswith(b"RADGUARD-KEYRING"):
         return raw.decode("ascii")
     best = None
-    cap0 = struct.unpack_from("<Q", raw, 32)[0] if len(raw) >= 40 else 0
-    for off in sorted({0, cap0}):
+    # The file is two slots of C bytes: slot 1 starts half-way, whatever a
+    # torn slot 0 header says.
+    for off in (0, len(raw) // 2):
         head = raw[off:off + 80]
         if len(head) < 80 or head[:16] != b"RADGUARD-KEYRING" or struct.unpack_from("<I", head, 16)[0] != 2:
             continue
-        gen, cap, n = struct.unpack_from("<QQQ", head, 24)
+        gen, _cap, n = struct.unpack_from("<QQQ", head, 24)
         payload = raw[off + 80:off + 80 + n]
         if len(payload) != n or hashlib.sha256(head[:48] + payload).digest() != head[48:80]:
             continue

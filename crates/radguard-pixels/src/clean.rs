@@ -152,9 +152,10 @@ pub struct PixelReport {
 /// (set, with its method (0028,2114) and ratio (0028,2112), if the input
 /// did not say so). The Photometric Interpretation and Planar Configuration
 /// follow what is written (a YBR_FULL_422 JPEG becomes RGB, pixel by
-/// pixel), except that an RLE output keeps the input's Planar Configuration
-/// (RLE segments are per sample whatever it says). When no frame has a pixel to blank, the pixel data is copied
-/// as radguard-dicom's metadata-stripping copy does, and nothing changes.
+/// pixel), except that an RLE output keeps the input's Planar
+/// Configuration (RLE segments are per sample whatever it says). When no
+/// frame has a pixel to blank, the pixel data is copied as radguard-dicom's
+/// metadata-stripping copy does, and nothing changes.
 #[derive(Debug, Clone)]
 pub struct CleanPlan {
     input_ts: String,
